@@ -1,0 +1,20 @@
+//! Database migrations. Each migration has a working `down`; up → down → up is tested on
+//! SQLite and PostgreSQL.
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_identity;
+mod m20261129_000002_audit;
+
+pub use m20261129_000002_audit::GENESIS_HASH;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261129_000001_identity::Migration),
+            Box::new(m20261129_000002_audit::Migration),
+        ]
+    }
+}

@@ -1,0 +1,53 @@
+//! Liveness, readiness and metrics.
+use axum::{
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::IntoResponse,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::TAG_OPERATIONS;
+use crate::{
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = TAG_OPERATIONS,
+    responses((status = 200, description = "Alive", body = String, content_type = "text/plain")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers.
+#[utoipa::path(get, path = "/readyz", tag = TAG_OPERATIONS,
+    responses((status = 200, description = "Ready", body = String, content_type = "text/plain")))]
+async fn readyz(State(state): State<AppState>) -> AppResult<&'static str> {
+    state
+        .db
+        .ping()
+        .await
+        .map_err(|e| AppError::Unavailable(format!("database: {e}")))?;
+    Ok("ready")
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = TAG_OPERATIONS,
+    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.metrics.render(),
+    )
+}

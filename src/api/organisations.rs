@@ -1,0 +1,200 @@
+//! Organisations.
+use std::collections::BTreeSet;
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::TAG_ORGANISATIONS;
+use crate::{
+    auth::Principal,
+    db,
+    domain::{CountryCode, Email, text},
+    error::AppResult,
+    extract::{AppJson, AppPath, AppQuery},
+    pagination::{Page, PageParams},
+    services::organisations::{self, NewOrganisation, OrganisationStatus},
+    state::AppState,
+    validation::Fields,
+};
+use entity::organisation;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_organisation, list_organisations))
+        .routes(routes!(get_organisation, update_organisation))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganisation {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    #[schema(min_length = 1, max_length = 64)]
+    pub registration_number: String,
+    /// Country of registration, ISO 3166-1 alpha-2.
+    #[schema(example = "NL")]
+    pub country: String,
+    /// Where the organisation deploys people; at least one country outside the EU.
+    #[schema(example = json!(["UG", "KE"]))]
+    pub operating_countries: Vec<String>,
+    pub contact_email: String,
+}
+
+impl CreateOrganisation {
+    fn validate(self) -> AppResult<NewOrganisation> {
+        let mut f = Fields::default();
+        let name = f.check("name", text::required(&self.name, 200));
+        let registration_number = f.check(
+            "registration_number",
+            text::required(&self.registration_number, 64),
+        );
+        let country = f.check("country", CountryCode::parse(&self.country));
+        let contact_email = f.check("contact_email", Email::parse(&self.contact_email));
+        let mut operating: BTreeSet<CountryCode> = BTreeSet::new();
+        if self.operating_countries.is_empty() {
+            f.error("operating_countries", "must name at least one country");
+        }
+        if self.operating_countries.len() > 250 {
+            f.error("operating_countries", "must name at most 250 countries");
+        }
+        for (i, code) in self.operating_countries.iter().take(250).enumerate() {
+            if let Some(code) = f.check(
+                format!("operating_countries[{i}]"),
+                CountryCode::parse(code),
+            ) {
+                operating.insert(code);
+            }
+        }
+        if !operating.is_empty() && operating.iter().all(CountryCode::is_eu_member) {
+            f.error(
+                "operating_countries",
+                "must contain at least one country outside the EU",
+            );
+        }
+        f.finish(|| {
+            Some(NewOrganisation {
+                name: name?,
+                registration_number: registration_number?,
+                country: country?,
+                operating_countries: operating.into_iter().collect(),
+                contact_email: contact_email?,
+            })
+        })
+    }
+}
+
+#[derive(Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationStatusDto {
+    Active,
+    Suspended,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganisation {
+    /// A suspended organisation cannot submit screening requests.
+    pub status: OrganisationStatusDto,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct OrganisationDto {
+    pub id: Uuid,
+    pub name: String,
+    pub registration_number: String,
+    pub country: String,
+    pub operating_countries: Vec<String>,
+    pub contact_email: String,
+    pub status: OrganisationStatusDto,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<organisation::Model> for OrganisationDto {
+    fn from(org: organisation::Model) -> Self {
+        OrganisationDto {
+            id: org.id,
+            name: org.name,
+            registration_number: org.registration_number,
+            country: org.country,
+            operating_countries: serde_json::from_value(org.operating_countries)
+                .unwrap_or_default(),
+            contact_email: org.contact_email,
+            status: if org.status == OrganisationStatus::Suspended.as_str() {
+                OrganisationStatusDto::Suspended
+            } else {
+                OrganisationStatusDto::Active
+            },
+            created_at: db::utc(org.created_at),
+        }
+    }
+}
+
+/// Onboards an organisation.
+#[utoipa::path(post, path = "/v1/organisations", tag = TAG_ORGANISATIONS, request_body = CreateOrganisation,
+    responses((status = 201, description = "Created", body = OrganisationDto)))]
+async fn create_organisation(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppJson(body): AppJson<CreateOrganisation>,
+) -> AppResult<(StatusCode, Json<OrganisationDto>)> {
+    let org = organisations::create(&state, &principal, body.validate()?).await?;
+    Ok((StatusCode::CREATED, Json(org.into())))
+}
+
+/// Lists organisations: all for the admin, the caller's own for its members.
+#[utoipa::path(get, path = "/v1/organisations", tag = TAG_ORGANISATIONS, params(PageParams),
+    responses((status = 200, description = "A page of organisations", body = Page<OrganisationDto>)))]
+async fn list_organisations(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppQuery(params): AppQuery<PageParams>,
+) -> AppResult<Json<Page<OrganisationDto>>> {
+    let page = params.page_request()?;
+    let rows = organisations::list(&state, &principal, page).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        page,
+        |o| o.id,
+        OrganisationDto::from,
+    )))
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/v1/organisations/{id}", tag = TAG_ORGANISATIONS,
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    responses((status = 200, description = "The organisation", body = OrganisationDto)))]
+async fn get_organisation(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<Json<OrganisationDto>> {
+    Ok(Json(
+        organisations::get(&state, &principal, id).await?.into(),
+    ))
+}
+
+/// Suspends or reactivates an organisation.
+#[utoipa::path(patch, path = "/v1/organisations/{id}", tag = TAG_ORGANISATIONS, request_body = UpdateOrganisation,
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    responses((status = 200, description = "The organisation", body = OrganisationDto)))]
+async fn update_organisation(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+    AppJson(body): AppJson<UpdateOrganisation>,
+) -> AppResult<Json<OrganisationDto>> {
+    let status = match body.status {
+        OrganisationStatusDto::Active => OrganisationStatus::Active,
+        OrganisationStatusDto::Suspended => OrganisationStatus::Suspended,
+    };
+    Ok(Json(
+        organisations::set_status(&state, &principal, id, status)
+            .await?
+            .into(),
+    ))
+}

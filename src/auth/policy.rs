@@ -1,0 +1,176 @@
+//! Who may call what: one rule per operation, enforced by the authorisation middleware before
+//! any handler runs. A route without a rule is refused (deny by default), and a test walks the
+//! OpenAPI document to make sure every operation has one.
+//!
+//! Object-level checks (an object of another organisation answers 404) happen in the services;
+//! for routes under `/v1/organisations/{id}` the middleware already answers 404 when a member of
+//! one organisation names another, before looking at the role.
+use axum::http::Method;
+
+use super::{Principal, PrincipalKind};
+use crate::domain::Role;
+
+/// A kind of caller a rule can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    OrgAdmin,
+    /// An organisation's requester signed in with a session.
+    OrgRequester,
+    /// An organisation's API key (acts as a requester).
+    ApiKey,
+    Checker,
+    /// A checker with the supervisor flag (also a `Checker`).
+    Supervisor,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Access {
+    /// No credentials needed.
+    Public,
+    /// Any valid session or API key.
+    Authenticated,
+    /// Any valid session (not an API key).
+    Session,
+    /// Only these callers.
+    Only(&'static [Caller]),
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    /// The path's `{id}` is an organisation: other organisations' members get 404.
+    pub organisation_scoped: bool,
+}
+
+use Caller::*;
+
+const ADMIN: &[Caller] = &[Admin];
+const ORG_MANAGERS: &[Caller] = &[Admin, OrgAdmin];
+const ORG_MEMBERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey];
+const ADMIN_AND_SUPERVISORS: &[Caller] = &[Admin, Supervisor];
+
+const fn rule(method: Method, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+        organisation_scoped: false,
+    }
+}
+
+const fn org_rule(method: Method, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+        organisation_scoped: true,
+    }
+}
+
+/// Every route the service serves. Keep in step with the routers; the tests enforce it.
+pub const RULES: &[Rule] = &[
+    // Operations and documentation.
+    rule(Method::GET, "/healthz", Access::Public),
+    rule(Method::GET, "/readyz", Access::Public),
+    rule(Method::GET, "/metrics", Access::Public),
+    rule(Method::GET, "/openapi.json", Access::Public),
+    // Identity.
+    rule(Method::POST, "/v1/auth/login", Access::Public),
+    rule(Method::POST, "/v1/auth/logout", Access::Session),
+    rule(Method::POST, "/v1/auth/activate", Access::Public),
+    rule(Method::GET, "/v1/me", Access::Authenticated),
+    rule(Method::POST, "/v1/organisations", Access::Only(ADMIN)),
+    rule(Method::GET, "/v1/organisations", Access::Only(ORG_MEMBERS)),
+    org_rule(
+        Method::GET,
+        "/v1/organisations/{id}",
+        Access::Only(ORG_MEMBERS),
+    ),
+    org_rule(Method::PATCH, "/v1/organisations/{id}", Access::Only(ADMIN)),
+    org_rule(
+        Method::POST,
+        "/v1/organisations/{id}/users",
+        Access::Only(ORG_MANAGERS),
+    ),
+    org_rule(
+        Method::GET,
+        "/v1/organisations/{id}/users",
+        Access::Only(ORG_MANAGERS),
+    ),
+    org_rule(
+        Method::PATCH,
+        "/v1/organisations/{id}/users/{user_id}",
+        Access::Only(ORG_MANAGERS),
+    ),
+    org_rule(
+        Method::POST,
+        "/v1/organisations/{id}/users/{user_id}/activation",
+        Access::Only(ORG_MANAGERS),
+    ),
+    org_rule(
+        Method::POST,
+        "/v1/organisations/{id}/api-keys",
+        Access::Only(ORG_MANAGERS),
+    ),
+    org_rule(
+        Method::GET,
+        "/v1/organisations/{id}/api-keys",
+        Access::Only(ORG_MANAGERS),
+    ),
+    org_rule(
+        Method::DELETE,
+        "/v1/organisations/{id}/api-keys/{key_id}",
+        Access::Only(ORG_MANAGERS),
+    ),
+    rule(Method::POST, "/v1/checkers", Access::Only(ADMIN)),
+    rule(
+        Method::GET,
+        "/v1/checkers",
+        Access::Only(ADMIN_AND_SUPERVISORS),
+    ),
+    rule(
+        Method::GET,
+        "/v1/checkers/{id}",
+        Access::Only(ADMIN_AND_SUPERVISORS),
+    ),
+    rule(Method::PATCH, "/v1/checkers/{id}", Access::Only(ADMIN)),
+    // Audit.
+    rule(Method::GET, "/v1/audit-events", Access::Only(ADMIN)),
+];
+
+/// Routes that serve no API operation and so are not in the OpenAPI document.
+pub const UNDOCUMENTED_PUBLIC_PREFIXES: &[&str] = &["/docs"];
+
+pub fn find(method: &Method, path: &str) -> Option<&'static Rule> {
+    // HEAD is answered like GET by axum.
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    RULES.iter().find(|r| r.method == method && r.path == path)
+}
+
+/// The callers a principal counts as.
+pub fn callers(principal: &Principal) -> Vec<Caller> {
+    match (principal.kind, principal.role) {
+        (PrincipalKind::ApiKey, _) => vec![ApiKey],
+        (_, Role::Admin) => vec![Admin],
+        (_, Role::OrgAdmin) => vec![OrgAdmin],
+        (_, Role::OrgRequester) => vec![OrgRequester],
+        (_, Role::Checker) if principal.supervisor => vec![Checker, Supervisor],
+        (_, Role::Checker) => vec![Checker],
+    }
+}
+
+/// Whether the principal's kind of caller may use this rule's operation at all.
+pub fn allows(access: Access, principal: &Principal) -> bool {
+    match access {
+        Access::Public | Access::Authenticated => true,
+        Access::Session => principal.kind == PrincipalKind::User,
+        Access::Only(allowed) => callers(principal).iter().any(|c| allowed.contains(c)),
+    }
+}

@@ -1,0 +1,56 @@
+//! The authenticated caller, as the authentication middleware leaves it for handlers.
+use axum::{extract::FromRequestParts, http::request::Parts};
+use uuid::Uuid;
+
+use crate::{domain::Role, error::AppError};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrincipalKind {
+    User,
+    ApiKey,
+}
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    /// The user's or the API key's id.
+    pub id: Uuid,
+    /// An API key acts as `org_requester`.
+    pub role: Role,
+    pub organisation_id: Option<Uuid>,
+    /// For checkers: may supervise.
+    pub supervisor: bool,
+    /// The session behind a user's token (for logout).
+    pub session_id: Option<Uuid>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Admins, and members of the given organisation, see it.
+    pub fn can_see_organisation(&self, organisation_id: Uuid) -> bool {
+        self.is_admin() || self.organisation_id == Some(organisation_id)
+    }
+
+    /// How the audit log names this caller: ids only.
+    pub fn actor(&self) -> String {
+        match self.kind {
+            PrincipalKind::User => format!("user:{}", self.id),
+            PrincipalKind::ApiKey => format!("api_key:{}", self.id),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or(AppError::Unauthenticated)
+    }
+}

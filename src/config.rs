@@ -1,0 +1,286 @@
+//! Configuration from `SAFESCREEN_*` environment variables, with defaults that let
+//! `cargo run --release` serve on SQLite with no configuration at all.
+use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf};
+
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub listen: SocketAddr,
+    pub public_url: String,
+    /// The key for personal data and signing keys at rest; see [`Config::data_key_source`].
+    pub data_key: Option<[u8; 32]>,
+    pub signing_key: Option<String>,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_dir: PathBuf,
+    pub webhook_allow_private: bool,
+    pub retention_days: u32,
+    pub worker_interval_ms: u64,
+    pub session_hours: u32,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    /// Reads the given variables (tests pass their own instead of touching the environment).
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
+        let parse_num = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| invalid(name, format!("expected a whole number, got {v:?}"))),
+            }
+        };
+
+        let database_url = get("SAFESCREEN_DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://safescreen.db?mode=rwc".to_owned());
+        let listen_text = get("SAFESCREEN_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid(
+                "SAFESCREEN_LISTEN",
+                format!("expected host:port, got {listen_text:?}"),
+            )
+        })?;
+        let public_url = get("SAFESCREEN_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let data_key = match get("SAFESCREEN_DATA_KEY") {
+            None => None,
+            Some(text) => Some(decode_key(&text).ok_or_else(|| {
+                invalid("SAFESCREEN_DATA_KEY", "expected 32 bytes, base64-encoded")
+            })?),
+        };
+        let mail_dir = get("SAFESCREEN_MAIL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir(&database_url).join("mail"));
+        let webhook_allow_private = match get("SAFESCREEN_WEBHOOK_ALLOW_PRIVATE").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => {
+                return Err(invalid(
+                    "SAFESCREEN_WEBHOOK_ALLOW_PRIVATE",
+                    format!("expected true or false, got {other:?}"),
+                ));
+            }
+        };
+        let log_format = match get("SAFESCREEN_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "SAFESCREEN_LOG_FORMAT",
+                    format!("expected text or json, got {other:?}"),
+                ));
+            }
+        };
+        let is_sqlite = database_url.starts_with("sqlite:");
+        let config = Config {
+            database_max_connections: parse_num(
+                "SAFESCREEN_DATABASE_MAX_CONNECTIONS",
+                if is_sqlite { 8 } else { 16 },
+            )? as u32,
+            database_url,
+            listen,
+            public_url,
+            data_key,
+            signing_key: get("SAFESCREEN_SIGNING_KEY"),
+            admin_email: get("SAFESCREEN_ADMIN_EMAIL"),
+            admin_password: get("SAFESCREEN_ADMIN_PASSWORD"),
+            smtp_url: get("SAFESCREEN_SMTP_URL"),
+            mail_dir,
+            webhook_allow_private,
+            retention_days: parse_num("SAFESCREEN_RETENTION_DAYS", 180)? as u32,
+            worker_interval_ms: parse_num("SAFESCREEN_WORKER_INTERVAL_MS", 1000)?.max(10),
+            session_hours: parse_num("SAFESCREEN_SESSION_HOURS", 12)?.clamp(1, 24 * 30) as u32,
+            log: get("SAFESCREEN_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_format,
+        };
+        if config.database_max_connections == 0 {
+            return Err(invalid(
+                "SAFESCREEN_DATABASE_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
+        Ok(config)
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Where the generated data key lives when `SAFESCREEN_DATA_KEY` is unset (SQLite only).
+    pub fn data_key_file(&self) -> PathBuf {
+        match sqlite_path(&self.database_url) {
+            Some(db) => {
+                let mut name = db.file_name().unwrap_or_default().to_os_string();
+                name.push(".key");
+                db.with_file_name(name)
+            }
+            None => PathBuf::from("safescreen.key"),
+        }
+    }
+}
+
+fn decode_key(text: &str) -> Option<[u8; 32]> {
+    B64.decode(text.trim()).ok()?.try_into().ok()
+}
+
+/// The file behind a `sqlite://path?…` URL, if it is a file (not `:memory:`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Beside an SQLite database, else the working directory.
+fn data_dir(database_url: &str) -> PathBuf {
+    sqlite_path(database_url)
+        .and_then(|p| p.parent().map(PathBuf::from))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Reads the key file, or creates it (mode 0600) with a fresh random key.
+pub fn load_or_create_key_file(path: &std::path::Path) -> std::io::Result<([u8; 32], bool)> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return decode_key(&text).map(|k| (k, false)).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the data key file does not hold 32 base64-encoded bytes",
+            )
+        });
+    }
+    let key: [u8; 32] = rand::random();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, B64.encode(key).as_bytes())?;
+    Ok((key, true))
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |set: bool| if set { "<redacted>" } else { "<unset>" };
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_key", &redacted(self.data_key.is_some()))
+            .field("signing_key", &redacted(self.signing_key.is_some()))
+            .field("admin_email", &redacted(self.admin_email.is_some()))
+            .field("admin_password", &redacted(self.admin_password.is_some()))
+            .field("smtp_url", &redacted(self.smtp_url.is_some()))
+            .field("mail_dir", &self.mail_dir)
+            .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("retention_days", &self.retention_days)
+            .field("worker_interval_ms", &self.worker_interval_ms)
+            .field("session_hours", &self.session_hours)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// Drops the password from a database URL.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!(
+                "{}://{}:<redacted>@{}",
+                &url[..scheme],
+                user,
+                &url[at + 1..]
+            )
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let c = Config::from_vars(HashMap::new()).unwrap();
+        assert_eq!(c.database_url, "sqlite://safescreen.db?mode=rwc");
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.retention_days, 180);
+        assert_eq!(c.worker_interval_ms, 1000);
+        assert_eq!(c.mail_dir, PathBuf::from("./mail"));
+        assert_eq!(c.data_key_file(), PathBuf::from("safescreen.db.key"));
+        assert!(!c.webhook_allow_private);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = Config::from_vars(vars(&[("SAFESCREEN_LISTEN", "nowhere")])).unwrap_err();
+        assert_eq!(e.variable, "SAFESCREEN_LISTEN");
+        let e = Config::from_vars(vars(&[("SAFESCREEN_DATA_KEY", "c2hvcnQ=")])).unwrap_err();
+        assert_eq!(e.variable, "SAFESCREEN_DATA_KEY");
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let c = Config::from_vars(vars(&[
+            (
+                "SAFESCREEN_DATABASE_URL",
+                "postgres://app:hunter2@db/safescreen",
+            ),
+            ("SAFESCREEN_ADMIN_PASSWORD", "correct horse battery"),
+            ("SAFESCREEN_DATA_KEY", &B64.encode([7u8; 32])),
+        ]))
+        .unwrap();
+        let text = format!("{c:?}");
+        assert!(!text.contains("hunter2"));
+        assert!(!text.contains("correct horse"));
+        assert!(!text.contains(&B64.encode([7u8; 32])));
+    }
+}

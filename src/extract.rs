@@ -1,0 +1,127 @@
+//! Extractors whose rejections are problem+json like every other error.
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Path, Query, Request},
+    http::{StatusCode, header, request::Parts},
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// A JSON body: malformed JSON → 400, a wrong type, unknown field or missing field → 422 with the
+/// field named, over 1 MiB → 413, not JSON → 415.
+pub struct AppJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_media_type);
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                _ => AppError::BadRequest("the request body could not be read".into()),
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(AppError::BadRequest(
+                "the request body is empty; send a JSON object".into(),
+            ));
+        }
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// `application/json`, or any `application/…+json`, with or without parameters.
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Deserialises JSON, naming the failing field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = strip_position(&inner.to_string());
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                AppError::Validation(vec![FieldError::new(field_name(&path), message)])
+            }
+            _ => AppError::BadRequest(format!("malformed JSON: {message}")),
+        }
+    })?;
+    // Anything after the value is malformed JSON too.
+    deserializer.end().map_err(|e| {
+        AppError::BadRequest(format!(
+            "malformed JSON: {}",
+            strip_position(&e.to_string())
+        ))
+    })?;
+    Ok(value)
+}
+
+/// The failing field's path (`operating_countries[1]`), or `body` for the whole document.
+fn field_name(path: &str) -> String {
+    match path {
+        "." | "" => "body".to_owned(),
+        path => path.to_owned(),
+    }
+}
+
+/// serde_json appends "at line 1 column 7"; that is noise in an API error.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Query parameters: unknown or invalid values → 422.
+pub struct AppQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| AppQuery(v))
+            .map_err(|rejection| {
+                let text = rejection.body_text();
+                let message = text
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .unwrap_or(&text)
+                    .to_owned();
+                AppError::Validation(vec![FieldError::new("query", message)])
+            })
+    }
+}
+
+/// Path parameters: an id that is not a UUID names nothing, so → 404.
+pub struct AppPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppPath<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| AppPath(v))
+            .map_err(|_| AppError::NotFound)
+    }
+}

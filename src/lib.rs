@@ -1,0 +1,26 @@
+//! safescreen: screening of Dutch volunteers and staff deployed outside the EU.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod services;
+pub mod state;
+pub mod telemetry;
+pub mod validation;
+pub mod workers;
+
+pub use app::{router, serve};
+pub use config::Config;
+pub use state::AppState;

@@ -1,0 +1,99 @@
+//! Keyset pagination shared by every list endpoint: `?limit=` (1–100, default 25) and an opaque
+//! `?cursor=`; answers `{data, next_cursor}`.
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::{AppError, FieldError};
+
+pub const DEFAULT_LIMIT: u64 = 25;
+pub const MAX_LIMIT: u64 = 100;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A validated page request: items strictly after `after`, at most `limit` of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub after: Option<Uuid>,
+}
+
+impl PageParams {
+    pub fn validate(&self) -> Result<PageRequest, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            errors.push(FieldError::new("limit", "must be between 1 and 100"));
+        }
+        let after = match &self.cursor {
+            None => None,
+            Some(cursor) => match decode_cursor(cursor) {
+                Some(id) => Some(id),
+                None => {
+                    errors.push(FieldError::new(
+                        "cursor",
+                        "is not a cursor this service issued",
+                    ));
+                    None
+                }
+            },
+        };
+        if errors.is_empty() {
+            Ok(PageRequest { limit, after })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn page_request(&self) -> Result<PageRequest, AppError> {
+        self.validate().map_err(AppError::Validation)
+    }
+}
+
+fn decode_cursor(cursor: &str) -> Option<Uuid> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    Uuid::from_slice(&bytes).ok()
+}
+
+pub fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows fetched in key order: the extra row only says
+    /// that there is a next page.
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        request: PageRequest,
+        key: impl Fn(&R) -> Uuid,
+        map: impl FnMut(R) -> T,
+    ) -> Self {
+        let more = rows.len() as u64 > request.limit;
+        rows.truncate(request.limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(key(r)))
+        } else {
+            None
+        };
+        Page {
+            data: rows.into_iter().map(map).collect(),
+            next_cursor,
+        }
+    }
+}

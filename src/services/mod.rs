@@ -1,0 +1,58 @@
+//! Use cases: each validates what the caller may do, then changes the database in one
+//! transaction together with its audit events. No HTTP here.
+pub mod accounts;
+pub mod api_keys;
+pub mod audit;
+pub mod checkers;
+pub mod organisations;
+pub mod users;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
+use uuid::Uuid;
+
+use crate::{auth::tokens, db};
+use entity::{activation_token, session};
+
+/// How long an activation token works.
+pub const ACTIVATION_TTL: time::Duration = time::Duration::days(7);
+
+/// Revokes every live session of a user (deactivation, password change).
+pub(crate) async fn revoke_sessions(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<u64, DbErr> {
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(db::now()))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Issues a new activation token for a user, superseding any unused one. Returns the token,
+/// which is shown once and never stored.
+pub(crate) async fn issue_activation_token(
+    conn: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<String, DbErr> {
+    let now = db::now();
+    activation_token::Entity::update_many()
+        .col_expr(activation_token::Column::UsedAt, Expr::value(now))
+        .filter(activation_token::Column::UserId.eq(user_id))
+        .filter(activation_token::Column::UsedAt.is_null())
+        .exec(conn)
+        .await?;
+    let new = tokens::generate(tokens::ACTIVATION_PREFIX);
+    activation_token::Entity::insert(activation_token::ActiveModel {
+        id: sea_orm::Set(db::new_id()),
+        token_hash: sea_orm::Set(new.hash),
+        user_id: sea_orm::Set(user_id),
+        created_at: sea_orm::Set(now),
+        expires_at: sea_orm::Set(now + ACTIVATION_TTL),
+        used_at: sea_orm::Set(None),
+    })
+    .exec(conn)
+    .await?;
+    Ok(new.token)
+}

@@ -1,0 +1,161 @@
+//! Organisations: created and suspended by the admin, seen by their members.
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    audit,
+    auth::Principal,
+    db,
+    domain::{CountryCode, Email},
+    error::{AppError, AppResult},
+    pagination::PageRequest,
+    state::AppState,
+};
+use entity::organisation;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrganisationStatus {
+    Active,
+    Suspended,
+}
+
+impl OrganisationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganisationStatus::Active => "active",
+            OrganisationStatus::Suspended => "suspended",
+        }
+    }
+}
+
+/// A validated new organisation: at least one non-EU country of operation.
+pub struct NewOrganisation {
+    pub name: String,
+    pub registration_number: String,
+    pub country: CountryCode,
+    pub operating_countries: Vec<CountryCode>,
+    pub contact_email: Email,
+}
+
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    new: NewOrganisation,
+) -> AppResult<organisation::Model> {
+    let now = db::now();
+    let countries: Vec<&str> = new
+        .operating_countries
+        .iter()
+        .map(CountryCode::as_str)
+        .collect();
+    let txn = db::begin_write(&state.db).await?;
+    let duplicate = organisation::Entity::find()
+        .filter(organisation::Column::Country.eq(new.country.as_str()))
+        .filter(organisation::Column::RegistrationNumber.eq(new.registration_number.as_str()))
+        .one(&txn)
+        .await?;
+    if duplicate.is_some() {
+        return Err(AppError::Conflict(
+            "an organisation with this registration number in this country exists".into(),
+        ));
+    }
+    let org = organisation::ActiveModel {
+        id: Set(db::new_id()),
+        name: Set(new.name),
+        registration_number: Set(new.registration_number),
+        country: Set(new.country.to_string()),
+        operating_countries: Set(json!(countries)),
+        contact_email: Set(new.contact_email.into_string()),
+        status: Set(OrganisationStatus::Active.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| {
+        if db::is_unique_violation(&e) {
+            AppError::Conflict(
+                "an organisation with this registration number in this country exists".into(),
+            )
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "organisation.created",
+        audit::target("organisation", org.id),
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(org)
+}
+
+/// The admin sees every organisation; a member only their own.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    page: PageRequest,
+) -> AppResult<Vec<organisation::Model>> {
+    let mut query = organisation::Entity::find().order_by_asc(organisation::Column::Id);
+    if !principal.is_admin() {
+        let own = principal.organisation_id.ok_or(AppError::NotFound)?;
+        query = query.filter(organisation::Column::Id.eq(own));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(organisation::Column::Id.gt(after));
+    }
+    Ok(query.limit(page.limit + 1).all(&state.db).await?)
+}
+
+/// An organisation the caller may see, else 404.
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<organisation::Model> {
+    if !principal.can_see_organisation(id) {
+        return Err(AppError::NotFound);
+    }
+    organisation::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn set_status(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    status: OrganisationStatus,
+) -> AppResult<organisation::Model> {
+    let txn = db::begin_write(&state.db).await?;
+    let org = organisation::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if org.status == status.as_str() {
+        return Ok(org);
+    }
+    let mut row = org.into_active_model();
+    row.status = Set(status.as_str().to_owned());
+    row.updated_at = Set(db::now());
+    let org = row.update(&txn).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "organisation.status_changed",
+        audit::target("organisation", id),
+        json!({"status": status.as_str()}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(org)
+}

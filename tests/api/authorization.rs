@@ -1,0 +1,383 @@
+//! Deny by default: every documented operation has an access rule, and every operation answers
+//! each kind of caller as expected, with another organisation's objects answering 404.
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use safescreen::auth::policy;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// The kinds of caller, in the order of the expectation arrays below.
+const CALLERS: [&str; 8] = [
+    "admin",
+    "org_admin",
+    "org_requester",
+    "api_key",
+    "checker",
+    "supervisor",
+    "anonymous",
+    "other_org_admin",
+];
+
+fn documented_operations() -> BTreeSet<(String, String)> {
+    let document = safescreen::openapi::document();
+    let value = serde_json::to_value(&document).unwrap();
+    let mut operations = BTreeSet::new();
+    for (path, item) in value["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                operations.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    operations
+}
+
+#[test]
+fn every_documented_operation_has_an_access_rule_and_every_rule_is_documented() {
+    let documented = documented_operations();
+    for (method, path) in &documented {
+        let method: Method = method.parse().unwrap();
+        assert!(
+            policy::find(&method, path).is_some(),
+            "no access rule for {method} {path}"
+        );
+    }
+    let ruled: BTreeSet<(String, String)> = policy::RULES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
+    assert_eq!(
+        ruled, documented,
+        "access rules and the OpenAPI document differ"
+    );
+}
+
+#[test]
+fn secured_operations_declare_bearer_security_in_the_document() {
+    let value = serde_json::to_value(safescreen::openapi::document()).unwrap();
+    for (path, item) in value["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let rule = policy::find(&method.to_uppercase().parse().unwrap(), path).unwrap();
+            let public = matches!(rule.access, policy::Access::Public);
+            assert_eq!(
+                operation.get("security").is_none(),
+                public,
+                "{method} {path}"
+            );
+        }
+    }
+}
+
+struct Row {
+    method: Method,
+    /// The path template, as documented.
+    template: &'static str,
+    /// The concrete path.
+    path: String,
+    body: Option<Value>,
+    expect: [u16; 8],
+}
+
+fn unique_email() -> String {
+    format!("m-{}@example.org", Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn every_operation_answers_every_kind_of_caller_as_expected() {
+    let app = spawn_app().await;
+    let org_a = app.create_organisation("A").await;
+    let org_b = app.create_organisation("B").await;
+    let (user_a, org_admin) = app.create_member(org_a, "org_admin").await;
+    let (_, requester) = app.create_member(org_a, "org_requester").await;
+    let (key_a, api_key) = app.create_api_key(org_a).await;
+    let (checker_id, checker) = app.create_checker(false).await;
+    let (_, supervisor) = app.create_checker(true).await;
+    let (_, other_admin) = app.create_member(org_b, "org_admin").await;
+    let tokens: [Option<String>; 8] = [
+        Some(app.admin_token.clone()),
+        Some(org_admin),
+        Some(requester),
+        Some(api_key),
+        Some(checker),
+        Some(supervisor),
+        None,
+        Some(other_admin),
+    ];
+
+    let org = |suffix: &str| format!("/v1/organisations/{org_a}{suffix}");
+    let rows = vec![
+        Row {
+            method: Method::GET,
+            template: "/healthz",
+            path: "/healthz".into(),
+            body: None,
+            expect: [200; 8],
+        },
+        Row {
+            method: Method::GET,
+            template: "/readyz",
+            path: "/readyz".into(),
+            body: None,
+            expect: [200; 8],
+        },
+        Row {
+            method: Method::GET,
+            template: "/metrics",
+            path: "/metrics".into(),
+            body: None,
+            expect: [200; 8],
+        },
+        Row {
+            method: Method::GET,
+            template: "/openapi.json",
+            path: "/openapi.json".into(),
+            body: None,
+            expect: [200; 8],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/me",
+            path: "/v1/me".into(),
+            body: None,
+            expect: [200, 200, 200, 200, 200, 200, 401, 200],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/auth/login",
+            path: "/v1/auth/login".into(),
+            body: Some(Value::Null),
+            expect: [401; 8],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/auth/activate",
+            path: "/v1/auth/activate".into(),
+            body: Some(json!({"token": "ss_act_unknown", "password": USER_PASSWORD})),
+            expect: [401; 8],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/organisations",
+            path: "/v1/organisations".into(),
+            body: Some(Value::Null),
+            expect: [201, 403, 403, 403, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/organisations",
+            path: "/v1/organisations".into(),
+            body: None,
+            expect: [200, 200, 200, 200, 403, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/organisations/{id}",
+            path: org(""),
+            body: None,
+            expect: [200, 200, 200, 200, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::PATCH,
+            template: "/v1/organisations/{id}",
+            path: org(""),
+            body: Some(json!({"status": "active"})),
+            expect: [200, 403, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/organisations/{id}/users",
+            path: org("/users"),
+            body: Some(Value::Null),
+            expect: [201, 201, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/organisations/{id}/users",
+            path: org("/users"),
+            body: None,
+            expect: [200, 200, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::PATCH,
+            template: "/v1/organisations/{id}/users/{user_id}",
+            path: org(&format!("/users/{user_a}")),
+            body: Some(json!({"role": "org_admin"})),
+            expect: [200, 200, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/organisations/{id}/users/{user_id}/activation",
+            path: org(&format!("/users/{user_a}/activation")),
+            body: None,
+            expect: [201, 201, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/organisations/{id}/api-keys",
+            path: org("/api-keys"),
+            body: Some(json!({"name": "k"})),
+            expect: [201, 201, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/organisations/{id}/api-keys",
+            path: org("/api-keys"),
+            body: None,
+            expect: [200, 200, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/checkers",
+            path: "/v1/checkers".into(),
+            body: Some(Value::Null),
+            expect: [201, 403, 403, 403, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/checkers",
+            path: "/v1/checkers".into(),
+            body: None,
+            expect: [200, 403, 403, 403, 403, 200, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/checkers/{id}",
+            path: format!("/v1/checkers/{checker_id}"),
+            body: None,
+            expect: [200, 403, 403, 403, 403, 200, 401, 403],
+        },
+        Row {
+            method: Method::PATCH,
+            template: "/v1/checkers/{id}",
+            path: format!("/v1/checkers/{checker_id}"),
+            body: Some(json!({"max_open_tasks": 3})),
+            expect: [200, 403, 403, 403, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/audit-events",
+            path: "/v1/audit-events".into(),
+            body: None,
+            expect: [200, 403, 403, 403, 403, 403, 401, 403],
+        },
+        // Revoking and signing out end credentials: last.
+        Row {
+            method: Method::DELETE,
+            template: "/v1/organisations/{id}/api-keys/{key_id}",
+            path: org(&format!("/api-keys/{key_a}")),
+            body: None,
+            expect: [204, 204, 403, 401, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/auth/logout",
+            path: "/v1/auth/logout".into(),
+            body: None,
+            expect: [204, 204, 204, 401, 204, 204, 401, 204],
+        },
+    ];
+
+    // The table covers every documented operation.
+    let covered: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| (r.method.to_string(), r.template.to_owned()))
+        .collect();
+    assert_eq!(
+        covered,
+        documented_operations(),
+        "the matrix must cover every operation"
+    );
+
+    let mut failures = Vec::new();
+    for row in &rows {
+        for (i, caller) in CALLERS.iter().enumerate() {
+            // Bodies that create something must be unique per call.
+            let body = match (&row.body, row.template) {
+                (Some(Value::Null), "/v1/organisations") => Some(organisation_body("Matrix")),
+                // A different unknown account each time, so the failed-login throttle stays out of it.
+                (Some(Value::Null), "/v1/auth/login") => {
+                    Some(json!({"email": unique_email(), "password": "wrong password"}))
+                }
+                (Some(Value::Null), "/v1/checkers") => {
+                    Some(json!({"email": unique_email(), "name": "C",
+                    "authorisations": [], "supervisor": false, "max_open_tasks": 1}))
+                }
+                (Some(Value::Null), _) => {
+                    Some(json!({"email": unique_email(), "name": "M", "role": "org_requester"}))
+                }
+                (body, _) => body.clone(),
+            };
+            let reply = app
+                .call(row.method.clone(), &row.path, tokens[i].as_deref(), body)
+                .await;
+            if reply.status.as_u16() != row.expect[i] {
+                failures.push(format!(
+                    "{} {} as {caller}: expected {}, got {} {}",
+                    row.method, row.path, row.expect[i], reply.status, reply.text
+                ));
+            }
+            if reply.status.is_client_error() {
+                reply.assert_problem(reply.status.as_u16());
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn another_organisations_admin_changes_nothing() {
+    let app = spawn_app().await;
+    let org_a = app.create_organisation("A").await;
+    let org_b = app.create_organisation("B").await;
+    let (user_a, token_a) = app.create_member(org_a, "org_requester").await;
+    let (key_a, api_key_a) = app.create_api_key(org_a).await;
+    let (_, other_admin) = app.create_member(org_b, "org_admin").await;
+
+    let attempts = [
+        app.patch(
+            &format!("/v1/organisations/{org_a}/users/{user_a}"),
+            &other_admin,
+            json!({"active": false}),
+        )
+        .await,
+        app.call(
+            Method::POST,
+            &format!("/v1/organisations/{org_a}/users/{user_a}/activation"),
+            Some(&other_admin),
+            None,
+        )
+        .await,
+        app.delete(
+            &format!("/v1/organisations/{org_a}/api-keys/{key_a}"),
+            &other_admin,
+        )
+        .await,
+        // Naming org A's user or key under org B's own path finds nothing either.
+        app.patch(
+            &format!("/v1/organisations/{org_b}/users/{user_a}"),
+            &other_admin,
+            json!({"active": false}),
+        )
+        .await,
+        app.delete(
+            &format!("/v1/organisations/{org_b}/api-keys/{key_a}"),
+            &other_admin,
+        )
+        .await,
+    ];
+    for reply in attempts {
+        reply.assert_problem(404);
+    }
+    assert_eq!(app.get("/v1/me", &token_a).await.status, 200);
+    assert_eq!(app.get("/v1/me", &api_key_a).await.status, 200);
+    let user = entity::user::Entity::find_by_id(user_a)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.active);
+}

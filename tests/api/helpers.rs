@@ -1,0 +1,354 @@
+//! Starting the service for a test, and calling it.
+use std::{collections::HashMap, net::SocketAddr};
+
+use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use reqwest::{Method, StatusCode};
+use safescreen::{Config, bootstrap};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::{sync::oneshot, task::JoinHandle};
+use uuid::Uuid;
+
+pub const ADMIN_EMAIL: &str = "admin@example.org";
+pub const ADMIN_PASSWORD: &str = "admin password for tests";
+pub const USER_PASSWORD: &str = "a long enough password";
+
+/// A fresh database: a temporary SQLite file, or a new PostgreSQL database when
+/// `SAFESCREEN_TEST_DATABASE_URL` names a server.
+pub struct TestDatabase {
+    pub url: String,
+    pub dir: TempDir,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = match std::env::var("SAFESCREEN_TEST_DATABASE_URL") {
+            Ok(server) if !server.is_empty() => {
+                let name = format!("test_{}", Uuid::new_v4().simple());
+                let admin = Database::connect(&server)
+                    .await
+                    .expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = server
+                    .rsplit_once('/')
+                    .map_or(server.as_str(), |(base, _)| base);
+                format!("{base}/{name}")
+            }
+            _ => format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+        };
+        TestDatabase { url, dir }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+}
+
+pub fn test_vars(db: &TestDatabase) -> HashMap<String, String> {
+    [
+        ("SAFESCREEN_DATABASE_URL", db.url.clone()),
+        ("SAFESCREEN_DATABASE_MAX_CONNECTIONS", "4".into()),
+        ("SAFESCREEN_LISTEN", "127.0.0.1:0".into()),
+        ("SAFESCREEN_DATA_KEY", B64.encode([42u8; 32])),
+        ("SAFESCREEN_ADMIN_EMAIL", ADMIN_EMAIL.into()),
+        ("SAFESCREEN_ADMIN_PASSWORD", ADMIN_PASSWORD.into()),
+        (
+            "SAFESCREEN_MAIL_DIR",
+            db.dir.path().join("mail").display().to_string(),
+        ),
+        ("SAFESCREEN_WORKER_INTERVAL_MS", "50".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub database: TestDatabase,
+    pub admin_token: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Starts the real service against a fresh database and signs the admin in.
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::new().await;
+    let config = Config::from_vars(test_vars(&database)).expect("test configuration");
+    let state = bootstrap::open(config).await.expect("open the service");
+    bootstrap::ensure_admin(&state).await.expect("first admin");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(safescreen::serve(listener, state.clone(), async move {
+        let _ = stop.await;
+    }));
+    let mut app = TestApp {
+        address,
+        client: reqwest::Client::builder().build().unwrap(),
+        db: state.db.clone(),
+        database,
+        admin_token: String::new(),
+        shutdown: Some(shutdown),
+        server: Some(server),
+    };
+    app.admin_token = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    app
+}
+
+/// An answer: status, headers and the body as JSON (or `Value::Null`).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn problem_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asserts an RFC 9457 problem with this status.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(
+            self.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(
+            self.body["type"].is_string()
+                && self.body["title"].is_string()
+                && self.body["detail"].is_string()
+        );
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        into_reply(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        into_reply(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn try_login(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let reply = self.try_login(email, password).await;
+        assert_eq!(reply.status, 200, "login failed: {}", reply.text);
+        reply.body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn activate(&self, activation_token: &str, password: &str) -> Reply {
+        self.call(
+            Method::POST,
+            "/v1/auth/activate",
+            None,
+            Some(json!({"token": activation_token, "password": password})),
+        )
+        .await
+    }
+
+    /// Creates an organisation operating in Uganda; returns its id.
+    pub async fn create_organisation(&self, name: &str) -> Uuid {
+        let reply = self
+            .post(
+                "/v1/organisations",
+                &self.admin_token,
+                organisation_body(name),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Creates an organisation user, activates them and signs them in: (user id, session token).
+    pub async fn create_member(&self, organisation: Uuid, role: &str) -> (Uuid, String) {
+        let email = format!("{role}-{}@example.org", Uuid::new_v4().simple());
+        let reply = self
+            .post(
+                &format!("/v1/organisations/{organisation}/users"),
+                &self.admin_token,
+                json!({"email": email, "name": "Member", "role": role}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        let id = reply.body["user"]["id"].as_str().unwrap().parse().unwrap();
+        let activation = reply.body["activation_token"].as_str().unwrap();
+        assert_eq!(self.activate(activation, USER_PASSWORD).await.status, 204);
+        (id, self.login(&email, USER_PASSWORD).await)
+    }
+
+    /// Creates an API key for the organisation: (key id, key).
+    pub async fn create_api_key(&self, organisation: Uuid) -> (Uuid, String) {
+        let reply = self
+            .post(
+                &format!("/v1/organisations/{organisation}/api-keys"),
+                &self.admin_token,
+                json!({"name": "integration"}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        (
+            reply.body["id"].as_str().unwrap().parse().unwrap(),
+            reply.body["key"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Creates a checker, activates and signs them in: (checker id, session token).
+    pub async fn create_checker(&self, supervisor: bool) -> (Uuid, String) {
+        let email = format!("checker-{}@example.org", Uuid::new_v4().simple());
+        let reply = self
+            .post(
+                "/v1/checkers",
+                &self.admin_token,
+                json!({"email": email, "name": "Checker", "authorisations": ["identity", "assessment"],
+                       "supervisor": supervisor, "max_open_tasks": 5, "conflicts": []}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        let id = reply.body["checker"]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let activation = reply.body["activation_token"].as_str().unwrap();
+        assert_eq!(self.activate(activation, USER_PASSWORD).await.status, 204);
+        (id, self.login(&email, USER_PASSWORD).await)
+    }
+
+    /// Waits until the chain writer has linked every committed audit event.
+    pub async fn wait_for_audit_chain(&self) {
+        for _ in 0..200 {
+            let verified = safescreen::audit::chain::verify(&self.db)
+                .await
+                .expect("chain verifies");
+            if verified.pending == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("audit events were not chained in time");
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.database.url
+    }
+}
+
+pub fn organisation_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "registration_number": Uuid::new_v4().simple().to_string()[..12],
+        "country": "NL",
+        "operating_countries": ["UG", "KE"],
+        "contact_email": "office@example.org",
+    })
+}
+
+async fn into_reply(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real service on 127.0.0.1:0 against a fresh database per test,
+//! driven over HTTP. SQLite always; PostgreSQL when `SAFESCREEN_TEST_DATABASE_URL` is set.
+mod helpers;
+
+mod audit;
+mod authorization;
+mod bad_input;
+mod identity;
+mod migrations;
+mod openapi;
+mod operations;
