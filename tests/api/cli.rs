@@ -1,0 +1,92 @@
+//! The command line: `migrate`, `create-admin`, `openapi`, and configuration errors.
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
+
+use crate::helpers::*;
+
+fn safescreen(database: &TestDatabase, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_safescreen"))
+        .args(args)
+        .envs(test_vars(database))
+        .env("SAFESCREEN_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run safescreen");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin() {
+    let app = spawn_app().await;
+    let output = safescreen(
+        &app.database,
+        &["create-admin", "--email", "second.admin@example.org"],
+        "second admin password\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = app
+        .login("second.admin@example.org", "second admin password")
+        .await;
+    assert_eq!(app.get("/v1/me", &token).await.body["role"], "admin");
+
+    // A short password or a taken e-mail is refused with a non-zero exit.
+    let short = safescreen(
+        &app.database,
+        &["create-admin", "--email", "third@example.org"],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
+    let taken = safescreen(
+        &app.database,
+        &["create-admin", "--email", "second.admin@example.org"],
+        "another long password\n",
+    );
+    assert!(!taken.status.success());
+}
+
+#[tokio::test]
+async fn migrate_and_openapi_commands() {
+    let database = TestDatabase::new().await;
+    let migrate = safescreen(&database, &["migrate"], "");
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let again = safescreen(&database, &["migrate"], "");
+    assert!(again.status.success());
+    let openapi = safescreen(&database, &["openapi"], "");
+    assert!(openapi.status.success());
+    assert_eq!(
+        String::from_utf8(openapi.stdout).unwrap(),
+        safescreen::openapi::document_json()
+    );
+}
+
+#[tokio::test]
+async fn a_bad_configuration_names_the_variable() {
+    let database = TestDatabase::new().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_safescreen"))
+        .arg("migrate")
+        .envs(test_vars(&database))
+        .env("SAFESCREEN_LISTEN", "not an address")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SAFESCREEN_LISTEN"));
+}

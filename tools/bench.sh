@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Benchmarks the release build on SQLite and on PostgreSQL and prints a Markdown table.
+#
+#   tools/bench.sh                 # both databases
+#   DATABASES=sqlite tools/bench.sh
+#
+# Needs wrk (Debian package `wrk`) and, for PostgreSQL, a server at $BENCH_PG (trust auth).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+DATABASES=${DATABASES:-"sqlite postgres"}
+BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres}
+PORT=${PORT:-18181}
+ADMIN_EMAIL=bench-admin@example.org
+ADMIN_PASSWORD="bench admin password"
+BASE="http://127.0.0.1:$PORT"
+
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+cargo build --release --quiet
+BIN=target/release/safescreen
+WORK=$(mktemp -d)
+trap 'kill "${SERVER:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+start_server() { # $1: database URL
+    SAFESCREEN_DATABASE_URL="$1" SAFESCREEN_LISTEN="127.0.0.1:$PORT" SAFESCREEN_LOG=warn \
+        SAFESCREEN_DATA_KEY=$(head -c32 /dev/zero | base64) \
+        SAFESCREEN_ADMIN_EMAIL=$ADMIN_EMAIL SAFESCREEN_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+        SAFESCREEN_MAIL_DIR="$WORK/mail" "$BIN" serve >"$WORK/server.log" 2>&1 &
+    SERVER=$!
+    for _ in $(seq 1 100); do
+        curl -sf "$BASE/readyz" >/dev/null && return
+        sleep 0.1
+    done
+    echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+stop_server() {
+    kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+}
+
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# Prints "req/s p50 p99" from wrk --latency output.
+wrk_figures() {
+    awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%d %s %s", rps, p50, p99}'
+}
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status"; }
+
+echo "| database | scenario | connections | req/s | p50 | p99 | server peak RSS |"
+echo "|---|---|---|---|---|---|---|"
+for database in $DATABASES; do
+    case $database in
+        sqlite) url="sqlite://$WORK/bench.db?mode=rwc" ;;
+        postgres)
+            name=bench_$(date +%s)
+            psql "$BENCH_PG" -qc "CREATE DATABASE $name"
+            url="${BENCH_PG%/*}/$name" ;;
+    esac
+    start_server "$url"
+    token=$(curl -sf -H 'content-type: application/json' \
+        -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" "$BASE/v1/auth/login" | json_field "['token']")
+    org=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' \
+        -d '{"name":"Bench","registration_number":"B1","country":"NL","operating_countries":["UG"],"contact_email":"b@example.org"}' \
+        "$BASE/v1/organisations" | json_field "['id']")
+    key=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' \
+        -d '{"name":"bench"}' "$BASE/v1/organisations/$org/api-keys" | json_field "['key']")
+
+    read -r rps p50 p99 < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+        -H "Authorization: Bearer $key" "$BASE/v1/me" | wrk_figures)
+    echo "| $database | GET /v1/me (API key) | $CONNECTIONS | $rps | $p50 | $p99 | $(peak_rss_mb) MB |"
+
+    cat >"$WORK/login.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"email":"$ADMIN_EMAIL","password":"$ADMIN_PASSWORD"}'
+LUA
+    read -r rps p50 p99 < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+        -s "$WORK/login.lua" "$BASE/v1/auth/login" | wrk_figures)
+    echo "| $database | POST /v1/auth/login (Argon2id) | $CONNECTIONS | $rps | $p50 | $p99 | $(peak_rss_mb) MB |"
+    stop_server
+    if [ "$database" = postgres ]; then psql "$BENCH_PG" -qc "DROP DATABASE $name WITH (FORCE)"; fi
+done
