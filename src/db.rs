@@ -18,6 +18,9 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
+        // Ping only connections idle long enough to have been dropped: a ping on every checkout
+        // would double the round trips of every query.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .map_sqlx_sqlite_opts(|opts| {
             // Production-grade SQLite for one machine: readers never block the writer, a busy
             // writer is waited for rather than failed, and foreign keys are enforced.

@@ -25,7 +25,7 @@ WORK=$(mktemp -d)
 trap 'kill "${SERVER:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 start_server() { # $1: database URL
-    SAFESCREEN_DATABASE_URL="$1" SAFESCREEN_LISTEN="127.0.0.1:$PORT" SAFESCREEN_LOG=warn \
+    SAFESCREEN_DATABASE_URL="$1" SAFESCREEN_DATABASE_MAX_CONNECTIONS=${POOL:-} SAFESCREEN_LISTEN="127.0.0.1:$PORT" SAFESCREEN_LOG=warn \
         SAFESCREEN_DATA_KEY=$(head -c32 /dev/zero | base64) \
         SAFESCREEN_ADMIN_EMAIL=$ADMIN_EMAIL SAFESCREEN_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
         SAFESCREEN_MAIL_DIR="$WORK/mail" "$BIN" serve >"$WORK/server.log" 2>&1 &
@@ -45,7 +45,7 @@ json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # Prints "req/s p50 p99" from wrk --latency output.
 wrk_figures() {
-    awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%d %s %s", rps, p50, p99}'
+    awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%d %s %s\n", rps, p50, p99}'
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status"; }

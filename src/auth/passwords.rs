@@ -1,19 +1,23 @@
-//! Argon2id password hashing (OWASP parameters, PHC strings), run off the async runtime behind
-//! a semaphore so a burst of logins cannot starve request handling or exhaust memory.
-use std::sync::Arc;
+//! Argon2id password hashing (OWASP parameters, PHC strings), run off the async runtime on a
+//! small pool of dedicated threads, one per core: a burst of logins queues there instead of
+//! starving request handling, and memory stays bounded (each hash needs 19 MiB; on tokio's
+//! blocking pool every new thread would keep its own allocator arena of that size).
+use std::sync::{Arc, Mutex, mpsc};
 
 use argon2::{
     Argon2,
     password_hash::{PasswordHasher as _, PasswordVerifier as _, phc::PasswordHash},
 };
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     /// Verified against when the e-mail is unknown, so that costs the same as a wrong password.
     dummy_hash: Arc<String>,
 }
@@ -35,33 +39,67 @@ fn hash_blocking(password: &str) -> anyhow::Result<String> {
 impl Passwords {
     pub fn new() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            // Every sender is gone: the service is shutting down.
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
         Ok(Passwords {
-            permits: Arc::new(Semaphore::new(cores)),
+            jobs,
             dummy_hash: Arc::new(hash_blocking("dummy password for unknown accounts")?),
         })
     }
 
+    /// Runs `work` on the password pool and waits for its answer.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = reply.send(work());
+            }))
+            .map_err(|_| anyhow::anyhow!("the password pool has stopped"))?;
+        Ok(answer.await?)
+    }
+
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// Checks a password against a stored PHC string; with `None` (unknown account) it does the
     /// same work against a dummy hash and answers false.
     pub async fn verify(&self, password: String, stored: Option<String>) -> anyhow::Result<bool> {
-        let _permit = self.permits.acquire().await?;
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
-        let matches = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&phc)
-                .map(|parsed| {
-                    argon2()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await?;
+        let matches = self
+            .run(move || {
+                PasswordHash::new(&phc)
+                    .map(|parsed| {
+                        argon2()
+                            .verify_password(password.as_bytes(), &parsed)
+                            .is_ok()
+                    })
+                    .unwrap_or(false)
+            })
+            .await?;
         Ok(known && matches)
     }
 }
