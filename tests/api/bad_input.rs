@@ -338,3 +338,21 @@ async fn ten_wrong_passwords_in_a_row_are_429_and_the_account_recovers() {
     assert_eq!(failed.body["data"].as_array().unwrap().len(), 6);
     assert!(!failed.text.contains(ADMIN_EMAIL));
 }
+
+#[tokio::test]
+async fn one_client_trying_many_accounts_is_slowed_down_too() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for i in 0..24 {
+        let reply = app
+            .try_login(&format!("guess{i}@example.org"), "a guessed password")
+            .await;
+        statuses.push(reply.status.as_u16());
+    }
+    // 20 free failures per client, then blocks, whatever the account.
+    assert!(statuses[..21].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[23], 429, "{statuses:?}");
+    app.try_login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .assert_problem(429);
+}
