@@ -11,8 +11,10 @@ use crate::{
     audit,
     auth::passwords::{Passwords, check_new_password},
     config::{self, Config},
+    crypto::DataKey,
     db,
     domain::{Email, Role},
+    mail::Mailer,
     state::AppState,
 };
 use entity::user;
@@ -60,9 +62,10 @@ pub fn data_key(config: &Config) -> anyhow::Result<[u8; 32]> {
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config).await?;
     migrate(&db).await?;
-    data_key(&config)?;
+    let data_key = DataKey::new(data_key(&config)?);
     let passwords = Passwords::new()?;
-    Ok(AppState::new(db, config, passwords))
+    let mailer = Mailer::from_config(&config)?;
+    Ok(AppState::new(db, config, passwords, data_key, mailer))
 }
 
 /// Creates the first admin when there is none: from `SAFESCREEN_ADMIN_EMAIL` and

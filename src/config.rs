@@ -17,6 +17,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_dir: PathBuf,
+    /// The sender of e-mails to subjects.
+    pub mail_from: String,
     pub webhook_allow_private: bool,
     pub retention_days: u32,
     pub worker_interval_ms: u64,
@@ -123,6 +125,8 @@ impl Config {
             admin_password: get("SAFESCREEN_ADMIN_PASSWORD"),
             smtp_url: get("SAFESCREEN_SMTP_URL"),
             mail_dir,
+            mail_from: get("SAFESCREEN_MAIL_FROM")
+                .unwrap_or_else(|| "safescreen <no-reply@localhost>".to_owned()),
             webhook_allow_private,
             retention_days: parse_num("SAFESCREEN_RETENTION_DAYS", 180)? as u32,
             worker_interval_ms: parse_num("SAFESCREEN_WORKER_INTERVAL_MS", 1000)?.max(10),
@@ -211,6 +215,7 @@ impl fmt::Debug for Config {
             .field("admin_password", &redacted(self.admin_password.is_some()))
             .field("smtp_url", &redacted(self.smtp_url.is_some()))
             .field("mail_dir", &self.mail_dir)
+            .field("mail_from", &self.mail_from)
             .field("webhook_allow_private", &self.webhook_allow_private)
             .field("retention_days", &self.retention_days)
             .field("worker_interval_ms", &self.worker_interval_ms)

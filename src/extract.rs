@@ -75,6 +75,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     Ok(value)
 }
 
+/// Deserialises an already-parsed JSON value, naming the failing field (422).
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, AppError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let message = strip_position(&err.into_inner().to_string());
+        AppError::Validation(vec![FieldError::new(field_name(&path), message)])
+    })
+}
+
 /// The failing field's path (`operating_countries[1]`), or `body` for the whole document.
 fn field_name(path: &str) -> String {
     match path {

@@ -43,6 +43,9 @@ pub const BEARER: &str = "bearer";
         (name = "organisations", description = "Organisations, their users and API keys"),
         (name = "checkers", description = "The people who perform checks"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "screening-requests", description = "Screening requests, as the organisation submits and follows them"),
+        (name = "subject", description = "The screened person's personal link: consent, decline, respond, object"),
+        (name = "workflows", description = "Screening profiles and workflow definitions"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )
 )]
@@ -163,8 +166,14 @@ fn complete_operation(method: &Method, path: &str, access: Option<Access>, op: &
     if has_path_params {
         add("404", "No such object, or one the caller may not see");
     }
-    if secured && *method != Method::GET && path != "/v1/auth/logout" {
+    if *method != Method::GET && (has_path_params || secured) && path != "/v1/auth/logout" {
         add("409", "The change conflicts with the object's state");
+    }
+    if path.contains("{token}") {
+        add(
+            "429",
+            "Too many unknown tokens from this client; see `Retry-After`",
+        );
     }
     if path == "/v1/auth/login" {
         add("429", "Too many failed attempts; see `Retry-After`");

@@ -1,27 +1,48 @@
 //! What every handler and background worker shares.
-use std::sync::Arc;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
 
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
+use uuid::Uuid;
 
-use crate::{auth::passwords::Passwords, config::Config, metrics::Metrics};
+use crate::{
+    auth::passwords::Passwords, config::Config, crypto::DataKey, mail::Mailer, metrics::Metrics,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub passwords: Passwords,
+    /// Seals and opens personal data at rest.
+    pub data_key: DataKey,
     pub metrics: Arc<Metrics>,
+    pub mailer: Arc<Mailer>,
+    /// Idempotency keys being answered by this process right now: a second request with the
+    /// same key meanwhile gets 409.
+    pub idempotency_in_flight: Arc<Mutex<HashSet<(Uuid, String)>>>,
     /// Wakes the background workers right after a commit that created work for them.
     pub wake_workers: Arc<Notify>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, passwords: Passwords) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        passwords: Passwords,
+        data_key: DataKey,
+        mailer: Mailer,
+    ) -> Self {
         AppState {
+            mailer: Arc::new(mailer),
+            idempotency_in_flight: Arc::default(),
             db,
             config: Arc::new(config),
             passwords,
+            data_key,
             metrics: Arc::new(Metrics::default()),
             wake_workers: Arc::new(Notify::new()),
         }

@@ -1,10 +1,11 @@
 //! Background work inside `serve`: woken every `SAFESCREEN_WORKER_INTERVAL_MS` at the latest,
-//! and at once when a commit in this process created work.
+//! and at once when a commit in this process created work. Each step finishes before a
+//! shutdown completes.
 use std::time::Duration;
 
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::{audit, state::AppState};
+use crate::{audit, engine, mail, state::AppState};
 
 /// Audit events are chained within this time of their commit.
 const AUDIT_CHAIN_INTERVAL: Duration = Duration::from_millis(250);
@@ -14,12 +15,7 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
         let interval =
             Duration::from_millis(state.config.worker_interval_ms).min(AUDIT_CHAIN_INTERVAL);
         loop {
-            match audit::chain::chain_pending(&state.db).await {
-                Ok(_) => {
-                    state.metrics.audit_pending.set(0);
-                }
-                Err(err) => tracing::warn!(error = %err, "audit chaining failed; will retry"),
-            }
+            step(&state).await;
             if *stopped.borrow() {
                 break;
             }
@@ -30,4 +26,17 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
             }
         }
     })
+}
+
+/// One round of every kind of background work; a failure is logged and retried next round.
+pub async fn step(state: &AppState) {
+    if let Err(err) = engine::timers::fire_due(state).await {
+        tracing::warn!(error = %err, "firing timers failed; will retry");
+    }
+    if let Err(err) = mail::send_due(state).await {
+        tracing::warn!(error = %err, "sending e-mail failed; will retry");
+    }
+    if let Err(err) = audit::chain::chain_pending(&state.db).await {
+        tracing::warn!(error = %err, "audit chaining failed; will retry");
+    }
 }

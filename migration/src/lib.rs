@@ -4,8 +4,12 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_identity;
 mod m20261129_000002_audit;
+mod m20261129_000003_workflows;
+mod m20261129_000004_seed_workflows;
+mod m20261129_000005_requests;
 
 pub use m20261129_000002_audit::GENESIS_HASH;
+pub use m20261129_000004_seed_workflows::{CHILD_CONTACT, GENERAL};
 
 pub struct Migrator;
 
@@ -15,6 +19,9 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_identity::Migration),
             Box::new(m20261129_000002_audit::Migration),
+            Box::new(m20261129_000003_workflows::Migration),
+            Box::new(m20261129_000004_seed_workflows::Migration),
+            Box::new(m20261129_000005_requests::Migration),
         ]
     }
 }

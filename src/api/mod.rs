@@ -4,8 +4,11 @@ pub mod api_keys;
 pub mod audit;
 pub mod checkers;
 pub mod health;
+pub mod invitations;
 pub mod organisations;
+pub mod screening_requests;
 pub mod users;
+pub mod workflows;
 
 use utoipa_axum::router::OpenApiRouter;
 
@@ -15,9 +18,12 @@ pub const TAG_ACCOUNTS: &str = "accounts";
 pub const TAG_ORGANISATIONS: &str = "organisations";
 pub const TAG_CHECKERS: &str = "checkers";
 pub const TAG_AUDIT: &str = "audit";
+pub const TAG_REQUESTS: &str = "screening-requests";
+pub const TAG_SUBJECT: &str = "subject";
+pub const TAG_WORKFLOWS: &str = "workflows";
 pub const TAG_OPERATIONS: &str = "operations";
 
-/// Every documented route of the service.
+/// Every documented route of the service (the subject page included).
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(health::router())
@@ -27,4 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(api_keys::router())
         .merge(checkers::router())
         .merge(audit::router())
+        .merge(screening_requests::router())
+        .merge(invitations::router())
+        .merge(workflows::router())
+        .merge(crate::web::router())
 }

@@ -32,6 +32,13 @@ pub fn canonical_event(event: &audit_event::Model, seq: i64) -> String {
     out
 }
 
+/// JSON with object keys sorted at every level and no white space.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
 fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {

@@ -51,6 +51,9 @@ const ADMIN: &[Caller] = &[Admin];
 const ORG_MANAGERS: &[Caller] = &[Admin, OrgAdmin];
 const ORG_MEMBERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey];
 const ADMIN_AND_SUPERVISORS: &[Caller] = &[Admin, Supervisor];
+const ADMIN_AND_CHECKERS: &[Caller] = &[Admin, Checker];
+const REQUESTERS: &[Caller] = &[OrgAdmin, OrgRequester, ApiKey];
+const REQUEST_READERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey, Checker];
 
 const fn rule(method: Method, path: &'static str, access: Access) -> Rule {
     Rule {
@@ -139,6 +142,85 @@ pub const RULES: &[Rule] = &[
     rule(Method::PATCH, "/v1/checkers/{id}", Access::Only(ADMIN)),
     // Audit.
     rule(Method::GET, "/v1/audit-events", Access::Only(ADMIN)),
+    // Profiles and workflow definitions.
+    rule(Method::GET, "/v1/screening-profiles", Access::Authenticated),
+    rule(Method::POST, "/v1/screening-profiles", Access::Only(ADMIN)),
+    rule(
+        Method::GET,
+        "/v1/workflow-definitions",
+        Access::Only(ADMIN_AND_CHECKERS),
+    ),
+    rule(
+        Method::POST,
+        "/v1/workflow-definitions",
+        Access::Only(ADMIN),
+    ),
+    rule(
+        Method::GET,
+        "/v1/workflow-definitions/{key}/versions/{version}",
+        Access::Only(ADMIN_AND_CHECKERS),
+    ),
+    // Screening requests: the service decides visibility per request (404 when not visible).
+    rule(
+        Method::POST,
+        "/v1/screening-requests",
+        Access::Only(REQUESTERS),
+    ),
+    rule(
+        Method::GET,
+        "/v1/screening-requests",
+        Access::Only(REQUEST_READERS),
+    ),
+    rule(
+        Method::GET,
+        "/v1/screening-requests/{id}",
+        Access::Only(REQUEST_READERS),
+    ),
+    rule(
+        Method::POST,
+        "/v1/screening-requests/{id}/withdraw",
+        Access::Only(REQUESTERS),
+    ),
+    rule(
+        Method::GET,
+        "/v1/screening-requests/{id}/events",
+        Access::Only(REQUEST_READERS),
+    ),
+    rule(
+        Method::POST,
+        "/v1/screening-requests/{id}/rescreen",
+        Access::Only(REQUESTERS),
+    ),
+    // The subject: the token in the path is the credential.
+    rule(Method::GET, "/v1/invitations/{token}", Access::Public),
+    rule(
+        Method::POST,
+        "/v1/invitations/{token}/consent",
+        Access::Public,
+    ),
+    rule(
+        Method::POST,
+        "/v1/invitations/{token}/decline",
+        Access::Public,
+    ),
+    rule(
+        Method::POST,
+        "/v1/invitations/{token}/response",
+        Access::Public,
+    ),
+    rule(
+        Method::POST,
+        "/v1/invitations/{token}/objection",
+        Access::Public,
+    ),
+    rule(
+        Method::GET,
+        "/v1/invitations/{token}/decision",
+        Access::Public,
+    ),
+    rule(Method::GET, "/s/{token}", Access::Public),
+    rule(Method::POST, "/s/{token}/consent", Access::Public),
+    rule(Method::POST, "/s/{token}/decline", Access::Public),
 ];
 
 /// Routes that serve no API operation and so are not in the OpenAPI document.

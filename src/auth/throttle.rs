@@ -29,6 +29,14 @@ impl ThrottleKey {
         }
     }
 
+    /// One client looking up invitation tokens that do not exist.
+    pub fn invitation_client(client: &str) -> Self {
+        ThrottleKey {
+            key: hashed(&["invitation-client", client]),
+            free_failures: 20,
+        }
+    }
+
     /// One client, whatever accounts it tries.
     pub fn client(client: &str) -> Self {
         ThrottleKey {

@@ -1,10 +1,19 @@
 //! Validated types and pure rules. Invalid data cannot be constructed, so it cannot reach a
 //! service.
+pub mod bsn;
 pub mod country;
+pub mod duration;
 pub mod email;
+pub mod position;
 pub mod roles;
+pub mod status;
+pub mod subject;
 pub mod text;
 
+pub use bsn::Bsn;
 pub use country::CountryCode;
+pub use duration::IsoDuration;
 pub use email::Email;
+pub use position::PositionRole;
 pub use roles::{Authorisation, OrgRole, Role};
+pub use status::{OrgStatus, RequestStatus};

@@ -4,8 +4,11 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod checkers;
+pub mod invitations;
 pub mod organisations;
+pub mod screening;
 pub mod users;
+pub mod workflows;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;

@@ -2,6 +2,7 @@
 use reqwest::Method;
 use sea_orm::{EntityTrait, PaginatorTrait, sea_query::Expr};
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::helpers::*;
 
@@ -355,4 +356,217 @@ async fn one_client_trying_many_accounts_is_slowed_down_too() {
     app.try_login(ADMIN_EMAIL, ADMIN_PASSWORD)
         .await
         .assert_problem(429);
+}
+
+/// Submits `body` and expects 422 naming `field`, with nothing stored.
+async fn refused(app: &TestApp, key: &str, body: serde_json::Value, field: &str) {
+    let reply = app.post("/v1/screening-requests", key, body).await;
+    reply.assert_problem(422);
+    assert!(
+        reply.problem_fields().iter().any(|f| f == field),
+        "{field} not in {:?}",
+        reply.problem_fields()
+    );
+    assert_eq!(
+        entity::screening_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn submissions_with_bad_values_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, key) = app.create_api_key(org).await;
+    let base = submission("jan@example.org");
+    let with = |path: &[&str], value: serde_json::Value| {
+        let mut body = base.clone();
+        let mut target = &mut body;
+        for part in &path[..path.len() - 1] {
+            target = &mut target[*part];
+        }
+        target[path[path.len() - 1]] = value;
+        body
+    };
+    refused(
+        &app,
+        &key,
+        with(&["deployment", "country"], json!("DE")),
+        "deployment.country",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["deployment", "country"], json!("XX")),
+        "deployment.country",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["deployment", "start_date"], json!("2027-02-30")),
+        "deployment.start_date",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "date_of_birth"], json!("2999-01-01")),
+        "subject.date_of_birth",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "date_of_birth"], json!("1990-02-31")),
+        "subject.date_of_birth",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "date_of_birth"], json!("1906-01-01")),
+        "subject.date_of_birth",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "date_of_birth"], json!("2015-01-01")),
+        "subject.date_of_birth",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "bsn"], json!("123456789")),
+        "subject.bsn",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "bsn"], json!("12345678")),
+        "subject.bsn",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "email"], json!("jan.example.org")),
+        "subject.email",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "family_name"], json!("x".repeat(5000))),
+        "subject.family_name",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "nationalities"], json!([])),
+        "subject.nationalities",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["profile"], json!("no-such-profile")),
+        "profile",
+    )
+    .await;
+    refused(&app, &key, with(&["status"], json!("cleared")), "status").await;
+    refused(
+        &app,
+        &key,
+        with(&["organisation_id"], json!(Uuid::now_v7())),
+        "organisation_id",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["position", "role"], json!("director")),
+        "position.role",
+    )
+    .await;
+    let eleven: Vec<_> = (0..11).map(|i| json!({"name": format!("R{i}"), "email": "r@example.org", "relationship": "friend"})).collect();
+    refused(
+        &app,
+        &key,
+        with(&["subject", "referees"], json!(eleven)),
+        "subject.referees",
+    )
+    .await;
+    refused(
+        &app,
+        &key,
+        with(&["subject", "previous_employers"], json!([{"organisation": "X", "country": "KE", "from": "2022-06", "to": "2019-01", "contact_email": "hr@example.org"}])),
+        "subject.previous_employers[0].to",
+    )
+    .await;
+
+    // A role the profile does not allow: a staff-only profile asked for a volunteer.
+    let staff_only = app
+        .post(
+            "/v1/screening-profiles",
+            &app.admin_token,
+            json!({"code": "staff-only", "title": "Staff", "description": "Staff only", "workflow": {"key": "general", "version": 1},
+                   "validity_months": 36, "roles": ["staff"], "expiry_warning_days": 30}),
+        )
+        .await;
+    assert_eq!(staff_only.status, 201, "{}", staff_only.text);
+    refused(
+        &app,
+        &key,
+        with(&["profile"], json!("staff-only")),
+        "position.role",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn workflow_definitions_with_errors_are_422_listing_every_error() {
+    let app = spawn_app().await;
+    let definition = json!({
+        "key": "broken", "title": "Broken", "consent_window": "P-1D", "decision_deadline": "P28D", "colour": "red",
+        "checks": [
+            {"id": "a", "authorisation": "identity", "sla": "P1D", "after": ["b"]},
+            {"id": "b", "authorisation": "identity", "sla": "P1D", "after": ["a"]},
+            {"id": "b", "authorisation": "telepathy", "sla": "P1D", "after": ["nowhere"]}
+        ]
+    });
+    let reply = app
+        .post("/v1/workflow-definitions", &app.admin_token, definition)
+        .await;
+    reply.assert_problem(422);
+    let fields = reply.problem_fields();
+    for expected in [
+        "colour",
+        "consent_window",
+        "checks[2].id",
+        "checks[2].authorisation",
+        "checks[2].after[0]",
+        "checks",
+    ] {
+        assert!(
+            fields.iter().any(|f| f == expected),
+            "{expected} missing from {fields:?}"
+        );
+    }
+    assert_eq!(
+        entity::workflow_definition::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        2,
+        "only the seeded ones"
+    );
 }

@@ -352,3 +352,55 @@ async fn into_reply(response: reqwest::Response) -> Reply {
         text,
     }
 }
+
+/// A valid submission for a subject with this e-mail address.
+pub fn submission(email: &str) -> Value {
+    json!({
+        "profile": "child-contact-abroad",
+        "reference": "HR-2026-0042",
+        "position": {"title": "Teacher", "description": "Primary school in Gulu", "role": "volunteer"},
+        "deployment": {"country": "UG", "start_date": "2027-02-01"},
+        "subject": {
+            "given_names": "Jan Pieter", "family_name": "de Vries", "date_of_birth": "1990-04-12",
+            "place_of_birth": "Utrecht", "country_of_birth": "NL", "nationalities": ["NL"],
+            "email": email, "bsn": "123456782",
+            "previous_employers": [{"organisation": "Stichting Kinderhulp", "country": "KE", "from": "2019-01",
+                                    "to": "2022-06", "contact_email": "hr@kinderhulp.example.org"}],
+            "referees": [{"name": "Marieke Jansen", "email": "marieke@example.org", "relationship": "former manager"}]
+        }
+    })
+}
+
+impl TestApp {
+    /// Submits a request with `key` (an API key or session); returns its id.
+    pub async fn submit(&self, key: &str, subject_email: &str) -> Uuid {
+        let reply = self
+            .post("/v1/screening-requests", key, submission(subject_email))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Waits for the invitation e-mail to this address in the mail drop; returns the token
+    /// from its link.
+    pub async fn invitation_token(&self, subject_email: &str) -> String {
+        let dir = self.database.dir.path().join("mail");
+        for _ in 0..200 {
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for entry in entries.flatten() {
+                    let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                    if text.contains(&format!("To: {subject_email}")) {
+                        let start = text.find("/s/ss_inv_").expect("link in the invitation") + 3;
+                        let token: String = text[start..]
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                            .collect();
+                        return token;
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no invitation e-mail to {subject_email}");
+    }
+}

@@ -10,3 +10,4 @@ mod identity;
 mod migrations;
 mod openapi;
 mod operations;
+mod screening;

@@ -1,0 +1,589 @@
+//! Screening requests, as the organisation (and staff) see them.
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+};
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::TAG_REQUESTS;
+use crate::{
+    auth::Principal,
+    db,
+    domain::{
+        CountryCode, OrgStatus, PositionRole, RequestStatus, Role,
+        subject::{EmployerInput, RefereeInput, SubjectInput, mask_email, parse_date},
+        text,
+    },
+    error::{AppError, AppResult},
+    extract::{AppJson, AppPath, AppQuery, from_value},
+    pagination::{Page, PageParams},
+    services::screening::{self, Idempotency, ListFilter, NewRequest, RequestView, Submitted},
+    state::AppState,
+    validation::Fields,
+};
+use entity::request_event;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_request, list_requests))
+        .routes(routes!(get_request))
+        .routes(routes!(withdraw_request))
+        .routes(routes!(request_events))
+        .routes(routes!(rescreen_request))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    /// A screening profile code, e.g. `child-contact-abroad`.
+    pub profile: String,
+    /// The organisation's own reference.
+    #[schema(max_length = 100)]
+    pub reference: String,
+    pub position: PositionInput,
+    pub deployment: DeploymentInput,
+    pub subject: SubjectDto,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionInput {
+    #[schema(max_length = 200)]
+    pub title: String,
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    pub role: PositionRole,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentInput {
+    /// ISO 3166-1 alpha-2, outside the EU.
+    #[schema(example = "UG")]
+    pub country: String,
+    #[schema(example = "2027-02-01")]
+    pub start_date: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectDto {
+    #[schema(max_length = 200)]
+    pub given_names: String,
+    #[schema(max_length = 200)]
+    pub family_name: String,
+    /// `YYYY-MM-DD`; the subject is 16 to 100 years old.
+    #[schema(example = "1990-04-12")]
+    pub date_of_birth: String,
+    #[schema(max_length = 200)]
+    pub place_of_birth: String,
+    pub country_of_birth: String,
+    pub nationalities: Vec<String>,
+    pub email: String,
+    /// Nine digits passing the 11-check.
+    pub bsn: Option<String>,
+    #[serde(default)]
+    pub previous_employers: Vec<EmployerDto>,
+    #[serde(default)]
+    pub referees: Vec<RefereeDto>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmployerDto {
+    pub organisation: String,
+    pub country: String,
+    /// `YYYY-MM`
+    pub from: String,
+    /// `YYYY-MM`
+    pub to: Option<String>,
+    pub contact_email: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefereeDto {
+    pub name: String,
+    pub email: String,
+    pub relationship: String,
+}
+
+impl SubmitRequest {
+    fn validate(self) -> AppResult<NewRequest> {
+        let mut f = Fields::default();
+        let profile = f.check("profile", text::required(&self.profile, 64));
+        let reference = f.check("reference", text::required(&self.reference, 100));
+        let title = f.check("position.title", text::required(&self.position.title, 200));
+        let description = match &self.position.description {
+            None => Some(None),
+            Some(d) => f
+                .check("position.description", text::required(d, 2000))
+                .map(Some),
+        };
+        let country = f.check(
+            "deployment.country",
+            CountryCode::parse(&self.deployment.country).and_then(|c| {
+                if c.is_eu_member() {
+                    Err(format!(
+                        "{c} is in the EU; safescreen screens for deployment outside the EU"
+                    ))
+                } else {
+                    Ok(c)
+                }
+            }),
+        );
+        let start_date = f.check(
+            "deployment.start_date",
+            parse_date(&self.deployment.start_date),
+        );
+        let s = &self.subject;
+        let subject = SubjectInput {
+            given_names: &s.given_names,
+            family_name: &s.family_name,
+            date_of_birth: &s.date_of_birth,
+            place_of_birth: &s.place_of_birth,
+            country_of_birth: &s.country_of_birth,
+            nationalities: &s.nationalities,
+            email: &s.email,
+            bsn: s.bsn.as_deref(),
+            previous_employers: s
+                .previous_employers
+                .iter()
+                .map(|e| EmployerInput {
+                    organisation: &e.organisation,
+                    country: &e.country,
+                    from: &e.from,
+                    to: e.to.as_deref(),
+                    contact_email: &e.contact_email,
+                })
+                .collect(),
+            referees: s
+                .referees
+                .iter()
+                .map(|r| RefereeInput {
+                    name: &r.name,
+                    email: &r.email,
+                    relationship: &r.relationship,
+                })
+                .collect(),
+        }
+        .validate("subject", &mut f);
+        f.finish(|| {
+            Some(NewRequest {
+                profile: profile?,
+                reference: reference?,
+                position_title: title?,
+                position_description: description?,
+                role: self.position.role,
+                deployment_country: country?,
+                deployment_start_date: start_date?,
+                subject: subject?,
+            })
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PositionDto {
+    pub title: String,
+    pub description: Option<String>,
+    pub role: PositionRole,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DeploymentDto {
+    pub country: String,
+    /// `YYYY-MM-DD`
+    pub start_date: String,
+}
+
+/// The subject as the organisation sees them: the name only.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SubjectNameDto {
+    /// Null once retention has erased the subject's data.
+    pub given_names: Option<String>,
+    pub family_name: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct InvitationDto {
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// The subject's e-mail with the local part masked: `j***@example.org`.
+    pub sent_to: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckState {
+    Pending,
+    Running,
+    Done,
+    Skipped,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CheckDto {
+    pub id: String,
+    pub state: CheckState,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DecisionDto {
+    pub outcome: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+    pub valid_until: Option<String>,
+    pub certificate_id: Option<Uuid>,
+    pub revised: bool,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct WorkflowRefDto {
+    pub key: String,
+    pub version: i32,
+}
+
+/// A screening request in the caller's view. Organisations see `status` only; admins and
+/// checkers also see `full_status` and `workflow`.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RequestDto {
+    pub id: Uuid,
+    pub status: OrgStatus,
+    pub profile: String,
+    pub reference: String,
+    pub position: PositionDto,
+    pub deployment: DeploymentDto,
+    pub subject: SubjectNameDto,
+    pub checks: Vec<CheckDto>,
+    pub invitation: InvitationDto,
+    pub decision: Option<DecisionDto>,
+    /// The reason category when the subject declined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    /// The request this one rescreens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rescreen_of: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full_status: Option<RequestStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<WorkflowRefDto>,
+}
+
+fn is_staff(principal: &Principal) -> bool {
+    matches!(principal.role, Role::Admin | Role::Checker)
+}
+
+pub fn request_dto(view: RequestView, principal: &Principal) -> RequestDto {
+    let r = view.request;
+    let status = RequestStatus::parse(&r.status).unwrap_or(RequestStatus::AwaitingConsent);
+    let staff = is_staff(principal);
+    RequestDto {
+        id: r.id,
+        status: status.org_view(),
+        profile: r.profile_code,
+        reference: r.reference,
+        position: PositionDto {
+            title: r.position_title,
+            description: r.position_description,
+            role: PositionRole::parse(&r.role).unwrap_or(PositionRole::Volunteer),
+        },
+        deployment: DeploymentDto {
+            country: r.deployment_country,
+            start_date: r.deployment_start_date.to_string(),
+        },
+        subject: SubjectNameDto {
+            given_names: view.subject.as_ref().map(|s| s.given_names.clone()),
+            family_name: view.subject.as_ref().map(|s| s.family_name.clone()),
+        },
+        checks: Vec::new(),
+        invitation: InvitationDto {
+            expires_at: db::utc(r.invitation_expires_at),
+            sent_to: view.subject.as_ref().map(|s| mask_email(&s.email)),
+        },
+        decision: None,
+        decline_reason: r.decline_reason,
+        rescreen_of: r.rescreen_of,
+        created_at: db::utc(r.created_at),
+        full_status: staff.then_some(status),
+        workflow: staff.then_some(WorkflowRefDto {
+            key: r.workflow_key,
+            version: r.workflow_version,
+        }),
+    }
+}
+
+/// The `Idempotency-Key` header, if sent: 1–255 characters.
+fn idempotency_key(
+    headers: &HeaderMap,
+    body: &serde_json::Value,
+) -> AppResult<Option<Idempotency>> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()))
+        .ok_or_else(|| {
+            AppError::validation(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(Idempotency {
+        key: key.to_owned(),
+        body_hash: screening::body_hash(body),
+    }))
+}
+
+fn submitted(result: Submitted, principal: &Principal) -> (StatusCode, Json<RequestDto>) {
+    match result {
+        Submitted::Created(view) | Submitted::Replayed(view) => {
+            (StatusCode::CREATED, Json(request_dto(view, principal)))
+        }
+    }
+}
+
+/// Submits a screening request; the subject is e-mailed a personal link to consent.
+///
+/// With an `Idempotency-Key`, the same key and body return the same request; the same key with
+/// another body is 422; while the first is in flight, 409.
+#[utoipa::path(post, path = "/v1/screening-requests", tag = TAG_REQUESTS, request_body = SubmitRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; makes retries safe")),
+    responses((status = 201, description = "Created (or the first answer to this Idempotency-Key)", body = RequestDto)))]
+async fn submit_request(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    AppJson(body): AppJson<serde_json::Value>,
+) -> AppResult<(StatusCode, Json<RequestDto>)> {
+    let idempotency = idempotency_key(&headers, &body)?;
+    let new = from_value::<SubmitRequest>(body)?.validate()?;
+    let result = screening::submit(&state, &principal, new, idempotency, None).await?;
+    Ok(submitted(result, &principal))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RequestFilter {
+    /// A status in the caller's view (organisations: awaiting_consent, in_progress, cleared,
+    /// refused, withdrawn, declined, lapsed).
+    pub status: Option<String>,
+    pub profile: Option<String>,
+    pub reference: Option<String>,
+    /// RFC 3339
+    pub created_after: Option<String>,
+    /// RFC 3339
+    pub created_before: Option<String>,
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u64>,
+    pub cursor: Option<String>,
+}
+
+fn parse_instant(field: &str, text: &str, f: &mut Fields) -> Option<PrimitiveDateTime> {
+    f.check(
+        field,
+        OffsetDateTime::parse(text, &Rfc3339)
+            .map(|t| {
+                let t = t.to_offset(time::UtcOffset::UTC);
+                PrimitiveDateTime::new(t.date(), t.time())
+            })
+            .map_err(|_| format!("{text} is not an RFC 3339 timestamp")),
+    )
+}
+
+/// Lists requests the caller may see, newest first.
+#[utoipa::path(get, path = "/v1/screening-requests", tag = TAG_REQUESTS, params(RequestFilter),
+    responses((status = 200, description = "A page of requests", body = Page<RequestDto>)))]
+async fn list_requests(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppQuery(q): AppQuery<RequestFilter>,
+) -> AppResult<Json<Page<RequestDto>>> {
+    let mut f = Fields::default();
+    let page = match (PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    })
+    .validate()
+    {
+        Ok(page) => Some(page),
+        Err(errors) => {
+            f.extend(errors);
+            None
+        }
+    };
+    let statuses = match &q.status {
+        None => Some(None),
+        Some(text) if is_staff(&principal) => f
+            .check(
+                "status",
+                RequestStatus::parse(text)
+                    .map(|s| vec![s])
+                    .ok_or_else(|| format!("unknown status `{text}`")),
+            )
+            .map(Some),
+        Some(text) => f
+            .check(
+                "status",
+                OrgStatus::parse(text)
+                    .map(OrgStatus::full_statuses)
+                    .ok_or_else(|| format!("`{text}` is not a status of the organisation's view")),
+            )
+            .map(Some),
+    };
+    let created_after = q
+        .created_after
+        .as_deref()
+        .map(|t| parse_instant("created_after", t, &mut f));
+    let created_before = q
+        .created_before
+        .as_deref()
+        .map(|t| parse_instant("created_before", t, &mut f));
+    let (filter, page) = f.finish(|| {
+        Some((
+            ListFilter {
+                statuses: statuses?,
+                profile: q.profile,
+                reference: q.reference,
+                created_after: created_after.flatten(),
+                created_before: created_before.flatten(),
+            },
+            page?,
+        ))
+    })?;
+    let rows = screening::list(&state, &principal, filter, page).await?;
+    Ok(Json(Page::from_rows(
+        rows,
+        page,
+        |v| v.request.id,
+        |v| request_dto(v, &principal),
+    )))
+}
+
+/// One request, in the caller's view.
+#[utoipa::path(get, path = "/v1/screening-requests/{id}", tag = TAG_REQUESTS,
+    params(("id" = Uuid, Path, description = "Request id")),
+    responses((status = 200, description = "The request", body = RequestDto)))]
+async fn get_request(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<Json<RequestDto>> {
+    let view = screening::get(&state, &principal, id).await?;
+    Ok(Json(request_dto(view, &principal)))
+}
+
+/// Withdraws a request that has no decision yet.
+#[utoipa::path(post, path = "/v1/screening-requests/{id}/withdraw", tag = TAG_REQUESTS,
+    params(("id" = Uuid, Path, description = "Request id")),
+    responses((status = 200, description = "Withdrawn", body = RequestDto)))]
+async fn withdraw_request(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<Json<RequestDto>> {
+    let view = screening::withdraw(&state, &principal, id).await?;
+    Ok(Json(request_dto(view, &principal)))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct RequestEventDto {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+}
+
+/// Timeline entries the organisation may see.
+const ORG_EVENT_KINDS: &[&str] = &[
+    "created",
+    "consented",
+    "declined",
+    "lapsed",
+    "withdrawn",
+    "decided",
+];
+
+fn event_dto(event: request_event::Model, principal: &Principal) -> Option<RequestEventDto> {
+    let status = RequestStatus::parse(&event.status)?;
+    let (kind, status) = if is_staff(principal) {
+        (event.kind, status.as_str().to_owned())
+    } else if ORG_EVENT_KINDS.contains(&event.kind.as_str()) {
+        (event.kind, status.org_view().as_str().to_owned())
+    } else {
+        return None;
+    };
+    Some(RequestEventDto {
+        at: db::utc(event.at),
+        kind,
+        status,
+    })
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EventList {
+    pub data: Vec<RequestEventDto>,
+    pub next_cursor: Option<String>,
+}
+
+/// The request's timeline, filtered to the caller's view.
+#[utoipa::path(get, path = "/v1/screening-requests/{id}/events", tag = TAG_REQUESTS,
+    params(("id" = Uuid, Path, description = "Request id")),
+    responses((status = 200, description = "The timeline, oldest first", body = EventList)))]
+async fn request_events(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<Json<EventList>> {
+    let events = screening::events(&state, &principal, id).await?;
+    Ok(Json(EventList {
+        data: events
+            .into_iter()
+            .filter_map(|e| event_dto(e, &principal))
+            .collect(),
+        next_cursor: None,
+    }))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RescreenRequest {
+    /// A new reference; the old one if absent.
+    #[schema(max_length = 100)]
+    pub reference: Option<String>,
+}
+
+/// Starts a new request for the same subject and profile, linked to this one.
+#[utoipa::path(post, path = "/v1/screening-requests/{id}/rescreen", tag = TAG_REQUESTS, request_body = RescreenRequest,
+    params(("id" = Uuid, Path, description = "Request id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; makes retries safe")),
+    responses((status = 201, description = "The new request", body = RequestDto)))]
+async fn rescreen_request(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+    headers: HeaderMap,
+    AppJson(body): AppJson<serde_json::Value>,
+) -> AppResult<(StatusCode, Json<RequestDto>)> {
+    let mut hashed = body.clone();
+    hashed["rescreen_of"] = serde_json::json!(id);
+    let idempotency = idempotency_key(&headers, &hashed)?;
+    let input = from_value::<RescreenRequest>(body)?;
+    let reference = match input.reference {
+        Some(r) => Some(text::required(&r, 100).map_err(|m| AppError::validation("reference", m))?),
+        None => None,
+    };
+    let result = screening::rescreen(&state, &principal, id, reference, idempotency).await?;
+    Ok(submitted(result, &principal))
+}

@@ -1,0 +1,101 @@
+//! The command path: one event moves one request in one transaction, guarded by the request's
+//! version, together with its timeline entry, audit event and webhook outbox rows.
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde_json::json;
+
+use super::transition::{self, Event};
+use crate::{audit, db, domain::RequestStatus, error::AppError, outbox};
+use entity::{request_event, screening_request};
+
+/// Applies `event` to `request` (as read in this transaction); answers 409 when the event does
+/// not apply to its status or another writer moved it first.
+pub async fn apply(
+    txn: &impl ConnectionTrait,
+    request: &screening_request::Model,
+    event: Event,
+    actor: &str,
+) -> Result<screening_request::Model, AppError> {
+    let from = RequestStatus::parse(&request.status)
+        .ok_or_else(|| anyhow::anyhow!("request {} has an unknown status", request.id))?;
+    let to = transition::next(from, event).map_err(|e| AppError::Conflict(conflict_message(e)))?;
+    let now = db::now();
+    let mut update = screening_request::Entity::update_many()
+        .col_expr(screening_request::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            screening_request::Column::Version,
+            Expr::value(request.version + 1),
+        )
+        .col_expr(screening_request::Column::UpdatedAt, Expr::value(now));
+    if event == Event::Consented {
+        update = update.col_expr(screening_request::Column::ConsentedAt, Expr::value(now));
+    }
+    if to.is_ended_undecided() {
+        update = update.col_expr(screening_request::Column::EndedAt, Expr::value(now));
+    }
+    let moved = update
+        .filter(screening_request::Column::Id.eq(request.id))
+        .filter(screening_request::Column::Version.eq(request.version))
+        .exec(txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "the request changed meanwhile; try again".into(),
+        ));
+    }
+    record_event(txn, request.id, event.kind(), to, now).await?;
+    audit::record(
+        txn,
+        actor,
+        &format!("screening_request.{}", event.kind()),
+        audit::target("screening_request", request.id),
+        json!({"from": from.as_str(), "to": to.as_str()}),
+    )
+    .await?;
+    outbox::webhooks::enqueue(
+        txn,
+        request.organisation_id,
+        request.id,
+        &format!("screening_request.{}", event.kind()),
+        to,
+    )
+    .await?;
+    screening_request::Entity::find_by_id(request.id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("request vanished in its own transaction"))
+        })
+}
+
+/// Adds an entry to the request's timeline.
+pub async fn record_event(
+    txn: &impl ConnectionTrait,
+    request_id: uuid::Uuid,
+    kind: &str,
+    status: RequestStatus,
+    at: time::PrimitiveDateTime,
+) -> Result<(), sea_orm::DbErr> {
+    request_event::Entity::insert(request_event::ActiveModel {
+        id: sea_orm::Set(db::new_id()),
+        request_id: sea_orm::Set(request_id),
+        at: sea_orm::Set(at),
+        kind: sea_orm::Set(kind.to_owned()),
+        status: sea_orm::Set(status.as_str().to_owned()),
+    })
+    .exec(txn)
+    .await?;
+    Ok(())
+}
+
+fn conflict_message(e: transition::NotAllowed) -> String {
+    let what = match e.event {
+        Event::Consented => "consent",
+        Event::Declined => "decline",
+        Event::ConsentLapsed => "lapse",
+        Event::Withdrawn => "withdraw",
+    };
+    format!(
+        "cannot {what} a request that is {}",
+        e.from.org_view().as_str()
+    )
+}

@@ -1,0 +1,186 @@
+//! E-mail to subjects: queued in the outbox (sealed) in the same transaction as the change that
+//! causes it, sent by the background worker through SMTP or into the mail drop.
+use std::{path::PathBuf, time::Duration};
+
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, header::ContentType},
+};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+    sea_query::{Expr, LockBehavior, LockType},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{config::Config, crypto::DataKey, db, state::AppState};
+use entity::mail_outbox;
+
+/// A message as queued: sealed at rest, because it holds personal data and the subject's link.
+#[derive(Serialize, Deserialize)]
+pub struct OutgoingMail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues a message in the caller's transaction.
+pub async fn enqueue(
+    txn: &impl ConnectionTrait,
+    data_key: &DataKey,
+    request_id: Option<Uuid>,
+    kind: &str,
+    mail: &OutgoingMail,
+) -> Result<(), DbErr> {
+    let id = db::new_id();
+    let now = db::now();
+    mail_outbox::Entity::insert(mail_outbox::ActiveModel {
+        id: Set(id),
+        request_id: Set(request_id),
+        kind: Set(kind.to_owned()),
+        message_sealed: Set(Some(data_key.seal_json(id, mail))),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        sent_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+    })
+    .exec(txn)
+    .await?;
+    Ok(())
+}
+
+/// Sends through SMTP when configured, else writes RFC 5322 `.eml` files to the mail drop.
+pub struct Mailer {
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    drop_dir: PathBuf,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let smtp = match &config.smtp_url {
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("SAFESCREEN_SMTP_URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            ),
+            None => None,
+        };
+        Ok(Mailer {
+            smtp,
+            drop_dir: config.mail_dir.clone(),
+            from: config
+                .mail_from
+                .parse()
+                .map_err(|e| anyhow::anyhow!("SAFESCREEN_MAIL_FROM: {e}"))?,
+        })
+    }
+
+    pub async fn send(&self, id: Uuid, mail: &OutgoingMail) -> anyhow::Result<()> {
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(mail.to.parse()?)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!("<{id}@safescreen>")))
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())?;
+        match &self.smtp {
+            Some(smtp) => {
+                smtp.send(message).await?;
+            }
+            None => {
+                tokio::fs::create_dir_all(&self.drop_dir).await?;
+                let path = self.drop_dir.join(format!("{id}.eml"));
+                tokio::fs::write(&path, message.formatted()).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+const LEASE: time::Duration = time::Duration::seconds(60);
+
+/// Sends due messages; returns how many were sent. Rows are leased, so a crashed worker's
+/// messages are taken over once the lease expires, and a sent message is wiped.
+pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
+    let now = db::now();
+    let txn = db::begin_write(&state.db).await?;
+    let due = mail_outbox::Entity::find()
+        .filter(mail_outbox::Column::SentAt.is_null())
+        .filter(mail_outbox::Column::NextAttemptAt.lte(now))
+        .filter(
+            Condition::any()
+                .add(mail_outbox::Column::LeaseUntil.is_null())
+                .add(mail_outbox::Column::LeaseUntil.lt(now)),
+        )
+        .order_by_asc(mail_outbox::Column::NextAttemptAt)
+        .limit(20)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(&txn)
+        .await?;
+    if due.is_empty() {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = due.iter().map(|m| m.id).collect();
+    mail_outbox::Entity::update_many()
+        .col_expr(mail_outbox::Column::LeaseUntil, Expr::value(now + LEASE))
+        .filter(mail_outbox::Column::Id.is_in(ids))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+
+    let mut sent = 0;
+    for row in due {
+        let result = match &row.message_sealed {
+            Some(sealed) => match state.data_key.open_json::<OutgoingMail>(row.id, sealed) {
+                Ok(mail) => state.mailer.send(row.id, &mail).await,
+                Err(e) => Err(anyhow::anyhow!("message cannot be opened: {e}")),
+            },
+            None => Ok(()),
+        };
+        let update = match result {
+            Ok(()) => {
+                sent += 1;
+                mail_outbox::Entity::update_many()
+                    .col_expr(mail_outbox::Column::SentAt, Expr::value(db::now()))
+                    .col_expr(
+                        mail_outbox::Column::MessageSealed,
+                        Expr::value(Option::<Vec<u8>>::None),
+                    )
+                    .col_expr(
+                        mail_outbox::Column::LeaseUntil,
+                        Expr::value(Option::<time::PrimitiveDateTime>::None),
+                    )
+            }
+            Err(err) => {
+                tracing::warn!(mail_id = %row.id, error = %err, "e-mail not sent; will retry");
+                let attempts = row.attempts + 1;
+                let backoff = time::Duration::seconds(30 * i64::from(attempts.min(20)).pow(2));
+                mail_outbox::Entity::update_many()
+                    .col_expr(mail_outbox::Column::Attempts, Expr::value(attempts))
+                    .col_expr(
+                        mail_outbox::Column::NextAttemptAt,
+                        Expr::value(db::now() + backoff),
+                    )
+                    .col_expr(
+                        mail_outbox::Column::LastError,
+                        Expr::value(err.to_string().chars().take(500).collect::<String>()),
+                    )
+                    .col_expr(
+                        mail_outbox::Column::LeaseUntil,
+                        Expr::value(Option::<time::PrimitiveDateTime>::None),
+                    )
+            }
+        };
+        update
+            .filter(mail_outbox::Column::Id.eq(row.id))
+            .exec(&state.db)
+            .await?;
+    }
+    Ok(sent)
+}

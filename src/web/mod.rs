@@ -1,0 +1,243 @@
+//! The subject page: plain, accessible, server-rendered HTML that works without JavaScript.
+//! The personal link's token is the only credential; the page never sends a referrer.
+use std::net::SocketAddr;
+
+use axum::{
+    Form,
+    extract::rejection::FormRejection,
+    extract::{ConnectInfo, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    api::{
+        TAG_SUBJECT,
+        invitations::{decline_message, mask_bsn},
+    },
+    domain::RequestStatus,
+    error::AppError,
+    extract::AppPath,
+    services::invitations::{self, DeclineReason, Invitation},
+    state::AppState,
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(subject_page))
+        .routes(routes!(consent_form))
+        .routes(routes!(decline_form))
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
+h1{font-size:1.6rem}dt{font-weight:600}dd{margin:0 0 .5rem 0}fieldset{margin:1rem 0;padding:1rem}\
+button{font-size:1rem;padding:.5rem 1rem}.status{padding:.5rem 1rem;background:#eef3f8;border-left:4px solid #2b5f8a}\
+label{display:block;margin:.25rem 0}textarea{width:100%}";
+
+/// A page with the headers every subject page carries.
+fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="referrer" content="no-referrer";
+                title { (title) " — safescreen" }
+                style { (STYLE) }
+            }
+            body { main { (body) } }
+        }
+    };
+    let mut response = (status, Html(markup.into_string())).into_response();
+    let headers = response.headers_mut();
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
+}
+
+/// Errors on the subject page are pages too, with the same status codes as the API.
+fn error_page(error: AppError) -> Response {
+    let status = error.status();
+    let message = match &error {
+        AppError::NotFound => "This link is not valid (any more). Check that you copied the whole link from the e-mail.".to_owned(),
+        AppError::RateLimited { .. } => "Too many invalid links were tried from your network. Please wait a few minutes.".to_owned(),
+        AppError::Conflict(detail) | AppError::Forbidden(detail) | AppError::BadRequest(detail) => detail.clone(),
+        AppError::Validation(errors) => errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+        _ => {
+            // Log the cause through the usual path, show a plain message.
+            let _ = error.into_response();
+            "Something went wrong on our side. Please try again later.".to_owned()
+        }
+    };
+    page(
+        status,
+        "Screening",
+        html! { h1 { "Screening" } p role="alert" { (message) } },
+    )
+}
+
+fn status_text(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::AwaitingConsent => {
+            "Waiting for your consent. Nothing is checked until you agree."
+        }
+        RequestStatus::InProgress => "You consented. The checks are in progress.",
+        RequestStatus::Assessment | RequestStatus::FinalReview => "The results are being assessed.",
+        RequestStatus::IntentToRefuse => "We intend to refuse the clearance. You may respond.",
+        RequestStatus::ObjectionReview => "Your objection is being reviewed.",
+        RequestStatus::Cleared => "You have been cleared.",
+        RequestStatus::Refused => "The clearance was refused.",
+        RequestStatus::Withdrawn => "The organisation withdrew the request.",
+        RequestStatus::Declined => "You declined. Nothing was checked.",
+        RequestStatus::Lapsed => "The invitation lapsed without an answer. Nothing was checked.",
+    }
+}
+
+fn render(invitation: &Invitation, token: &str) -> Response {
+    let r = &invitation.request;
+    let status = invitation.status();
+    let body = html! {
+        h1 { "Screening for " (invitation.organisation_name) }
+        p.status role="status" { strong { "Status: " } (status_text(status)) }
+        h2 { "Who asks, and for what" }
+        dl {
+            dt { "Organisation" } dd { (invitation.organisation_name) }
+            dt { "Position" } dd { (r.position_title) " (" (r.role) ")" }
+            @if let Some(description) = &r.position_description { dt { "About the position" } dd { (description) } }
+            dt { "Deployment" } dd { (r.deployment_country) ", from " (r.deployment_start_date.to_string()) }
+            @if let Some(profile) = &invitation.profile {
+                dt { "Screening" } dd { (profile.title) ": " (profile.description) }
+            }
+        }
+        @if let Some(subject) = &invitation.subject {
+            h2 { "What is held about you" }
+            dl {
+                dt { "Name" } dd { (subject.given_names) " " (subject.family_name) }
+                dt { "Date of birth" } dd { (subject.date_of_birth) }
+                dt { "Place of birth" } dd { (subject.place_of_birth) ", " (subject.country_of_birth) }
+                dt { "Nationalities" } dd { (subject.nationalities.join(", ")) }
+                dt { "E-mail" } dd { (subject.email) }
+                @if let Some(bsn) = &subject.bsn { dt { "BSN" } dd { (mask_bsn(bsn)) } }
+                @for employer in &subject.previous_employers {
+                    dt { "Previous employer" }
+                    dd { (employer.organisation) " (" (employer.country) "), " (employer.from) " – " (employer.to.as_deref().unwrap_or("now")) }
+                }
+                @for referee in &subject.referees {
+                    dt { "Referee" } dd { (referee.name) " (" (referee.relationship) ")" }
+                }
+            }
+        }
+        @if invitation.actions().contains(&"consent") {
+            h2 { "Your answer" }
+            p { "Please answer by " (r.invitation_expires_at.date().to_string()) "." }
+            form method="post" action={ "/s/" (token) "/consent" } {
+                fieldset {
+                    legend { "Consent" }
+                    p { "I have read what is held about me, it is correct, and I consent to the checks of this screening." }
+                    button type="submit" { "I consent" }
+                }
+            }
+            form method="post" action={ "/s/" (token) "/decline" } {
+                fieldset {
+                    legend { "Decline" }
+                    label { input type="radio" name="reason" value="data_incorrect" required; " The data about me is incorrect" }
+                    label { input type="radio" name="reason" value="not_consenting"; " I do not consent" }
+                    label { input type="radio" name="reason" value="other"; " Another reason" }
+                    label for="message" { "Message to safescreen (optional; the organisation does not see it)" }
+                    textarea id="message" name="message" rows="4" maxlength="2000" {}
+                    button type="submit" { "Decline" }
+                }
+            }
+        }
+    };
+    page(StatusCode::OK, "Your screening", body)
+}
+
+/// The page the subject's e-mailed link opens.
+#[utoipa::path(get, path = "/s/{token}", tag = TAG_SUBJECT,
+    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    responses((status = 200, description = "The subject page", content_type = "text/html", body = String),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String)))]
+async fn subject_page(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+) -> Response {
+    match invitations::view(&state, &token, &client.ip().to_string()).await {
+        Ok(invitation) => render(&invitation, &token),
+        Err(error) => error_page(error),
+    }
+}
+
+/// Consent from the page's form; back to the page.
+#[utoipa::path(post, path = "/s/{token}/consent", tag = TAG_SUBJECT,
+    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    responses((status = 303, description = "Back to the subject page"),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 409, description = "Not possible in this status", content_type = "text/html", body = String)))]
+async fn consent_form(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+) -> Response {
+    match invitations::consent(&state, &token, &client.ip().to_string()).await {
+        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
+        Err(error) => error_page(error),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeclineForm {
+    /// `data_incorrect`, `not_consenting` or `other`.
+    pub reason: String,
+    pub message: Option<String>,
+}
+
+/// Decline from the page's form; back to the page.
+#[utoipa::path(post, path = "/s/{token}/decline", tag = TAG_SUBJECT,
+    request_body(content = DeclineForm, content_type = "application/x-www-form-urlencoded"),
+    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    responses((status = 303, description = "Back to the subject page"),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
+              (status = 422, description = "No or an unknown reason", content_type = "text/html", body = String)))]
+async fn decline_form(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+    form: Result<Form<DeclineForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return error_page(AppError::validation("reason", "choose a reason"));
+    };
+    let reason = match form.reason.as_str() {
+        "data_incorrect" => DeclineReason::DataIncorrect,
+        "not_consenting" => DeclineReason::NotConsenting,
+        "other" => DeclineReason::Other,
+        _ => return error_page(AppError::validation("reason", "choose one of the reasons")),
+    };
+    let message = match decline_message(form.message.as_deref()) {
+        Ok(m) => m,
+        Err(error) => return error_page(error),
+    };
+    match invitations::decline(&state, &token, &client.ip().to_string(), reason, message).await {
+        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
+        Err(error) => error_page(error),
+    }
+}

@@ -1,0 +1,606 @@
+//! Screening requests: submission, idempotency, the organisation's view, the subject's
+//! consent, lapse timers, and privacy at rest.
+use std::time::Duration;
+
+use reqwest::Method;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+use entity::screening_request;
+
+async fn org_with_key(app: &TestApp) -> (Uuid, String) {
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, key) = app.create_api_key(org).await;
+    (org, key)
+}
+
+async fn request_count(app: &TestApp) -> u64 {
+    screening_request::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap()
+}
+
+fn unique_email() -> String {
+    format!("subject-{}@example.org", Uuid::new_v4().simple())
+}
+
+#[tokio::test]
+async fn submission_answers_in_the_organisations_view_and_invites_the_subject() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let email = unique_email();
+    let reply = app
+        .post("/v1/screening-requests", &key, submission(&email))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let body = &reply.body;
+    assert_eq!(body["status"], "awaiting_consent");
+    assert_eq!(body["profile"], "child-contact-abroad");
+    assert_eq!(body["reference"], "HR-2026-0042");
+    assert_eq!(body["position"]["role"], "volunteer");
+    assert_eq!(
+        body["deployment"],
+        json!({"country": "UG", "start_date": "2027-02-01"})
+    );
+    assert_eq!(
+        body["subject"],
+        json!({"given_names": "Jan Pieter", "family_name": "de Vries"})
+    );
+    assert_eq!(body["invitation"]["sent_to"], "s***@example.org");
+    assert!(body["decision"].is_null());
+    assert!(body.get("full_status").is_none() && body.get("workflow").is_none());
+    assert!(
+        !reply.text.contains("ss_inv_"),
+        "the organisation never sees the subject's token"
+    );
+    assert!(!reply.text.contains("123456782") && !reply.text.contains("1990-04-12"));
+
+    // The subject gets the link by e-mail, and the page shows what is held.
+    let token = app.invitation_token(&email).await;
+    let page = app
+        .client
+        .get(app.url(&format!("/s/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Kids Abroad") && html.contains("de Vries") && html.contains("Teacher"));
+    assert!(html.contains("I consent") && !html.contains("<script"));
+    assert!(!html.contains("123456782"), "the BSN is masked on the page");
+
+    let invitation = app
+        .call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
+        .await;
+    assert_eq!(invitation.status, 200);
+    assert_eq!(invitation.body["status"], "awaiting_consent");
+    assert_eq!(invitation.body["actions"], json!(["consent", "decline"]));
+    assert_eq!(
+        invitation.body["subject"]["referees"][0]["name"],
+        "Marieke Jansen"
+    );
+}
+
+#[tokio::test]
+async fn consent_moves_the_request_to_in_progress() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let email = unique_email();
+    let id = app.submit(&key, &email).await;
+    let token = app.invitation_token(&email).await;
+    let path = format!("/v1/invitations/{token}/consent");
+    app.call(Method::POST, &path, None, Some(json!({"consent": false})))
+        .await
+        .assert_problem(422);
+    let reply = app
+        .call(Method::POST, &path, None, Some(json!({"consent": true})))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["status"], "in_progress");
+    app.call(Method::POST, &path, None, Some(json!({"consent": true})))
+        .await
+        .assert_problem(409);
+    let view = app.get(&format!("/v1/screening-requests/{id}"), &key).await;
+    assert_eq!(view.body["status"], "in_progress");
+    let row = screening_request::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.version, 2);
+    assert!(row.consented_at.is_some());
+    let events = app
+        .get(&format!("/v1/screening-requests/{id}/events"), &key)
+        .await;
+    let kinds: Vec<&str> = events.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["created", "consented"]);
+}
+
+#[tokio::test]
+async fn the_subject_declines_from_the_page_and_the_organisation_sees_only_the_reason() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let email = unique_email();
+    let id = app.submit(&key, &email).await;
+    let token = app.invitation_token(&email).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let reply = no_redirects
+        .post(app.url(&format!("/s/{token}/decline")))
+        .form(&[
+            ("reason", "data_incorrect"),
+            ("message", "My birth date is wrong: it is 1991."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 303);
+    let view = app.get(&format!("/v1/screening-requests/{id}"), &key).await;
+    assert_eq!(view.body["status"], "declined");
+    assert_eq!(view.body["decline_reason"], "data_incorrect");
+    assert!(
+        !view.text.contains("1991"),
+        "the message stays with safescreen"
+    );
+    // Consent after declining: 409.
+    app.call(
+        Method::POST,
+        &format!("/v1/invitations/{token}/consent"),
+        None,
+        Some(json!({"consent": true})),
+    )
+    .await
+    .assert_problem(409);
+    // The organisation can rescreen with corrected data later; a rescreen links the two.
+    let again = app
+        .post(
+            &format!("/v1/screening-requests/{id}/rescreen"),
+            &key,
+            json!({"reference": "HR-2"}),
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.body["rescreen_of"], id.to_string());
+    assert_eq!(again.body["status"], "awaiting_consent");
+    assert_eq!(again.body["reference"], "HR-2");
+}
+
+#[tokio::test]
+async fn withdrawal_before_a_decision_and_consent_afterwards_is_409() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let email = unique_email();
+    let id = app.submit(&key, &email).await;
+    let token = app.invitation_token(&email).await;
+    let reply = app
+        .call(
+            Method::POST,
+            &format!("/v1/screening-requests/{id}/withdraw"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.body["status"], "withdrawn");
+    app.call(
+        Method::POST,
+        &format!("/v1/screening-requests/{id}/withdraw"),
+        Some(&key),
+        None,
+    )
+    .await
+    .assert_problem(409);
+    app.call(
+        Method::POST,
+        &format!("/v1/invitations/{token}/consent"),
+        None,
+        Some(json!({"consent": true})),
+    )
+    .await
+    .assert_problem(409);
+    // Withdrawn requests are not rescreened.
+    app.post(
+        &format!("/v1/screening-requests/{id}/rescreen"),
+        &key,
+        json!({}),
+    )
+    .await
+    .assert_problem(409);
+}
+
+/// Publishes a workflow whose consent window is `window`, and a profile using it.
+async fn profile_with_consent_window(app: &TestApp, window: &str) -> String {
+    let key = format!("fast-{}", &Uuid::new_v4().simple().to_string()[..8]);
+    let definition = json!({
+        "key": key, "title": "Fast", "consent_window": window, "decision_deadline": "P1D",
+        "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"}]
+    });
+    let published = app
+        .post("/v1/workflow-definitions", &app.admin_token, definition)
+        .await;
+    assert_eq!(published.status, 201, "{}", published.text);
+    let profile = app
+        .post(
+            "/v1/screening-profiles",
+            &app.admin_token,
+            json!({"code": key, "title": "Fast", "description": "For tests", "workflow": {"key": key, "version": 1},
+                   "validity_months": 12, "roles": ["volunteer", "staff"], "expiry_warning_days": 30}),
+        )
+        .await;
+    assert_eq!(profile.status, 201, "{}", profile.text);
+    key
+}
+
+#[tokio::test]
+async fn an_unanswered_invitation_lapses_once_and_consent_then_is_409() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let profile = profile_with_consent_window(&app, "PT1S").await;
+    let email = unique_email();
+    let mut body = submission(&email);
+    body["profile"] = json!(profile);
+    let reply = app.post("/v1/screening-requests", &key, body).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let id = reply.body["id"].as_str().unwrap().to_owned();
+    let token = app.invitation_token(&email).await;
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = app
+            .get(&format!("/v1/screening-requests/{id}"), &key)
+            .await
+            .body["status"]
+            .clone();
+        if status == "lapsed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "lapsed");
+    app.call(
+        Method::POST,
+        &format!("/v1/invitations/{token}/consent"),
+        None,
+        Some(json!({"consent": true})),
+    )
+    .await
+    .assert_problem(409);
+    let events = app
+        .get(&format!("/v1/screening-requests/{id}/events"), &key)
+        .await;
+    let kinds: Vec<&str> = events.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["created", "lapsed"], "the timer fired once");
+    let fired = entity::timer::Entity::find().all(&app.db).await.unwrap();
+    assert!(fired.iter().all(|t| t.fired_at.is_some()));
+}
+
+#[tokio::test]
+async fn a_lapse_timer_firing_after_consent_changes_nothing() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let profile = profile_with_consent_window(&app, "PT2S").await;
+    let email = unique_email();
+    let mut body = submission(&email);
+    body["profile"] = json!(profile);
+    let id = app.post("/v1/screening-requests", &key, body).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = app.invitation_token(&email).await;
+    let consent = app
+        .call(
+            Method::POST,
+            &format!("/v1/invitations/{token}/consent"),
+            None,
+            Some(json!({"consent": true})),
+        )
+        .await;
+    assert_eq!(consent.status, 200, "{}", consent.text);
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let timers = entity::timer::Entity::find().all(&app.db).await.unwrap();
+    assert!(
+        timers.iter().all(|t| t.fired_at.is_some()),
+        "the timer fired"
+    );
+    let view = app.get(&format!("/v1/screening-requests/{id}"), &key).await;
+    assert_eq!(view.body["status"], "in_progress", "and changed nothing");
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_refuse_other_bodies_and_are_scoped_per_organisation() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let email = unique_email();
+    let send = |body: Value, idem: &'static str, key: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(app.url("/v1/screening-requests"))
+                .bearer_auth(key)
+                .header("idempotency-key", idem)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (first_status, first) = send(submission(&email), "key-1", key.clone()).await;
+    assert_eq!(first_status, 201);
+    // Same key, same body (keys in another order): the same request.
+    let mut reordered = serde_json::Map::new();
+    for (k, v) in submission(&email).as_object().unwrap().iter().rev() {
+        reordered.insert(k.clone(), v.clone());
+    }
+    let (again_status, again) = send(Value::Object(reordered), "key-1", key.clone()).await;
+    assert_eq!(again_status, 201);
+    assert_eq!(again["id"], first["id"]);
+    // Same key, another body: 422.
+    let mut other = submission(&email);
+    other["reference"] = json!("HR-OTHER");
+    let (status, problem) = send(other, "key-1", key.clone()).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(request_count(&app).await, 1);
+    // Another organisation's same key is its own.
+    let (_, key_b) = org_with_key(&app).await;
+    let (status_b, other_org) = send(submission(&email), "key-1", key_b).await;
+    assert_eq!(status_b, 201);
+    assert_ne!(other_org["id"], first["id"]);
+    // Nothing personal is kept for a key.
+    let stored = entity::idempotency_key::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|k| k.body_hash.len() == 64));
+    let bad = app
+        .client
+        .post(app.url("/v1/screening-requests"))
+        .bearer_auth(&key)
+        .header("idempotency-key", "x".repeat(256))
+        .json(&submission(&email))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+}
+
+#[tokio::test]
+async fn a_suspended_organisation_cannot_submit() {
+    let app = spawn_app().await;
+    let (org, key) = org_with_key(&app).await;
+    app.patch(
+        &format!("/v1/organisations/{org}"),
+        &app.admin_token,
+        json!({"status": "suspended"}),
+    )
+    .await;
+    app.post("/v1/screening-requests", &key, submission(&unique_email()))
+        .await
+        .assert_problem(403);
+    assert_eq!(request_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn lists_filter_in_the_callers_view_and_page_newest_first() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(app.submit(&key, &unique_email()).await.to_string());
+    }
+    app.call(
+        Method::POST,
+        &format!("/v1/screening-requests/{}/withdraw", ids[0]),
+        Some(&key),
+        None,
+    )
+    .await;
+    let page = app.get("/v1/screening-requests?limit=2", &key).await;
+    assert_eq!(page.status, 200);
+    let first: Vec<&str> = page.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, [ids[4].as_str(), ids[3].as_str()]);
+    let cursor = page.body["next_cursor"].as_str().unwrap();
+    let next = app
+        .get(
+            &format!("/v1/screening-requests?limit=2&cursor={cursor}"),
+            &key,
+        )
+        .await;
+    assert_eq!(next.body["data"][0]["id"], ids[2]);
+    let withdrawn = app
+        .get("/v1/screening-requests?status=withdrawn", &key)
+        .await;
+    assert_eq!(withdrawn.body["data"].as_array().unwrap().len(), 1);
+    let waiting = app
+        .get(
+            "/v1/screening-requests?status=awaiting_consent&profile=child-contact-abroad",
+            &key,
+        )
+        .await;
+    assert_eq!(waiting.body["data"].as_array().unwrap().len(), 4);
+    let after = app
+        .get(
+            "/v1/screening-requests?created_after=2000-01-01T00:00:00Z",
+            &key,
+        )
+        .await;
+    assert_eq!(after.body["data"].as_array().unwrap().len(), 5);
+    // Statuses beyond the organisation's view are refused.
+    for hidden in [
+        "intent_to_refuse",
+        "assessment",
+        "objection_review",
+        "final_review",
+        "nonsense",
+    ] {
+        app.get(&format!("/v1/screening-requests?status={hidden}"), &key)
+            .await
+            .assert_problem(422);
+    }
+    app.get("/v1/screening-requests?created_after=yesterday", &key)
+        .await
+        .assert_problem(422);
+    // The admin sees the full status and the workflow.
+    let admin = app
+        .get(
+            &format!("/v1/screening-requests/{}", ids[1]),
+            &app.admin_token,
+        )
+        .await;
+    assert_eq!(admin.body["full_status"], "awaiting_consent");
+    assert_eq!(
+        admin.body["workflow"],
+        json!({"key": "child-contact", "version": 1})
+    );
+    let admin_filter = app
+        .get("/v1/screening-requests?status=assessment", &app.admin_token)
+        .await;
+    assert_eq!(admin_filter.status, 200);
+}
+
+#[tokio::test]
+async fn another_organisation_can_neither_read_nor_change_a_request() {
+    let app = spawn_app().await;
+    let (_, key_a) = org_with_key(&app).await;
+    let (_, key_b) = org_with_key(&app).await;
+    let id = app.submit(&key_a, &unique_email()).await;
+    app.get(&format!("/v1/screening-requests/{id}"), &key_b)
+        .await
+        .assert_problem(404);
+    app.get(&format!("/v1/screening-requests/{id}/events"), &key_b)
+        .await
+        .assert_problem(404);
+    app.call(
+        Method::POST,
+        &format!("/v1/screening-requests/{id}/withdraw"),
+        Some(&key_b),
+        None,
+    )
+    .await
+    .assert_problem(404);
+    app.post(
+        &format!("/v1/screening-requests/{id}/rescreen"),
+        &key_b,
+        json!({}),
+    )
+    .await
+    .assert_problem(404);
+    let listed = app.get("/v1/screening-requests", &key_b).await;
+    assert_eq!(listed.body["data"], json!([]));
+    let row = screening_request::Entity::find_by_id(id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "awaiting_consent");
+    assert_eq!(row.version, 1);
+    assert_eq!(request_count(&app).await, 1);
+}
+
+#[tokio::test]
+async fn unknown_and_garbage_invitation_tokens_are_404() {
+    let app = spawn_app().await;
+    let forged = format!("ss_inv_{}", "A".repeat(43));
+    for token in [forged.as_str(), "garbage", "ss_inv_"] {
+        app.call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
+            .await
+            .assert_problem(404);
+        app.call(
+            Method::POST,
+            &format!("/v1/invitations/{token}/consent"),
+            None,
+            Some(json!({"consent": true})),
+        )
+        .await
+        .assert_problem(404);
+        let page = app
+            .client
+            .get(app.url(&format!("/s/{token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn personal_data_is_encrypted_at_rest() {
+    let app = spawn_app().await;
+    if app.database.is_postgres() {
+        return; // The SQLite file is read byte by byte; PostgreSQL stores the same sealed values.
+    }
+    let (_, key) = org_with_key(&app).await;
+    let email = "unmistakable.subject@example.org";
+    app.submit(&key, email).await;
+    // Decline with a message, so free text is stored too.
+    let token = app.invitation_token(email).await;
+    app.call(
+        Method::POST,
+        &format!("/v1/invitations/{token}/decline"),
+        None,
+        Some(json!({"reason": "other", "message": "Xylophonic secret message"})),
+    )
+    .await;
+    // Checkpoint the WAL into the main file, then read every byte of both.
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, "PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .unwrap();
+    let dir = app.database.dir.path();
+    let mut bytes = std::fs::read(dir.join("test.db")).unwrap();
+    bytes.extend(std::fs::read(dir.join("test.db-wal")).unwrap_or_default());
+    use base64::Engine;
+    for secret in [
+        "Jan Pieter",
+        "de Vries",
+        email,
+        "1990-04-12",
+        "123456782",
+        "Xylophonic",
+        "Marieke",
+        "kinderhulp",
+    ] {
+        let forms = [
+            secret.as_bytes().to_vec(),
+            base64::engine::general_purpose::STANDARD
+                .encode(secret)
+                .into_bytes(),
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(secret)
+                .into_bytes(),
+            hex::encode(secret).into_bytes(),
+        ];
+        for form in forms {
+            assert!(
+                !bytes
+                    .windows(form.len())
+                    .any(|w| w.eq_ignore_ascii_case(&form)),
+                "{secret:?} found in the database file"
+            );
+        }
+    }
+}
