@@ -20,6 +20,8 @@ pub struct Config {
     /// The sender of e-mails to subjects.
     pub mail_from: String,
     pub webhook_allow_private: bool,
+    /// Waits between webhook attempts; after the last one a delivery is given up.
+    pub webhook_retry_schedule: Vec<std::time::Duration>,
     pub retention_days: u32,
     pub worker_interval_ms: u64,
     pub session_hours: u32,
@@ -107,6 +109,26 @@ impl Config {
                 ));
             }
         };
+        let webhook_retry_schedule = match get("SAFESCREEN_WEBHOOK_RETRY_SCHEDULE") {
+            None => DEFAULT_RETRY_SCHEDULE
+                .iter()
+                .map(|s| std::time::Duration::from_secs(*s))
+                .collect(),
+            Some(text) => text
+                .split(',')
+                .map(|part| {
+                    crate::domain::IsoDuration::parse(part.trim()).map(|d| {
+                        std::time::Duration::from_millis(d.as_time().whole_milliseconds() as u64)
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    invalid(
+                        "SAFESCREEN_WEBHOOK_RETRY_SCHEDULE",
+                        format!("{e}; e.g. PT5S,PT5M,PT30M"),
+                    )
+                })?,
+        };
         let is_sqlite = database_url.starts_with("sqlite:");
         // PostgreSQL backends compete with the service for the same cores: more connections
         // than about four per core only add context switches (measured: 8 beat 16 on 2 cores).
@@ -128,6 +150,7 @@ impl Config {
             mail_from: get("SAFESCREEN_MAIL_FROM")
                 .unwrap_or_else(|| "safescreen <no-reply@localhost>".to_owned()),
             webhook_allow_private,
+            webhook_retry_schedule,
             retention_days: parse_num("SAFESCREEN_RETENTION_DAYS", 180)? as u32,
             worker_interval_ms: parse_num("SAFESCREEN_WORKER_INTERVAL_MS", 1000)?.max(10),
             session_hours: parse_num("SAFESCREEN_SESSION_HOURS", 12)?.clamp(1, 24 * 30) as u32,
@@ -159,6 +182,12 @@ impl Config {
         }
     }
 }
+
+/// Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, then every 10 h, about 3 days
+/// in all.
+const DEFAULT_RETRY_SCHEDULE: [u64; 11] = [
+    5, 300, 1800, 7200, 18000, 36000, 36000, 36000, 36000, 36000, 36000,
+];
 
 fn decode_key(text: &str) -> Option<[u8; 32]> {
     B64.decode(text.trim()).ok()?.try_into().ok()
@@ -217,6 +246,7 @@ impl fmt::Debug for Config {
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
             .field("webhook_allow_private", &self.webhook_allow_private)
+            .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("retention_days", &self.retention_days)
             .field("worker_interval_ms", &self.worker_interval_ms)
             .field("session_hours", &self.session_hours)

@@ -21,6 +21,8 @@ pub struct AppState {
     pub data_key: DataKey,
     pub metrics: Arc<Metrics>,
     pub mailer: Arc<Mailer>,
+    /// For webhook deliveries: no redirects, a timeout, and the SSRF-guarded resolver.
+    pub webhook_client: reqwest::Client,
     /// Idempotency keys being answered by this process right now: a second request with the
     /// same key meanwhile gets 409.
     pub idempotency_in_flight: Arc<Mutex<HashSet<(Uuid, String)>>>,
@@ -36,7 +38,16 @@ impl AppState {
         data_key: DataKey,
         mailer: Mailer,
     ) -> Self {
+        let webhook_client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .https_only(!config.webhook_allow_private)
+            .dns_resolver(crate::outbox::ssrf::resolver(config.webhook_allow_private))
+            .user_agent("safescreen-webhooks/1")
+            .build()
+            .expect("the webhook HTTP client builds");
         AppState {
+            webhook_client,
             mailer: Arc::new(mailer),
             idempotency_in_flight: Arc::default(),
             db,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::{audit, engine, mail, state::AppState};
+use crate::{audit, engine, mail, outbox, state::AppState};
 
 /// Audit events are chained within this time of their commit.
 const AUDIT_CHAIN_INTERVAL: Duration = Duration::from_millis(250);
@@ -32,6 +32,9 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
 pub async fn step(state: &AppState) {
     if let Err(err) = engine::timers::fire_due(state).await {
         tracing::warn!(error = %err, "firing timers failed; will retry");
+    }
+    if let Err(err) = outbox::webhooks::deliver_due(state).await {
+        tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
     if let Err(err) = mail::send_due(state).await {
         tracing::warn!(error = %err, "sending e-mail failed; will retry");

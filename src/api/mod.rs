@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod organisations;
 pub mod screening_requests;
 pub mod users;
+pub mod webhooks;
 pub mod workflows;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -21,6 +22,7 @@ pub const TAG_AUDIT: &str = "audit";
 pub const TAG_REQUESTS: &str = "screening-requests";
 pub const TAG_SUBJECT: &str = "subject";
 pub const TAG_WORKFLOWS: &str = "workflows";
+pub const TAG_WEBHOOKS: &str = "webhooks";
 pub const TAG_OPERATIONS: &str = "operations";
 
 /// Every documented route of the service (the subject page included).
@@ -36,5 +38,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(screening_requests::router())
         .merge(invitations::router())
         .merge(workflows::router())
+        .merge(webhooks::router())
         .merge(crate::web::router())
 }

@@ -51,6 +51,7 @@ const ADMIN: &[Caller] = &[Admin];
 const ORG_MANAGERS: &[Caller] = &[Admin, OrgAdmin];
 const ORG_MEMBERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey];
 const ADMIN_AND_SUPERVISORS: &[Caller] = &[Admin, Supervisor];
+const ORG_ADMIN: &[Caller] = &[OrgAdmin];
 const ADMIN_AND_CHECKERS: &[Caller] = &[Admin, Checker];
 const REQUESTERS: &[Caller] = &[OrgAdmin, OrgRequester, ApiKey];
 const REQUEST_READERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey, Checker];
@@ -190,6 +191,27 @@ pub const RULES: &[Rule] = &[
         Method::POST,
         "/v1/screening-requests/{id}/rescreen",
         Access::Only(REQUESTERS),
+    ),
+    // Webhooks: the organisation's org_admin.
+    rule(
+        Method::POST,
+        "/v1/webhook-endpoints",
+        Access::Only(ORG_ADMIN),
+    ),
+    rule(
+        Method::GET,
+        "/v1/webhook-endpoints",
+        Access::Only(ORG_ADMIN),
+    ),
+    rule(
+        Method::DELETE,
+        "/v1/webhook-endpoints/{id}",
+        Access::Only(ORG_ADMIN),
+    ),
+    rule(
+        Method::GET,
+        "/v1/webhook-endpoints/{id}/deliveries",
+        Access::Only(ORG_ADMIN),
     ),
     // The subject: the token in the path is the credential.
     rule(Method::GET, "/v1/invitations/{token}", Access::Public),

@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod organisations;
 pub mod screening;
 pub mod users;
+pub mod webhooks;
 pub mod workflows;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};

@@ -119,6 +119,15 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             &format!("w-{}@example.org", Uuid::new_v4().simple()),
         )
         .await;
+    let endpoint = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": "https://93.184.216.34/hook", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
+    let endpoint = endpoint.body["id"].as_str().unwrap().to_owned();
     let tokens: [Option<String>; 8] = [
         Some(app.admin_token.clone()),
         Some(org_admin),
@@ -432,6 +441,36 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             path: format!("/s/{token}/decline"),
             body: None,
             expect: [422; 8],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/webhook-endpoints",
+            path: "/v1/webhook-endpoints".into(),
+            body: Some(
+                json!({"url": "https://93.184.216.34/other", "events": ["screening_request.created"]}),
+            ),
+            expect: [403, 201, 403, 403, 403, 403, 401, 201],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/webhook-endpoints",
+            path: "/v1/webhook-endpoints".into(),
+            body: None,
+            expect: [403, 200, 403, 403, 403, 403, 401, 200],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/webhook-endpoints/{id}/deliveries",
+            path: format!("/v1/webhook-endpoints/{endpoint}/deliveries"),
+            body: None,
+            expect: [403, 200, 403, 403, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::DELETE,
+            template: "/v1/webhook-endpoints/{id}",
+            path: format!("/v1/webhook-endpoints/{endpoint}"),
+            body: None,
+            expect: [403, 204, 403, 403, 403, 403, 401, 404],
         },
         // Revoking and signing out end credentials: last.
         Row {

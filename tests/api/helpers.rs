@@ -81,8 +81,17 @@ pub struct TestApp {
 
 /// Starts the real service against a fresh database and signs the admin in.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// The same, with extra `SAFESCREEN_*` settings.
+pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let database = TestDatabase::new().await;
-    let config = Config::from_vars(test_vars(&database)).expect("test configuration");
+    let mut vars = test_vars(&database);
+    for (name, value) in settings {
+        vars.insert((*name).to_owned(), (*value).to_owned());
+    }
+    let config = Config::from_vars(vars).expect("test configuration");
     let state = bootstrap::open(config).await.expect("open the service");
     bootstrap::ensure_admin(&state).await.expect("first admin");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

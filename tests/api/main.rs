@@ -11,3 +11,4 @@ mod migrations;
 mod openapi;
 mod operations;
 mod screening;
+mod webhooks;

@@ -1,0 +1,278 @@
+//! Webhooks: registration with SSRF protection, signed delivery verified by an independent
+//! Standard Webhooks implementation, retries, 410, and the delivery log.
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
+use reqwest::Method;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+/// A local receiver that records what it gets and answers with queued status codes (then 200).
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+    answers: Arc<Mutex<VecDeque<u16>>>,
+}
+
+async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    receiver.received.lock().unwrap().push((headers, body));
+    let code = receiver.answers.lock().unwrap().pop_front().unwrap_or(200);
+    StatusCode::from_u16(code).unwrap()
+}
+
+async fn start_receiver(answers: &[u16]) -> (Receiver, String) {
+    let receiver = Receiver::default();
+    receiver.answers.lock().unwrap().extend(answers);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(receiver.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (receiver, url)
+}
+
+async fn wait_for(receiver: &Receiver, count: usize) -> Vec<(HeaderMap, Bytes)> {
+    for _ in 0..200 {
+        if receiver.received.lock().unwrap().len() >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    receiver.received.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn strict_mode_refuses_http_private_loopback_link_local_and_metadata_targets() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    for url in [
+        "http://hooks.example.org/x",
+        "https://127.0.0.1/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.1/x",
+        "https://[::1]/x",
+        "https://localhost/x",
+        "not a url",
+    ] {
+        let reply = app
+            .post(
+                "/v1/webhook-endpoints",
+                &org_admin,
+                json!({"url": url, "events": ["*"]}),
+            )
+            .await;
+        reply.assert_problem(422);
+        assert_eq!(reply.problem_fields(), ["url"], "{url}: {}", reply.text);
+    }
+    let unknown = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": "https://93.184.216.34/x", "events": ["tea.time"]}),
+        )
+        .await;
+    unknown.assert_problem(422);
+    assert_eq!(unknown.problem_fields(), ["events[0]"]);
+    // A public address is accepted; the secret is shown once.
+    let created = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": "https://93.184.216.34/x", "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.body["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"));
+    let list = app.get("/v1/webhook-endpoints", &org_admin).await;
+    assert_eq!(list.body["data"].as_array().unwrap().len(), 1);
+    assert!(!list.text.contains(secret));
+    // Another organisation sees nothing of it.
+    let other = app.create_organisation("Other").await;
+    let (_, other_admin) = app.create_member(other, "org_admin").await;
+    let id = created.body["id"].as_str().unwrap();
+    app.get(
+        &format!("/v1/webhook-endpoints/{id}/deliveries"),
+        &other_admin,
+    )
+    .await
+    .assert_problem(404);
+    app.delete(&format!("/v1/webhook-endpoints/{id}"), &other_admin)
+        .await
+        .assert_problem(404);
+    assert_eq!(
+        app.get("/v1/webhook-endpoints", &other_admin).await.body["data"],
+        json!([])
+    );
+    assert_eq!(
+        app.delete(&format!("/v1/webhook-endpoints/{id}"), &org_admin)
+            .await
+            .status,
+        204
+    );
+}
+
+#[tokio::test]
+async fn events_are_delivered_signed_in_the_organisations_view() {
+    let app = spawn_app_with(&[("SAFESCREEN_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let (_, key) = app.create_api_key(org).await;
+    let (receiver, url) = start_receiver(&[]).await;
+    let created = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": url, "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+
+    let email = format!("s-{}@example.org", Uuid::new_v4().simple());
+    let id = app.submit(&key, &email).await;
+    let token = app.invitation_token(&email).await;
+    app.call(
+        Method::POST,
+        &format!("/v1/invitations/{token}/consent"),
+        None,
+        Some(json!({"consent": true})),
+    )
+    .await;
+
+    let received = wait_for(&receiver, 2).await;
+    assert_eq!(received.len(), 2);
+    let verifier =
+        standardwebhooks::Webhook::new(&secret).expect("secret in the Standard Webhooks format");
+    let mut types = Vec::new();
+    for (headers, body) in &received {
+        let mut standard = http::HeaderMap::new();
+        for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+            standard.insert(name, headers[name].to_str().unwrap().parse().unwrap());
+        }
+        verifier
+            .verify(body, &standard)
+            .expect("a valid Standard Webhooks signature");
+        let event: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(event["data"]["id"], id.to_string());
+        assert!(event["timestamp"].is_string());
+        let text = String::from_utf8_lossy(body);
+        assert!(
+            !text.contains("de Vries") && !text.contains(&email),
+            "no personal data in webhooks"
+        );
+        types.push((
+            event["type"].as_str().unwrap().to_owned(),
+            event["data"]["status"].as_str().unwrap().to_owned(),
+        ));
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            (
+                "screening_request.consented".to_owned(),
+                "in_progress".to_owned()
+            ),
+            (
+                "screening_request.created".to_owned(),
+                "awaiting_consent".to_owned()
+            )
+        ]
+    );
+    // A tampered body does not verify.
+    let (headers, body) = &received[0];
+    let mut standard = http::HeaderMap::new();
+    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        standard.insert(name, headers[name].to_str().unwrap().parse().unwrap());
+    }
+    let mut forged = body.to_vec();
+    forged[2] ^= 1;
+    assert!(verifier.verify(&forged, &standard).is_err());
+}
+
+#[tokio::test]
+async fn failures_are_retried_with_the_same_id_and_410_disables_the_endpoint() {
+    let app = spawn_app_with(&[
+        ("SAFESCREEN_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("SAFESCREEN_WEBHOOK_RETRY_SCHEDULE", "PT0.1S,PT0.1S,PT0.1S"),
+    ])
+    .await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let (_, key) = app.create_api_key(org).await;
+    let (receiver, url) = start_receiver(&[500, 503]).await;
+    let endpoint = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": url, "events": ["screening_request.created"]}),
+        )
+        .await;
+    let endpoint_id = endpoint.body["id"].as_str().unwrap().to_owned();
+    app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
+        .await;
+    let received = wait_for(&receiver, 3).await;
+    assert_eq!(received.len(), 3);
+    let ids: Vec<&str> = received
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "the webhook-id is stable across retries"
+    );
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = app
+            .get(
+                &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+                &org_admin,
+            )
+            .await
+            .body;
+        if log["data"][0]["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let delivery = &log["data"][0];
+    assert_eq!(delivery["state"], "delivered");
+    assert_eq!(delivery["id"], ids[0]);
+    let codes: Vec<i64> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 503, 200]);
+
+    // 410 Gone: given up, and the endpoint disabled.
+    receiver.answers.lock().unwrap().push_back(410);
+    app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
+        .await;
+    wait_for(&receiver, 4).await;
+    let mut active = Value::Null;
+    for _ in 0..100 {
+        active =
+            app.get("/v1/webhook-endpoints", &org_admin).await.body["data"][0]["active"].clone();
+        if active == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(active, false);
+    // Nothing more is sent to a disabled endpoint.
+    app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
+        .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(receiver.received.lock().unwrap().len(), 4);
+}
