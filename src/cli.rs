@@ -29,6 +29,8 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Seed a demo organisation, an API key and requests in every state; print how to use them.
+    Demo,
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -68,6 +70,14 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             let state = bootstrap::open(config).await?;
             bootstrap::create_admin(&state, &email, password, false).await?;
             println!("admin created");
+            Ok(0)
+        }
+        Command::Demo => {
+            let state = bootstrap::open(config).await?;
+            crate::demo::run(&state).await?;
+            // Send the invitation e-mails now, so the links are in the mail drop.
+            crate::mail::send_due(&state).await?;
+            crate::audit::chain::chain_pending(&state.db).await?;
             Ok(0)
         }
         Command::Openapi => {

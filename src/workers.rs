@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::{audit, engine, mail, outbox, state::AppState};
+use crate::{audit, engine, mail, outbox, services, state::AppState};
 
 /// Audit events are chained within this time of their commit.
 const AUDIT_CHAIN_INTERVAL: Duration = Duration::from_millis(250);
@@ -14,8 +14,17 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
     tokio::spawn(async move {
         let interval =
             Duration::from_millis(state.config.worker_interval_ms).min(AUDIT_CHAIN_INTERVAL);
+        // Retention scans ended requests: ten worker intervals apart is soon enough.
+        let retention_every = Duration::from_millis(state.config.worker_interval_ms * 10);
+        let mut retention_ran: Option<std::time::Instant> = None;
         loop {
             step(&state).await;
+            if retention_ran.is_none_or(|at| at.elapsed() >= retention_every) {
+                if let Err(err) = services::retention::run(&state).await {
+                    tracing::warn!(error = %err, "retention failed; will retry");
+                }
+                retention_ran = Some(std::time::Instant::now());
+            }
             if *stopped.borrow() {
                 break;
             }

@@ -19,8 +19,10 @@ ADMIN_PASSWORD="bench admin password"
 BASE="http://127.0.0.1:$PORT"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet
+cargo build --release --quiet --bin safescreen --bin loadgen
 BIN=target/release/safescreen
+LOADGEN=target/release/loadgen
+SECONDS_PER_RUN=${DURATION%s}
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
@@ -50,8 +52,8 @@ wrk_figures() {
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status"; }
 
-echo "| database | scenario | connections | req/s | p50 | p99 | server peak RSS |"
-echo "|---|---|---|---|---|---|---|"
+echo "| database | scenario | connections | req/s | p50 ms | p95 ms | p99 ms | errors | server peak RSS |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for database in $DATABASES; do
     case $database in
         sqlite) url="sqlite://$WORK/bench.db?mode=rwc" ;;
@@ -61,17 +63,14 @@ for database in $DATABASES; do
             url="${BENCH_PG%/*}/$name" ;;
     esac
     start_server "$url"
-    token=$(curl -sf -H 'content-type: application/json' \
-        -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" "$BASE/v1/auth/login" | json_field "['token']")
-    org=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' \
-        -d '{"name":"Bench","registration_number":"B1","country":"NL","operating_countries":["UG"],"contact_email":"b@example.org"}' \
-        "$BASE/v1/organisations" | json_field "['id']")
-    key=$(curl -sf -H "authorization: Bearer $token" -H 'content-type: application/json' \
-        -d '{"name":"bench"}' "$BASE/v1/organisations/$org/api-keys" | json_field "['key']")
-
-    read -r rps p50 p99 < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-        -H "Authorization: Bearer $key" "$BASE/v1/me" | wrk_figures)
-    echo "| $database | GET /v1/me (API key) | $CONNECTIONS | $rps | $p50 | $p99 | $(peak_rss_mb) MB |"
+    for scenario in me read submit; do
+        read -r _ count rps p50 p95 p99 errors < <("$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" \
+            --admin-password "$ADMIN_PASSWORD" --scenario "$scenario" --connections "$CONNECTIONS" \
+            --seconds "$SECONDS_PER_RUN")
+        label=$(case $scenario in me) echo "GET /v1/me (API key)";; read) echo "read: GET /v1/screening-requests/{id}";;
+            submit) echo "submit: POST /v1/screening-requests";; esac)
+        echo "| $database | $label | $CONNECTIONS | $rps | $p50 | $p95 | $p99 | $errors | $(peak_rss_mb) MB |"
+    done
 
     cat >"$WORK/login.lua" <<LUA
 wrk.method = "POST"
@@ -80,7 +79,7 @@ wrk.body = '{"email":"$ADMIN_EMAIL","password":"$ADMIN_PASSWORD"}'
 LUA
     read -r rps p50 p99 < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
         -s "$WORK/login.lua" "$BASE/v1/auth/login" | wrk_figures)
-    echo "| $database | POST /v1/auth/login (Argon2id) | $CONNECTIONS | $rps | $p50 | $p99 | $(peak_rss_mb) MB |"
+    echo "| $database | POST /v1/auth/login (Argon2id, wrk) | $CONNECTIONS | $rps | ${p50%ms} | – | ${p99%ms} | – | $(peak_rss_mb) MB |"
     stop_server
     if [ "$database" = postgres ]; then psql "$BENCH_PG" -qc "DROP DATABASE $name WITH (FORCE)"; fi
 done

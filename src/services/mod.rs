@@ -6,6 +6,7 @@ pub mod audit;
 pub mod checkers;
 pub mod invitations;
 pub mod organisations;
+pub mod retention;
 pub mod screening;
 pub mod users;
 pub mod webhooks;

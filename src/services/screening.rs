@@ -422,6 +422,21 @@ pub async fn list(
         query = query.filter(screening_request::Column::Id.lt(after));
     }
     let rows = query.limit(page.limit + 1).all(&state.db).await?;
+    if matches!(principal.role, Role::Admin | Role::Checker) && !rows.is_empty() {
+        // Staff reading subjects' names: every read of personal data is audited.
+        let txn = db::begin_write(&state.db).await?;
+        for row in &rows {
+            audit::record(
+                &txn,
+                &principal.actor(),
+                "screening_request.personal_data_read",
+                audit::target("screening_request", row.id),
+                json!({"via": "list"}),
+            )
+            .await?;
+        }
+        txn.commit().await?;
+    }
     rows.into_iter().map(|r| open(state, r)).collect()
 }
 

@@ -113,6 +113,35 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     app
 }
 
+/// A second server process's worth of service on the first one's database (same data key),
+/// as a deployment scales out.
+pub async fn spawn_second_app(first: &TestApp) -> TestApp {
+    let mut vars = test_vars(&first.database);
+    vars.insert("SAFESCREEN_DATABASE_URL".into(), first.database.url.clone());
+    let config = Config::from_vars(vars).expect("test configuration");
+    let state = bootstrap::open(config)
+        .await
+        .expect("open the second service");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(safescreen::serve(listener, state.clone(), async move {
+        let _ = stop.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db: state.db.clone(),
+        database: TestDatabase {
+            url: first.database.url.clone(),
+            dir: tempfile::tempdir().unwrap(),
+        },
+        admin_token: first.admin_token.clone(),
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
 /// An answer: status, headers and the body as JSON (or `Value::Null`).
 pub struct Reply {
     pub status: StatusCode,
@@ -397,7 +426,11 @@ impl TestApp {
         for _ in 0..200 {
             if let Ok(entries) = std::fs::read_dir(&dir) {
                 for entry in entries.flatten() {
-                    let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                    // Quoted-printable: undo soft line breaks before reading the link.
+                    let text = std::fs::read_to_string(entry.path())
+                        .unwrap_or_default()
+                        .replace("=\r\n", "")
+                        .replace("=\n", "");
                     if text.contains(&format!("To: {subject_email}")) {
                         let start = text.find("/s/ss_inv_").expect("link in the invitation") + 3;
                         let token: String = text[start..]

@@ -604,3 +604,121 @@ async fn personal_data_is_encrypted_at_rest() {
         }
     }
 }
+
+#[tokio::test]
+async fn retention_erases_an_ended_requests_personal_data_and_the_link() {
+    let app = spawn_app_with(&[("SAFESCREEN_RETENTION_DAYS", "0")]).await;
+    let (_, key) = org_with_key(&app).await;
+    let email = unique_email();
+    let id = app.submit(&key, &email).await;
+    let token = app.invitation_token(&email).await;
+    let declined = app
+        .call(
+            Method::POST,
+            &format!("/v1/invitations/{token}/decline"),
+            None,
+            Some(json!({"reason": "not_consenting"})),
+        )
+        .await;
+    assert_eq!(declined.status, 200);
+    let mut row = None;
+    for _ in 0..200 {
+        let found = screening_request::Entity::find_by_id(id)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if found.erased_at.is_some() {
+            row = Some(found);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let row = row.expect("erased");
+    assert!(row.subject_sealed.is_none() && row.invitation_token_hash.is_none());
+    assert_eq!(row.status, "declined", "the row stays, anonymous");
+    app.call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
+        .await
+        .assert_problem(404);
+    let view = app.get(&format!("/v1/screening-requests/{id}"), &key).await;
+    assert_eq!(view.status, 200);
+    assert!(view.body["subject"]["given_names"].is_null());
+    app.post(
+        &format!("/v1/screening-requests/{id}/rescreen"),
+        &key,
+        json!({}),
+    )
+    .await
+    .assert_problem(409);
+    app.wait_for_audit_chain().await;
+    let audit = app
+        .get(
+            &format!("/v1/audit-events?target=screening_request:{id}"),
+            &app.admin_token,
+        )
+        .await;
+    assert!(
+        audit
+            .text
+            .contains("screening_request.personal_data_erased"),
+        "{}",
+        audit.text
+    );
+    // A request still awaiting consent is kept.
+    let waiting = app.submit(&key, &unique_email()).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let kept = screening_request::Entity::find_by_id(waiting)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept.subject_sealed.is_some());
+}
+
+#[tokio::test]
+async fn each_timer_fires_once_with_two_servers_on_one_database() {
+    let first = spawn_app().await;
+    let second = spawn_second_app(&first).await;
+    let (_, key) = org_with_key(&first).await;
+    let profile = profile_with_consent_window(&first, "PT1S").await;
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let mut body = submission(&unique_email());
+        body["profile"] = json!(profile);
+        let reply = first.post("/v1/screening-requests", &key, body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        ids.push(reply.body["id"].as_str().unwrap().parse::<Uuid>().unwrap());
+    }
+    // Both servers' workers race for the same due timers.
+    for _ in 0..200 {
+        let lapsed = entity::request_event::Entity::find()
+            .all(&first.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "lapsed")
+            .count();
+        if lapsed >= ids.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for id in &ids {
+        let events = entity::request_event::Entity::find()
+            .all(&first.db)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.request_id == *id && e.kind == "lapsed")
+            .count();
+        assert_eq!(events, 1, "request {id} lapsed exactly once");
+        let row = screening_request::Entity::find_by_id(*id)
+            .one(&first.db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.status.as_str(), row.version), ("lapsed", 2));
+    }
+    drop(second);
+}
