@@ -65,7 +65,10 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let data_key = DataKey::new(data_key(&config)?);
     let passwords = Passwords::new()?;
     let mailer = Mailer::from_config(&config)?;
-    Ok(AppState::new(db, config, passwords, data_key, mailer))
+    let db_write = db::connect_writer(&config, &db).await?;
+    Ok(AppState::new(
+        db, db_write, config, passwords, data_key, mailer,
+    ))
 }
 
 /// Creates the first admin when there is none: from `SAFESCREEN_ADMIN_EMAIL` and
@@ -134,7 +137,7 @@ pub async fn create_admin(
     check_new_password(&password).map_err(|m| anyhow::anyhow!("password {m}"))?;
     let hash = state.passwords.hash(password).await?;
     let now = db::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let admin = user::ActiveModel {
         id: Set(db::new_id()),
         email: Set(email),

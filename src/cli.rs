@@ -77,7 +77,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             crate::demo::run(&state).await?;
             // Send the invitation e-mails now, so the links are in the mail drop.
             crate::mail::send_due(&state).await?;
-            crate::audit::chain::chain_pending(&state.db).await?;
+            crate::audit::chain::chain_pending(&state.db_write).await?;
             Ok(0)
         }
         Command::Openapi => {

@@ -11,9 +11,27 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::config::Config;
 
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    connect_with(config, config.database_max_connections).await
+}
+
+/// The pool for write transactions. SQLite has one writer at a time; with one connection for
+/// all writes, writers queue fairly in the pool instead of sleeping in SQLite's busy handler
+/// (which backs off up to 100 ms a try). PostgreSQL writes through the ordinary pool.
+pub async fn connect_writer(
+    config: &Config,
+    pool: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    if config.is_sqlite() {
+        connect_with(config, 1).await
+    } else {
+        Ok(pool.clone())
+    }
+}
+
+async fn connect_with(config: &Config, connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(config.database_url.clone());
     options
-        .max_connections(config.database_max_connections)
+        .max_connections(connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
@@ -32,7 +50,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// Begins a transaction that will write. On SQLite it takes the write lock up front
+/// Begins a transaction that will write (on the writer pool, `AppState::db_write`). On SQLite it takes the write lock up front
 /// (`BEGIN IMMEDIATE`), so a transaction never fails half-way on a lock upgrade and
 /// read-then-write logic is serialised; PostgreSQL uses row locks instead.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {

@@ -126,7 +126,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         .await?;
         let (Submitted::Created(view) | Submitted::Replayed(view)) = submitted;
         for event in events.iter() {
-            let txn = db::begin_write(&state.db).await?;
+            let txn = db::begin_write(&state.db_write).await?;
             let current = screening_request::Entity::find_by_id(view.request.id)
                 .one(&txn)
                 .await?

@@ -1,7 +1,7 @@
 //! What every handler and background worker shares.
 use std::{
-    collections::HashSet,
-    sync::{Arc, Mutex},
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, RwLock},
 };
 
 use sea_orm::DatabaseConnection;
@@ -9,12 +9,16 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::{
-    auth::passwords::Passwords, config::Config, crypto::DataKey, mail::Mailer, metrics::Metrics,
+    auth::passwords::Passwords, config::Config, crypto::DataKey, engine::definition::Definition,
+    mail::Mailer, metrics::Metrics,
 };
 
 #[derive(Clone)]
 pub struct AppState {
+    /// Reads, and PostgreSQL writes.
     pub db: DatabaseConnection,
+    /// Write transactions: one connection on SQLite, the same pool on PostgreSQL.
+    pub db_write: DatabaseConnection,
     pub config: Arc<Config>,
     pub passwords: Passwords,
     /// Seals and opens personal data at rest.
@@ -26,6 +30,8 @@ pub struct AppState {
     /// Idempotency keys being answered by this process right now: a second request with the
     /// same key meanwhile gets 409.
     pub idempotency_in_flight: Arc<Mutex<HashSet<(Uuid, String)>>>,
+    /// Parsed workflow definitions by (key, version); published versions are immutable.
+    pub definitions: Arc<RwLock<HashMap<(String, i32), Arc<Definition>>>>,
     /// Wakes the background workers right after a commit that created work for them.
     pub wake_workers: Arc<Notify>,
 }
@@ -33,6 +39,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         db: DatabaseConnection,
+        db_write: DatabaseConnection,
         config: Config,
         passwords: Passwords,
         data_key: DataKey,
@@ -47,9 +54,11 @@ impl AppState {
             .build()
             .expect("the webhook HTTP client builds");
         AppState {
+            db_write,
             webhook_client,
             mailer: Arc::new(mailer),
             idempotency_in_flight: Arc::default(),
+            definitions: Arc::default(),
             db,
             config: Arc::new(config),
             passwords,

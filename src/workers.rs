@@ -48,7 +48,7 @@ pub async fn step(state: &AppState) {
     if let Err(err) = mail::send_due(state).await {
         tracing::warn!(error = %err, "sending e-mail failed; will retry");
     }
-    if let Err(err) = audit::chain::chain_pending(&state.db).await {
+    if let Err(err) = audit::chain::chain_pending(&state.db_write).await {
         tracing::warn!(error = %err, "audit chaining failed; will retry");
     }
 }

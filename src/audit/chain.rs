@@ -1,7 +1,8 @@
 //! The hash chain over `audit_events`: `hash = SHA-256(prev_hash ‖ canonical JSON of the event)`.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, Statement,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -14,6 +15,55 @@ use entity::{audit_chain, audit_event};
 pub use migration::GENESIS_HASH;
 
 const BATCH: u64 = 500;
+/// Rows linked per UPDATE statement (4 parameters each, well under both databases' limits).
+const UPDATE_CHUNK: usize = 100;
+
+/// Writes `seq`, `prev_hash` and `hash` of many events in one statement: one round trip
+/// instead of one per event.
+async fn link_rows(
+    txn: &DatabaseTransaction,
+    links: &[(uuid::Uuid, i64, String, String)],
+) -> Result<(), sea_orm::DbErr> {
+    let backend = txn.get_database_backend();
+    let mut values = Vec::with_capacity(links.len() * 4);
+    let mut rows = Vec::with_capacity(links.len());
+    for (i, (id, seq, prev, hash)) in links.iter().enumerate() {
+        let n = i * 4;
+        rows.push(match backend {
+            DbBackend::Postgres => format!(
+                "(${}::uuid, ${}::bigint, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4
+            ),
+            _ => "(?, ?, ?, ?)".to_owned(),
+        });
+        values.extend([
+            (*id).into(),
+            (*seq).into(),
+            prev.clone().into(),
+            hash.clone().into(),
+        ]);
+    }
+    // VALUES columns are named column1… on both databases.
+    let sql = format!(
+        "UPDATE audit_events SET seq = v.column2, prev_hash = v.column3, hash = v.column4 \
+         FROM (VALUES {}) AS v WHERE audit_events.id = v.column1",
+        rows.join(", ")
+    );
+    let result = txn
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    if result.rows_affected() != links.len() as u64 {
+        return Err(sea_orm::DbErr::Custom(format!(
+            "linked {} audit events, expected {}",
+            result.rows_affected(),
+            links.len()
+        )));
+    }
+    Ok(())
+}
 
 /// The canonical JSON of an event: object keys sorted at every level, no white space.
 pub fn canonical_event(event: &audit_event::Model, seq: i64) -> String {
@@ -103,15 +153,15 @@ pub async fn chain_pending(db: &DatabaseConnection) -> Result<u64, sea_orm::DbEr
         let count = pending.len() as u64;
         let mut seq = head.last_seq;
         let mut prev = head.last_hash.clone();
+        let mut links = Vec::with_capacity(pending.len());
         for event in pending {
             seq += 1;
             let hash = link_hash(&prev, &canonical_event(&event, seq));
-            let mut row = event.into_active_model();
-            row.seq = Set(Some(seq));
-            row.prev_hash = Set(Some(prev.clone()));
-            row.hash = Set(Some(hash.clone()));
-            row.update(&txn).await?;
+            links.push((event.id, seq, prev.clone(), hash.clone()));
             prev = hash;
+        }
+        for chunk in links.chunks(UPDATE_CHUNK) {
+            link_rows(&txn, chunk).await?;
         }
         let mut head = head.into_active_model();
         head.last_seq = Set(seq);

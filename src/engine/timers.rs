@@ -16,7 +16,7 @@ use entity::{screening_request, timer};
 pub async fn fire_due(state: &AppState) -> Result<usize, AppError> {
     let mut fired = 0;
     loop {
-        let txn = db::begin_write(&state.db).await?;
+        let txn = db::begin_write(&state.db_write).await?;
         // PostgreSQL: workers in other processes skip the rows this one holds.
         let Some(due) = timer::Entity::find()
             .filter(timer::Column::FiredAt.is_null())

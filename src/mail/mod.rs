@@ -108,7 +108,7 @@ const LEASE: time::Duration = time::Duration::seconds(60);
 /// messages are taken over once the lease expires, and a sent message is wiped.
 pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
     let now = db::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let due = mail_outbox::Entity::find()
         .filter(mail_outbox::Column::SentAt.is_null())
         .filter(mail_outbox::Column::NextAttemptAt.lte(now))
@@ -179,7 +179,7 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
         };
         update
             .filter(mail_outbox::Column::Id.eq(row.id))
-            .exec(&state.db)
+            .exec(&state.db_write)
             .await?;
     }
     Ok(sent)

@@ -110,7 +110,7 @@ pub async fn deliver_due(state: &crate::state::AppState) -> anyhow::Result<usize
         sea_query::{Expr, LockBehavior, LockType},
     };
     let now = db::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let due = webhook_delivery::Entity::find()
         .filter(webhook_delivery::Column::DeliveredAt.is_null())
         .filter(webhook_delivery::Column::FailedAt.is_null())
@@ -167,7 +167,7 @@ async fn attempt(
         let mut row = delivery.into_active_model();
         row.failed_at = Set(Some(db::now()));
         row.lease_until = Set(None);
-        row.update(&state.db).await?;
+        row.update(&state.db_write).await?;
         return Ok(());
     };
     let secret: String = state
@@ -211,7 +211,7 @@ async fn attempt(
         Err(None) => (None, Some("the address is not allowed".to_owned())),
     };
     let now = db::now();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
         id: Set(db::new_id()),
         delivery_id: Set(delivery.id),

@@ -61,9 +61,9 @@ pub async fn login(
     let stored = found.as_ref().and_then(|u| u.password_hash.clone());
     let valid = state.passwords.verify(password, stored).await?;
     let Some(user) = found.filter(|_| valid) else {
-        throttle::record_failure(&state.db, &keys).await?;
+        throttle::record_failure(&state.db_write, &keys).await?;
         audit::record(
-            &state.db,
+            &state.db_write,
             audit::ACTOR_ANONYMOUS,
             "auth.login_failed",
             None,
@@ -72,12 +72,12 @@ pub async fn login(
         .await?;
         return Err(AppError::Unauthenticated);
     };
-    throttle::clear(&state.db, &keys[..1]).await?;
+    throttle::clear(&state.db_write, &keys[..1]).await?;
 
     let new = tokens::generate(tokens::SESSION_PREFIX);
     let now = db::now();
     let expires_at = now + time::Duration::hours(i64::from(state.config.session_hours));
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     session::ActiveModel {
         id: Set(db::new_id()),
         token_hash: Set(new.hash),
@@ -110,7 +110,7 @@ pub async fn logout(state: &AppState, principal: &Principal) -> AppResult<()> {
     let Some(session_id) = principal.session_id else {
         return Err(AppError::Forbidden("only a session can log out".into()));
     };
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(db::now()))
         .filter(session::Column::Id.eq(session_id))
@@ -150,7 +150,7 @@ pub async fn activate(state: &AppState, token: &str, password: String) -> AppRes
     // Hash before taking the write lock: Argon2 takes tens of milliseconds.
     let password_hash = state.passwords.hash(password).await?;
 
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     // Claim the token: exactly one of two concurrent uses wins.
     let claimed = activation_token::Entity::update_many()
         .col_expr(activation_token::Column::UsedAt, Expr::value(now))

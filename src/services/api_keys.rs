@@ -42,7 +42,7 @@ pub async fn create(
 ) -> AppResult<(api_key::Model, String)> {
     check_organisation(state, principal, organisation_id).await?;
     let new = tokens::generate(tokens::API_KEY_PREFIX);
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let key = api_key::ActiveModel {
         id: Set(db::new_id()),
         organisation_id: Set(organisation_id),
@@ -91,7 +91,7 @@ pub async fn revoke(
     key_id: Uuid,
 ) -> AppResult<()> {
     check_organisation(state, principal, organisation_id).await?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let key = api_key::Entity::find_by_id(key_id)
         .filter(api_key::Column::OrganisationId.eq(organisation_id))
         .lock_exclusive()

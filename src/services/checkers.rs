@@ -129,7 +129,7 @@ pub async fn create(
     principal: &Principal,
     new: NewChecker,
 ) -> AppResult<(CheckerView, String)> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     check_conflicts(&txn, &new.conflicts).await?;
     let user = insert_user(
         &txn,
@@ -257,7 +257,7 @@ pub async fn update(
     id: Uuid,
     change: CheckerChange,
 ) -> AppResult<CheckerView> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let current = get(&txn, id).await?;
     let mut details = serde_json::Map::new();
 

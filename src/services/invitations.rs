@@ -78,7 +78,7 @@ async fn find(state: &AppState, token: &str, client: &str) -> AppResult<screenin
     match found {
         Some(request) if request.erased_at.is_none() => Ok(request),
         _ => {
-            throttle::record_failure(&state.db, &keys).await?;
+            throttle::record_failure(&state.db_write, &keys).await?;
             Err(AppError::NotFound)
         }
     }
@@ -113,7 +113,7 @@ pub async fn view(state: &AppState, token: &str, client: &str) -> AppResult<Invi
 /// The subject consents: `awaiting_consent` → `in_progress`, through the command path.
 pub async fn consent(state: &AppState, token: &str, client: &str) -> AppResult<Invitation> {
     let found = find(state, token, client).await?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let request = screening_request::Entity::find_by_id(found.id)
         .lock_exclusive()
         .one(&txn)
@@ -137,7 +137,7 @@ pub async fn decline(
     message: Option<String>,
 ) -> AppResult<Invitation> {
     let found = find(state, token, client).await?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let request = screening_request::Entity::find_by_id(found.id)
         .lock_exclusive()
         .one(&txn)

@@ -52,7 +52,7 @@ pub async fn create(
         .iter()
         .map(CountryCode::as_str)
         .collect();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let duplicate = organisation::Entity::find()
         .filter(organisation::Column::Country.eq(new.country.as_str()))
         .filter(organisation::Column::RegistrationNumber.eq(new.registration_number.as_str()))
@@ -135,7 +135,7 @@ pub async fn set_status(
     id: Uuid,
     status: OrganisationStatus,
 ) -> AppResult<organisation::Model> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let org = organisation::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)

@@ -27,7 +27,7 @@ pub async fn run(state: &AppState) -> Result<usize, AppError> {
         .await?;
     let mut erased = 0;
     for request in due {
-        let txn = db::begin_write(&state.db).await?;
+        let txn = db::begin_write(&state.db_write).await?;
         let done = screening_request::Entity::update_many()
             .col_expr(
                 screening_request::Column::SubjectSealed,
@@ -61,7 +61,7 @@ pub async fn run(state: &AppState) -> Result<usize, AppError> {
     }
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::CreatedAt.lt(now - IDEMPOTENCY_KEEP))
-        .exec(&state.db)
+        .exec(&state.db_write)
         .await?;
     Ok(erased)
 }

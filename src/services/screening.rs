@@ -216,7 +216,7 @@ pub async fn submit(
         ));
     }
 
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     if let Some(i) = &idempotency {
         lock_key_across_processes(&txn, organisation_id, &i.key).await?;
         if let Some(view) = replay(state, &txn, organisation_id, i, operation).await? {
@@ -365,7 +365,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult
         .ok_or(AppError::NotFound)?;
     if matches!(principal.role, Role::Admin | Role::Checker) {
         audit::record(
-            &state.db,
+            &state.db_write,
             &principal.actor(),
             "screening_request.personal_data_read",
             audit::target("screening_request", id),
@@ -424,7 +424,7 @@ pub async fn list(
     let rows = query.limit(page.limit + 1).all(&state.db).await?;
     if matches!(principal.role, Role::Admin | Role::Checker) && !rows.is_empty() {
         // Staff reading subjects' names: every read of personal data is audited.
-        let txn = db::begin_write(&state.db).await?;
+        let txn = db::begin_write(&state.db_write).await?;
         for row in &rows {
             audit::record(
                 &txn,
@@ -442,7 +442,7 @@ pub async fn list(
 
 /// The organisation withdraws a request before a decision.
 pub async fn withdraw(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<RequestView> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let request = screening_request::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)

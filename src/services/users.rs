@@ -99,7 +99,7 @@ pub async fn create(
     organisation_id: Uuid,
     new: NewUser,
 ) -> AppResult<(user::Model, String)> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     managed_organisation(&txn, principal, organisation_id).await?;
     let role = new.role;
     let user = insert_user(&txn, new, Some(organisation_id)).await?;
@@ -140,7 +140,7 @@ pub async fn update(
     user_id: Uuid,
     change: UserChange,
 ) -> AppResult<user::Model> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     managed_organisation(&txn, principal, organisation_id).await?;
     let user = member(&txn, organisation_id, user_id).await?;
     let mut row = user.clone().into_active_model();
@@ -183,7 +183,7 @@ pub async fn new_activation(
     organisation_id: Uuid,
     user_id: Uuid,
 ) -> AppResult<String> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     managed_organisation(&txn, principal, organisation_id).await?;
     let user = member(&txn, organisation_id, user_id).await?;
     if !user.active {

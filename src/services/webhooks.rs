@@ -59,7 +59,7 @@ pub async fn create(
     let organisation_id = principal.organisation_id.ok_or(AppError::NotFound)?;
     let id = db::new_id();
     let secret = webhooks::new_secret();
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let endpoint = webhook_endpoint::ActiveModel {
         id: Set(id),
         organisation_id: Set(organisation_id),
@@ -115,7 +115,7 @@ pub async fn list(
 /// Deletes an endpoint; its undelivered events are given up.
 pub async fn delete(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
     let endpoint = own(state, principal, id).await?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let mut row = endpoint.into_active_model();
     row.deleted_at = Set(Some(db::now()));
     row.update(&txn).await?;

@@ -49,6 +49,29 @@ pub async fn load_definition(
     })
 }
 
+/// The definition a request runs, from the process-wide cache: a published version never
+/// changes, so it is read from the database and parsed once.
+pub async fn cached_definition(
+    state: &AppState,
+    key: &str,
+    version: i32,
+) -> AppResult<std::sync::Arc<Definition>> {
+    let cache_key = (key.to_owned(), version);
+    if let Some(found) = state
+        .definitions
+        .read()
+        .ok()
+        .and_then(|c| c.get(&cache_key).cloned())
+    {
+        return Ok(found);
+    }
+    let loaded = std::sync::Arc::new(load_definition(&state.db, key, version).await?);
+    if let Ok(mut cache) = state.definitions.write() {
+        cache.insert(cache_key, loaded.clone());
+    }
+    Ok(loaded)
+}
+
 /// Publishes a definition: the next version of its key.
 pub async fn publish(
     state: &AppState,
@@ -56,7 +79,7 @@ pub async fn publish(
     document: &Value,
 ) -> AppResult<workflow_definition::Model> {
     let parsed = definition::parse(document).map_err(AppError::Validation)?;
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     let latest = workflow_definition::Entity::find()
         .filter(workflow_definition::Column::Key.eq(parsed.key.as_str()))
         .order_by_desc(workflow_definition::Column::Version)
@@ -146,7 +169,7 @@ pub async fn publish_profile(
     principal: &Principal,
     new: NewProfile,
 ) -> AppResult<screening_profile::Model> {
-    let txn = db::begin_write(&state.db).await?;
+    let txn = db::begin_write(&state.db_write).await?;
     if workflow_definition::Entity::find_by_id((new.workflow_key.clone(), new.workflow_version))
         .one(&txn)
         .await?

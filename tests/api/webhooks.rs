@@ -276,3 +276,54 @@ async fn failures_are_retried_with_the_same_id_and_410_disables_the_endpoint() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(receiver.received.lock().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let app = spawn_app_with(&[
+        ("SAFESCREEN_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("SAFESCREEN_WEBHOOK_RETRY_SCHEDULE", "PT0.1S"),
+    ])
+    .await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let (_, key) = app.create_api_key(org).await;
+    // The receiver answers 307 (towards itself) and then 200: the 307 counts as a failure.
+    let (receiver, url) = start_receiver(&[307]).await;
+    let endpoint = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": url, "events": ["*"]}),
+        )
+        .await;
+    let endpoint_id = endpoint.body["id"].as_str().unwrap().to_owned();
+    app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
+        .await;
+    wait_for(&receiver, 2).await;
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = app
+            .get(
+                &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+                &org_admin,
+            )
+            .await
+            .body;
+        if log["data"][0]["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let codes: Vec<i64> = log["data"][0]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [307, 200]);
+    assert_eq!(
+        receiver.received.lock().unwrap().len(),
+        2,
+        "each attempt was one POST, no redirect followed"
+    );
+}
