@@ -13,6 +13,9 @@ use crate::{
     mail::Mailer, metrics::Metrics,
 };
 
+/// Parsed workflow definitions by key and version.
+pub type DefinitionCache = HashMap<(String, i32), Arc<Definition>>;
+
 #[derive(Clone)]
 pub struct AppState {
     /// Reads, and PostgreSQL writes.
@@ -31,7 +34,7 @@ pub struct AppState {
     /// same key meanwhile gets 409.
     pub idempotency_in_flight: Arc<Mutex<HashSet<(Uuid, String)>>>,
     /// Parsed workflow definitions by (key, version); published versions are immutable.
-    pub definitions: Arc<RwLock<HashMap<(String, i32), Arc<Definition>>>>,
+    pub definitions: Arc<RwLock<DefinitionCache>>,
     /// Wakes the background workers right after a commit that created work for them.
     pub wake_workers: Arc<Notify>,
 }

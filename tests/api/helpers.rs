@@ -419,6 +419,17 @@ impl TestApp {
         reply.body["id"].as_str().unwrap().parse().unwrap()
     }
 
+    /// The subject consents through the JSON endpoint.
+    pub async fn consent(&self, token: &str) -> Reply {
+        self.call(
+            Method::POST,
+            &format!("/v1/invitations/{token}/consent"),
+            None,
+            Some(json!({"consent": true})),
+        )
+        .await
+    }
+
     /// Waits for the invitation e-mail to this address in the mail drop; returns the token
     /// from its link.
     pub async fn invitation_token(&self, subject_email: &str) -> String {

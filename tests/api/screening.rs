@@ -154,14 +154,7 @@ async fn the_subject_declines_from_the_page_and_the_organisation_sees_only_the_r
         "the message stays with safescreen"
     );
     // Consent after declining: 409.
-    app.call(
-        Method::POST,
-        &format!("/v1/invitations/{token}/consent"),
-        None,
-        Some(json!({"consent": true})),
-    )
-    .await
-    .assert_problem(409);
+    app.consent(&token).await.assert_problem(409);
     // The organisation can rescreen with corrected data later; a rescreen links the two.
     let again = app
         .post(
@@ -201,14 +194,7 @@ async fn withdrawal_before_a_decision_and_consent_afterwards_is_409() {
     )
     .await
     .assert_problem(409);
-    app.call(
-        Method::POST,
-        &format!("/v1/invitations/{token}/consent"),
-        None,
-        Some(json!({"consent": true})),
-    )
-    .await
-    .assert_problem(409);
+    app.consent(&token).await.assert_problem(409);
     // Withdrawn requests are not rescreened.
     app.post(
         &format!("/v1/screening-requests/{id}/rescreen"),
@@ -267,14 +253,7 @@ async fn an_unanswered_invitation_lapses_once_and_consent_then_is_409() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(status, "lapsed");
-    app.call(
-        Method::POST,
-        &format!("/v1/invitations/{token}/consent"),
-        None,
-        Some(json!({"consent": true})),
-    )
-    .await
-    .assert_problem(409);
+    app.consent(&token).await.assert_problem(409);
     let events = app
         .get(&format!("/v1/screening-requests/{id}/events"), &key)
         .await;
@@ -530,14 +509,7 @@ async fn unknown_and_garbage_invitation_tokens_are_404() {
         app.call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
             .await
             .assert_problem(404);
-        app.call(
-            Method::POST,
-            &format!("/v1/invitations/{token}/consent"),
-            None,
-            Some(json!({"consent": true})),
-        )
-        .await
-        .assert_problem(404);
+        app.consent(token).await.assert_problem(404);
         let page = app
             .client
             .get(app.url(&format!("/s/{token}")))

@@ -7,7 +7,6 @@ use std::{
 };
 
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
-use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -46,6 +45,20 @@ async fn wait_for(receiver: &Receiver, count: usize) -> Vec<(HeaderMap, Bytes)> 
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     receiver.received.lock().unwrap().clone()
+}
+
+/// The endpoint's delivery log once its newest delivery is delivered (or after 2.5 s).
+async fn delivered_log(app: &TestApp, endpoint_id: &str, org_admin: &str) -> Value {
+    let path = format!("/v1/webhook-endpoints/{endpoint_id}/deliveries");
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = app.get(&path, org_admin).await.body;
+        if log["data"][0]["state"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    log
 }
 
 #[tokio::test]
@@ -140,13 +153,7 @@ async fn events_are_delivered_signed_in_the_organisations_view() {
     let email = format!("s-{}@example.org", Uuid::new_v4().simple());
     let id = app.submit(&key, &email).await;
     let token = app.invitation_token(&email).await;
-    app.call(
-        Method::POST,
-        &format!("/v1/invitations/{token}/consent"),
-        None,
-        Some(json!({"consent": true})),
-    )
-    .await;
+    app.consent(&token).await;
 
     let received = wait_for(&receiver, 2).await;
     assert_eq!(received.len(), 2);
@@ -230,20 +237,7 @@ async fn failures_are_retried_with_the_same_id_and_410_disables_the_endpoint() {
         ids.iter().all(|id| *id == ids[0]),
         "the webhook-id is stable across retries"
     );
-    let mut log = Value::Null;
-    for _ in 0..100 {
-        log = app
-            .get(
-                &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
-                &org_admin,
-            )
-            .await
-            .body;
-        if log["data"][0]["state"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let log = delivered_log(&app, &endpoint_id, &org_admin).await;
     let delivery = &log["data"][0];
     assert_eq!(delivery["state"], "delivered");
     assert_eq!(delivery["id"], ids[0]);
@@ -300,20 +294,7 @@ async fn redirects_are_not_followed() {
     app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
         .await;
     wait_for(&receiver, 2).await;
-    let mut log = Value::Null;
-    for _ in 0..100 {
-        log = app
-            .get(
-                &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
-                &org_admin,
-            )
-            .await
-            .body;
-        if log["data"][0]["state"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let log = delivered_log(&app, &endpoint_id, &org_admin).await;
     let codes: Vec<i64> = log["data"][0]["attempts"]
         .as_array()
         .unwrap()
