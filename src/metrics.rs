@@ -17,6 +17,11 @@ pub struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutboxLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub method: String,
     pub route: String,
@@ -26,8 +31,8 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
-    /// Audit events committed but not yet chained.
-    pub audit_pending: Gauge,
+    /// Work waiting to leave the service, by kind (`webhook`, `mail`).
+    pub outbox_backlog: Family<OutboxLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -39,7 +44,7 @@ impl Default for Metrics {
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
             ])
         });
-        let audit_pending = Gauge::default();
+        let outbox_backlog = Family::<OutboxLabels, Gauge>::default();
         registry.register(
             "safescreen_http_requests",
             "HTTP requests answered, by route template and status",
@@ -51,15 +56,15 @@ impl Default for Metrics {
             latency.clone(),
         );
         registry.register(
-            "safescreen_audit_events_unchained",
-            "Audit events committed but not yet linked into the hash chain",
-            audit_pending.clone(),
+            "safescreen_outbox_backlog",
+            "Webhook deliveries and e-mails not yet delivered or given up",
+            outbox_backlog.clone(),
         );
         Metrics {
             registry,
             requests,
             latency,
-            audit_pending,
+            outbox_backlog,
         }
     }
 }
@@ -79,6 +84,14 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn set_outbox_backlog(&self, kind: &str, count: u64) {
+        self.outbox_backlog
+            .get_or_create(&OutboxLabels {
+                kind: kind.to_owned(),
+            })
+            .set(count.min(i64::MAX as u64) as i64);
     }
 
     pub fn render(&self) -> String {

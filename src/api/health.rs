@@ -41,13 +41,16 @@ async fn readyz(State(state): State<AppState>) -> AppResult<&'static str> {
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = TAG_OPERATIONS,
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
+async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+    let (webhooks, mails) = crate::outbox::backlog(&state.db).await?;
+    state.metrics.set_outbox_backlog("webhook", webhooks);
+    state.metrics.set_outbox_backlog("mail", mails);
+    Ok((
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         )],
         state.metrics.render(),
-    )
+    ))
 }

@@ -95,6 +95,10 @@ async fn metrics_count_requests_by_route_template() {
         "no concrete ids in labels"
     );
     assert!(metrics.contains("safescreen_http_request_duration_seconds_bucket"));
+    assert!(
+        metrics.contains(r#"safescreen_outbox_backlog{kind="mail"}"#),
+        "{metrics}"
+    );
 }
 
 /// Starts the real binary with JSON logs, exercises credentials, stops it with SIGTERM.

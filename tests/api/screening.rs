@@ -694,3 +694,59 @@ async fn each_timer_fires_once_with_two_servers_on_one_database() {
     }
     drop(second);
 }
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_create_one_request() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let body = submission(&unique_email());
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (client, url, key, body) = (
+            app.client.clone(),
+            app.url("/v1/screening-requests"),
+            key.clone(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(key)
+                .header("idempotency-key", "same-key")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }));
+    }
+    let mut ids = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        match status {
+            201 => ids.push(body["id"].as_str().unwrap().to_owned()),
+            409 => assert_eq!(body["status"], 409, "in flight: {body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "every answer names the same request"
+    );
+    assert_eq!(request_count(&app).await, 1);
+    // Once the first has finished, a retry is answered with it (nothing stays stuck at 409).
+    let retry = app
+        .client
+        .post(app.url("/v1/screening-requests"))
+        .bearer_auth(&key)
+        .header("idempotency-key", "same-key")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 201);
+}
