@@ -51,6 +51,33 @@ fn is_json_media_type(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// A JSON body that may be left out entirely (`None`); when sent, the same rules as [`AppJson`].
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let declared_empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0");
+        let no_type = req.headers().get(header::CONTENT_TYPE).is_none();
+        if declared_empty || no_type {
+            let bytes = Bytes::from_request(req, state)
+                .await
+                .map_err(|_| AppError::BadRequest("the request body could not be read".into()))?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalJson(None));
+            }
+            return Err(AppError::UnsupportedMediaType);
+        }
+        AppJson::<T>::from_request(req, state)
+            .await
+            .map(|AppJson(v)| OptionalJson(Some(v)))
+    }
+}
+
 /// Deserialises JSON, naming the failing field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);

@@ -20,7 +20,7 @@ use crate::{
         text,
     },
     error::{AppError, AppResult},
-    extract::{AppJson, AppPath, AppQuery, from_value},
+    extract::{AppJson, AppPath, AppQuery, OptionalJson, from_value},
     pagination::{Page, PageParams},
     services::screening::{self, Idempotency, ListFilter, NewRequest, RequestView, Submitted},
     state::AppState,
@@ -564,7 +564,8 @@ pub struct RescreenRequest {
     pub reference: Option<String>,
 }
 
-/// Starts a new request for the same subject and profile, linked to this one.
+/// Starts a new request for the same subject and profile, linked to this one. The body may be
+/// left out.
 #[utoipa::path(post, path = "/v1/screening-requests/{id}/rescreen", tag = TAG_REQUESTS, request_body = RescreenRequest,
     params(("id" = Uuid, Path, description = "Request id"),
            ("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; makes retries safe")),
@@ -574,8 +575,9 @@ async fn rescreen_request(
     principal: Principal,
     AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
-    AppJson(body): AppJson<serde_json::Value>,
+    OptionalJson(body): OptionalJson<serde_json::Value>,
 ) -> AppResult<(StatusCode, Json<RequestDto>)> {
+    let body = body.unwrap_or_else(|| serde_json::json!({}));
     let mut hashed = body.clone();
     hashed["rescreen_of"] = serde_json::json!(id);
     let idempotency = idempotency_key(&headers, &hashed)?;

@@ -167,6 +167,16 @@ async fn the_subject_declines_from_the_page_and_the_organisation_sees_only_the_r
     assert_eq!(again.body["rescreen_of"], id.to_string());
     assert_eq!(again.body["status"], "awaiting_consent");
     assert_eq!(again.body["reference"], "HR-2");
+    let without_body = app
+        .call(
+            Method::POST,
+            &format!("/v1/screening-requests/{id}/rescreen"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(without_body.status, 201, "{}", without_body.text);
+    assert_eq!(without_body.body["reference"], "HR-2026-0042");
 }
 
 #[tokio::test]
@@ -195,7 +205,15 @@ async fn withdrawal_before_a_decision_and_consent_afterwards_is_409() {
     .await
     .assert_problem(409);
     app.consent(&token).await.assert_problem(409);
-    // Withdrawn requests are not rescreened.
+    // Withdrawn requests are not rescreened (and the body may be left out).
+    app.call(
+        Method::POST,
+        &format!("/v1/screening-requests/{id}/rescreen"),
+        Some(&key),
+        None,
+    )
+    .await
+    .assert_problem(409);
     app.post(
         &format!("/v1/screening-requests/{id}/rescreen"),
         &key,
