@@ -134,7 +134,7 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
         .await?;
     txn.commit().await?;
 
-    let mut sent = 0;
+    let mut sent_ids = Vec::new();
     for row in due {
         let result = match &row.message_sealed {
             Some(sealed) => match state.data_key.open_json::<OutgoingMail>(row.id, sealed) {
@@ -143,20 +143,8 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
             },
             None => Ok(()),
         };
-        let update = match result {
-            Ok(()) => {
-                sent += 1;
-                mail_outbox::Entity::update_many()
-                    .col_expr(mail_outbox::Column::SentAt, Expr::value(db::now()))
-                    .col_expr(
-                        mail_outbox::Column::MessageSealed,
-                        Expr::value(Option::<Vec<u8>>::None),
-                    )
-                    .col_expr(
-                        mail_outbox::Column::LeaseUntil,
-                        Expr::value(Option::<time::PrimitiveDateTime>::None),
-                    )
-            }
+        match result {
+            Ok(()) => sent_ids.push(row.id),
             Err(err) => {
                 tracing::warn!(mail_id = %row.id, error = %err, "e-mail not sent; will retry");
                 let attempts = row.attempts + 1;
@@ -175,10 +163,26 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
                         mail_outbox::Column::LeaseUntil,
                         Expr::value(Option::<time::PrimitiveDateTime>::None),
                     )
+                    .filter(mail_outbox::Column::Id.eq(row.id))
+                    .exec(&state.db_write)
+                    .await?;
             }
-        };
-        update
-            .filter(mail_outbox::Column::Id.eq(row.id))
+        }
+    }
+    // Every message sent in this round is marked (and wiped) in one statement.
+    let sent = sent_ids.len();
+    if !sent_ids.is_empty() {
+        mail_outbox::Entity::update_many()
+            .col_expr(mail_outbox::Column::SentAt, Expr::value(db::now()))
+            .col_expr(
+                mail_outbox::Column::MessageSealed,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(
+                mail_outbox::Column::LeaseUntil,
+                Expr::value(Option::<time::PrimitiveDateTime>::None),
+            )
+            .filter(mail_outbox::Column::Id.is_in(sent_ids))
             .exec(&state.db_write)
             .await?;
     }

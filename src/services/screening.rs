@@ -91,7 +91,8 @@ fn claim<'a>(state: &'a AppState, organisation_id: Uuid, key: &str) -> AppResult
     Ok(InFlight { state, entry })
 }
 
-/// Across processes on PostgreSQL: a transaction-scoped advisory lock on the key.
+/// Across processes on PostgreSQL: a transaction-scoped advisory lock on the key; a second
+/// request with the key while the first is uncommitted gets 409.
 async fn lock_key_across_processes(
     txn: &DatabaseTransaction,
     organisation_id: Uuid,
