@@ -149,11 +149,6 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    // The route is only known after routing: read it from the response side if needed.
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(route, |m| m.as_str().to_owned());
     state
         .metrics
         .observe_request(&method, &route, status, elapsed);

@@ -139,6 +139,15 @@ impl AppError {
     }
 }
 
+/// A unique-constraint violation becomes 409 with `message`; any other database error stays
+/// internal. For `.map_err(conflict_on_unique("…"))` after an insert.
+pub fn conflict_on_unique(message: &'static str) -> impl FnOnce(sea_orm::DbErr) -> AppError {
+    move |err| match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict(message.into()),
+        _ => err.into(),
+    }
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::Internal(err.into())

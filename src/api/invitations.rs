@@ -294,12 +294,14 @@ async fn nothing_to_answer(
     token: &str,
     client: &SocketAddr,
     what: &str,
-) -> AppResult<()> {
-    let invitation = invitations::view(state, token, &client.ip().to_string()).await?;
-    Err(AppError::Conflict(format!(
-        "there is nothing to {what} while the request is {}",
-        invitation.status().as_str()
-    )))
+) -> AppError {
+    match invitations::view(state, token, &client.ip().to_string()).await {
+        Ok(invitation) => AppError::Conflict(format!(
+            "there is nothing to {what} while the request is {}",
+            invitation.status().as_str()
+        )),
+        Err(error) => error,
+    }
 }
 
 /// The subject's response to an intention to refuse (only in `intent_to_refuse`).
@@ -312,8 +314,7 @@ async fn respond(
     AppPath(token): AppPath<String>,
     AppJson(_body): AppJson<ResponseRequest>,
 ) -> AppResult<Json<InvitationDto>> {
-    nothing_to_answer(&state, &token, &client, "respond to").await?;
-    Err(AppError::NotFound)
+    Err(nothing_to_answer(&state, &token, &client, "respond to").await)
 }
 
 /// The subject's one objection to a refusal, inside the objection window.
@@ -326,8 +327,7 @@ async fn object(
     AppPath(token): AppPath<String>,
     AppJson(_body): AppJson<ObjectionRequest>,
 ) -> AppResult<Json<InvitationDto>> {
-    nothing_to_answer(&state, &token, &client, "object to").await?;
-    Err(AppError::NotFound)
+    Err(nothing_to_answer(&state, &token, &client, "object to").await)
 }
 
 /// The decision with its grounds, once there is one.
@@ -339,6 +339,5 @@ async fn decision(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
 ) -> AppResult<Json<serde_json::Value>> {
-    nothing_to_answer(&state, &token, &client, "show").await?;
-    Err(AppError::NotFound)
+    Err(nothing_to_answer(&state, &token, &client, "show").await)
 }

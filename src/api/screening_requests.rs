@@ -15,7 +15,7 @@ use crate::{
     auth::Principal,
     db,
     domain::{
-        CountryCode, OrgStatus, PositionRole, RequestStatus, Role,
+        CountryCode, OrgStatus, PositionRole, RequestStatus,
         subject::{EmployerInput, RefereeInput, SubjectInput, mask_email, parse_date},
         text,
     },
@@ -277,14 +277,10 @@ pub struct RequestDto {
     pub workflow: Option<WorkflowRefDto>,
 }
 
-fn is_staff(principal: &Principal) -> bool {
-    matches!(principal.role, Role::Admin | Role::Checker)
-}
-
 pub fn request_dto(view: RequestView, principal: &Principal) -> RequestDto {
     let r = view.request;
     let status = RequestStatus::parse(&r.status).unwrap_or(RequestStatus::AwaitingConsent);
-    let staff = is_staff(principal);
+    let staff = principal.is_staff();
     RequestDto {
         id: r.id,
         status: status.org_view(),
@@ -424,7 +420,7 @@ async fn list_requests(
     };
     let statuses = match &q.status {
         None => Some(None),
-        Some(text) if is_staff(&principal) => f
+        Some(text) if principal.is_staff() => f
             .check(
                 "status",
                 RequestStatus::parse(text)
@@ -517,7 +513,7 @@ const ORG_EVENT_KINDS: &[&str] = &[
 
 fn event_dto(event: request_event::Model, principal: &Principal) -> Option<RequestEventDto> {
     let status = RequestStatus::parse(&event.status)?;
-    let (kind, status) = if is_staff(principal) {
+    let (kind, status) = if principal.is_staff() {
         (event.kind, status.as_str().to_owned())
     } else if ORG_EVENT_KINDS.contains(&event.kind.as_str()) {
         (event.kind, status.org_view().as_str().to_owned())

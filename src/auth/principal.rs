@@ -29,6 +29,12 @@ impl Principal {
         self.role == Role::Admin
     }
 
+    /// Service staff: the admin and checkers, who see full statuses and whose reads of
+    /// personal data are audited.
+    pub fn is_staff(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Checker)
+    }
+
     /// Admins, and members of the given organisation, see it.
     pub fn can_see_organisation(&self, organisation_id: Uuid) -> bool {
         self.is_admin() || self.organisation_id == Some(organisation_id)

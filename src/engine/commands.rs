@@ -43,28 +43,33 @@ pub async fn apply(
         ));
     }
     record_event(txn, request.id, event.kind(), to, now).await?;
+    let event_type = format!("screening_request.{}", event.kind());
     audit::record(
         txn,
         actor,
-        &format!("screening_request.{}", event.kind()),
+        &event_type,
         audit::target("screening_request", request.id),
         json!({"from": from.as_str(), "to": to.as_str()}),
     )
     .await?;
-    outbox::webhooks::enqueue(
-        txn,
-        request.organisation_id,
-        request.id,
-        &format!("screening_request.{}", event.kind()),
-        to,
-    )
-    .await?;
-    screening_request::Entity::find_by_id(request.id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("request vanished in its own transaction"))
-        })
+    outbox::webhooks::enqueue(txn, request.organisation_id, request.id, &event_type, to).await?;
+    // The version guard held, so the row is the one read plus exactly the columns set above.
+    Ok(screening_request::Model {
+        status: to.as_str().to_owned(),
+        version: request.version + 1,
+        updated_at: now,
+        consented_at: if event == Event::Consented {
+            Some(now)
+        } else {
+            request.consented_at
+        },
+        ended_at: if to.is_ended_undecided() {
+            Some(now)
+        } else {
+            request.ended_at
+        },
+        ..request.clone()
+    })
 }
 
 /// Adds an entry to the request's timeline.

@@ -12,27 +12,13 @@ use crate::{
     db,
     error::{AppError, AppResult},
     pagination::PageRequest,
+    services::organisations,
     state::AppState,
 };
-use entity::{api_key, organisation};
+use entity::api_key;
 
 /// Characters of the key kept for display: the prefix and 8 random characters.
 const DISPLAY_PREFIX_LEN: usize = tokens::API_KEY_PREFIX.len() + 8;
-
-async fn check_organisation(
-    state: &AppState,
-    principal: &Principal,
-    organisation_id: Uuid,
-) -> AppResult<()> {
-    if !principal.can_see_organisation(organisation_id) {
-        return Err(AppError::NotFound);
-    }
-    organisation::Entity::find_by_id(organisation_id)
-        .one(&state.db)
-        .await?
-        .map(|_| ())
-        .ok_or(AppError::NotFound)
-}
 
 pub async fn create(
     state: &AppState,
@@ -40,7 +26,7 @@ pub async fn create(
     organisation_id: Uuid,
     name: String,
 ) -> AppResult<(api_key::Model, String)> {
-    check_organisation(state, principal, organisation_id).await?;
+    organisations::visible(&state.db, principal, organisation_id).await?;
     let new = tokens::generate(tokens::API_KEY_PREFIX);
     let txn = db::begin_write(&state.db_write).await?;
     let key = api_key::ActiveModel {
@@ -73,7 +59,7 @@ pub async fn list(
     organisation_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Vec<api_key::Model>> {
-    check_organisation(state, principal, organisation_id).await?;
+    organisations::visible(&state.db, principal, organisation_id).await?;
     let mut query = api_key::Entity::find()
         .filter(api_key::Column::OrganisationId.eq(organisation_id))
         .order_by_asc(api_key::Column::Id);
@@ -90,7 +76,7 @@ pub async fn revoke(
     organisation_id: Uuid,
     key_id: Uuid,
 ) -> AppResult<()> {
-    check_organisation(state, principal, organisation_id).await?;
+    organisations::visible(&state.db, principal, organisation_id).await?;
     let txn = db::begin_write(&state.db_write).await?;
     let key = api_key::Entity::find_by_id(key_id)
         .filter(api_key::Column::OrganisationId.eq(organisation_id))

@@ -3,8 +3,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -55,18 +55,14 @@ async fn check_conflicts(conn: &impl ConnectionTrait, conflicts: &BTreeSet<Uuid>
     if conflicts.is_empty() {
         return Ok(());
     }
-    let found = organisation::Entity::find()
+    let known: BTreeSet<Uuid> = organisation::Entity::find()
         .filter(organisation::Column::Id.is_in(conflicts.iter().copied()))
-        .count(conn)
-        .await?;
-    if found as usize != conflicts.len() {
-        let known: BTreeSet<Uuid> = organisation::Entity::find()
-            .filter(organisation::Column::Id.is_in(conflicts.iter().copied()))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|o| o.id)
-            .collect();
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    if known.len() != conflicts.len() {
         let errors = conflicts
             .iter()
             .enumerate()

@@ -14,7 +14,7 @@ use crate::{
     domain::{RequestStatus, subject::Subject},
     engine::{commands, transition::Event},
     error::{AppError, AppResult},
-    services::{screening, workflows},
+    services::screening,
     state::AppState,
 };
 use entity::{organisation, screening_profile, screening_request};
@@ -121,8 +121,6 @@ pub async fn consent(state: &AppState, token: &str, client: &str) -> AppResult<I
         .ok_or(AppError::NotFound)?;
     let request =
         commands::apply(&txn, &request, Event::Consented, &subject_actor(request.id)).await?;
-    // Make sure the definition the request is pinned to is still readable before committing.
-    workflows::load_definition(&txn, &request.workflow_key, request.workflow_version).await?;
     txn.commit().await?;
     state.wake_workers.notify_one();
     load(state, request).await

@@ -1,7 +1,7 @@
 //! Organisations: created and suspended by the admin, seen by their members.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -11,7 +11,7 @@ use crate::{
     auth::Principal,
     db,
     domain::{CountryCode, Email},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, conflict_on_unique},
     pagination::PageRequest,
     state::AppState,
 };
@@ -31,6 +31,9 @@ impl OrganisationStatus {
         }
     }
 }
+
+const DUPLICATE_REGISTRATION: &str =
+    "an organisation with this registration number in this country exists";
 
 /// A validated new organisation: at least one non-EU country of operation.
 pub struct NewOrganisation {
@@ -59,9 +62,7 @@ pub async fn create(
         .one(&txn)
         .await?;
     if duplicate.is_some() {
-        return Err(AppError::Conflict(
-            "an organisation with this registration number in this country exists".into(),
-        ));
+        return Err(AppError::Conflict(DUPLICATE_REGISTRATION.into()));
     }
     let org = organisation::ActiveModel {
         id: Set(db::new_id()),
@@ -76,15 +77,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        if db::is_unique_violation(&e) {
-            AppError::Conflict(
-                "an organisation with this registration number in this country exists".into(),
-            )
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(conflict_on_unique(DUPLICATE_REGISTRATION))?;
     audit::record(
         &txn,
         &principal.actor(),
@@ -120,11 +113,21 @@ pub async fn get(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<organisation::Model> {
+    visible(&state.db, principal, id).await
+}
+
+/// The organisation if it exists and the caller may see it (the admin, or its members), else
+/// 404: another organisation's existence is never revealed.
+pub async fn visible(
+    conn: &impl ConnectionTrait,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<organisation::Model> {
     if !principal.can_see_organisation(id) {
         return Err(AppError::NotFound);
     }
     organisation::Entity::find_by_id(id)
-        .one(&state.db)
+        .one(conn)
         .await?
         .ok_or(AppError::NotFound)
 }

@@ -358,13 +358,22 @@ pub fn visible(principal: &Principal, request: &screening_request::Model) -> boo
     }
 }
 
-pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<RequestView> {
-    let request = screening_request::Entity::find_by_id(id)
+/// The request if the caller may see it, else 404.
+async fn find_visible(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<screening_request::Model> {
+    screening_request::Entity::find_by_id(id)
         .one(&state.db)
         .await?
         .filter(|r| visible(principal, r))
-        .ok_or(AppError::NotFound)?;
-    if matches!(principal.role, Role::Admin | Role::Checker) {
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<RequestView> {
+    let request = find_visible(state, principal, id).await?;
+    if principal.is_staff() {
         audit::record(
             &state.db_write,
             &principal.actor(),
@@ -423,7 +432,7 @@ pub async fn list(
         query = query.filter(screening_request::Column::Id.lt(after));
     }
     let rows = query.limit(page.limit + 1).all(&state.db).await?;
-    if matches!(principal.role, Role::Admin | Role::Checker) && !rows.is_empty() {
+    if principal.is_staff() && !rows.is_empty() {
         // Staff reading subjects' names: every read of personal data is audited.
         let txn = db::begin_write(&state.db_write).await?;
         for row in &rows {
@@ -460,11 +469,7 @@ pub async fn events(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<Vec<request_event::Model>> {
-    let request = screening_request::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|r| visible(principal, r))
-        .ok_or(AppError::NotFound)?;
+    let request = find_visible(state, principal, id).await?;
     Ok(request_event::Entity::find()
         .filter(request_event::Column::RequestId.eq(request.id))
         .order_by_asc(request_event::Column::Id)

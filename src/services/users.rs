@@ -12,11 +12,12 @@ use crate::{
     auth::Principal,
     db,
     domain::{Email, OrgRole, Role},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, conflict_on_unique},
     pagination::PageRequest,
+    services::organisations,
     state::AppState,
 };
-use entity::{organisation, user};
+use entity::user;
 
 pub struct NewUser {
     pub email: Email,
@@ -57,28 +58,7 @@ pub(crate) async fn insert_user(
     }
     .insert(conn)
     .await
-    .map_err(|e| {
-        if db::is_unique_violation(&e) {
-            AppError::Conflict(DUPLICATE_EMAIL.into())
-        } else {
-            e.into()
-        }
-    })
-}
-
-/// The organisation, if the caller may manage it (the policy already checked the role).
-async fn managed_organisation(
-    conn: &impl ConnectionTrait,
-    principal: &Principal,
-    organisation_id: Uuid,
-) -> AppResult<organisation::Model> {
-    if !principal.can_see_organisation(organisation_id) {
-        return Err(AppError::NotFound);
-    }
-    organisation::Entity::find_by_id(organisation_id)
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)
+    .map_err(conflict_on_unique(DUPLICATE_EMAIL))
 }
 
 async fn member(
@@ -100,7 +80,7 @@ pub async fn create(
     new: NewUser,
 ) -> AppResult<(user::Model, String)> {
     let txn = db::begin_write(&state.db_write).await?;
-    managed_organisation(&txn, principal, organisation_id).await?;
+    organisations::visible(&txn, principal, organisation_id).await?;
     let role = new.role;
     let user = insert_user(&txn, new, Some(organisation_id)).await?;
     let token = super::issue_activation_token(&txn, user.id).await?;
@@ -122,7 +102,7 @@ pub async fn list(
     organisation_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Vec<user::Model>> {
-    managed_organisation(&state.db, principal, organisation_id).await?;
+    organisations::visible(&state.db, principal, organisation_id).await?;
     let mut query = user::Entity::find()
         .filter(user::Column::OrganisationId.eq(organisation_id))
         .order_by_asc(user::Column::Id);
@@ -141,7 +121,7 @@ pub async fn update(
     change: UserChange,
 ) -> AppResult<user::Model> {
     let txn = db::begin_write(&state.db_write).await?;
-    managed_organisation(&txn, principal, organisation_id).await?;
+    organisations::visible(&txn, principal, organisation_id).await?;
     let user = member(&txn, organisation_id, user_id).await?;
     let mut row = user.clone().into_active_model();
     let mut details = serde_json::Map::new();
@@ -184,7 +164,7 @@ pub async fn new_activation(
     user_id: Uuid,
 ) -> AppResult<String> {
     let txn = db::begin_write(&state.db_write).await?;
-    managed_organisation(&txn, principal, organisation_id).await?;
+    organisations::visible(&txn, principal, organisation_id).await?;
     let user = member(&txn, organisation_id, user_id).await?;
     if !user.active {
         return Err(AppError::Conflict(

@@ -11,7 +11,7 @@ use crate::{
     db,
     domain::PositionRole,
     engine::definition::{self, Definition},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, conflict_on_unique},
     state::AppState,
 };
 use entity::{screening_profile, workflow_definition};
@@ -96,15 +96,9 @@ pub async fn publish(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        if db::is_unique_violation(&e) {
-            AppError::Conflict(
-                "another version of this definition was published meanwhile; try again".into(),
-            )
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(conflict_on_unique(
+        "another version of this definition was published meanwhile; try again",
+    ))?;
     audit::record(
         &txn,
         &principal.actor(),
@@ -203,15 +197,9 @@ pub async fn publish_profile(
     }
     .insert(&txn)
     .await
-    .map_err(|e| {
-        if db::is_unique_violation(&e) {
-            AppError::Conflict(
-                "another version of this profile was published meanwhile; try again".into(),
-            )
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(conflict_on_unique(
+        "another version of this profile was published meanwhile; try again",
+    ))?;
     audit::record(
         &txn,
         &principal.actor(),
