@@ -16,6 +16,19 @@ async fn org_with_key(app: &TestApp) -> (Uuid, String) {
     (org, key)
 }
 
+/// The `type` of each timeline entry of a request, oldest first, as `key` sees them.
+async fn event_types(app: &TestApp, id: &str, key: &str) -> Vec<String> {
+    let events = app
+        .get(&format!("/v1/screening-requests/{id}/events"), key)
+        .await;
+    events.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn request_count(app: &TestApp) -> u64 {
     screening_request::Entity::find()
         .count(&app.db)
@@ -113,15 +126,7 @@ async fn consent_moves_the_request_to_in_progress() {
         .unwrap();
     assert_eq!(row.version, 2);
     assert!(row.consented_at.is_some());
-    let events = app
-        .get(&format!("/v1/screening-requests/{id}/events"), &key)
-        .await;
-    let kinds: Vec<&str> = events.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
+    let kinds = event_types(&app, &id.to_string(), &key).await;
     assert_eq!(kinds, ["created", "consented"]);
 }
 
@@ -272,15 +277,7 @@ async fn an_unanswered_invitation_lapses_once_and_consent_then_is_409() {
     }
     assert_eq!(status, "lapsed");
     app.consent(&token).await.assert_problem(409);
-    let events = app
-        .get(&format!("/v1/screening-requests/{id}/events"), &key)
-        .await;
-    let kinds: Vec<&str> = events.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["type"].as_str().unwrap())
-        .collect();
+    let kinds = event_types(&app, &id.to_string(), &key).await;
     assert_eq!(kinds, ["created", "lapsed"], "the timer fired once");
     let fired = entity::timer::Entity::find().all(&app.db).await.unwrap();
     assert!(fired.iter().all(|t| t.fired_at.is_some()));
