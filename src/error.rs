@@ -107,6 +107,17 @@ impl AppError {
         }
     }
 
+    /// Logs the cause of a server-side failure (it is never shown to the client).
+    pub fn log_cause(&self) {
+        match self {
+            AppError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+            }
+            AppError::Unavailable(cause) => tracing::warn!(error = %cause, "unavailable"),
+            _ => {}
+        }
+    }
+
     pub fn to_problem(&self) -> Problem {
         let (slug, title) = self.slug_and_title();
         let detail = match self {
@@ -168,13 +179,7 @@ impl<E: Into<AppError> + std::fmt::Display + std::fmt::Debug> From<sea_orm::Tran
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        match &self {
-            AppError::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "internal error");
-            }
-            AppError::Unavailable(cause) => tracing::warn!(error = %cause, "unavailable"),
-            _ => {}
-        }
+        self.log_cause();
         let mut response = (status, problem_json(&self.to_problem())).into_response();
         let headers = response.headers_mut();
         match self {

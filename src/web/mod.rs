@@ -79,8 +79,7 @@ fn error_page(error: AppError) -> Response {
         AppError::Conflict(detail) | AppError::Forbidden(detail) | AppError::BadRequest(detail) => detail.clone(),
         AppError::Validation(errors) => errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
         _ => {
-            // Log the cause through the usual path, show a plain message.
-            let _ = error.into_response();
+            error.log_cause();
             "Something went wrong on our side. Please try again later.".to_owned()
         }
     };
