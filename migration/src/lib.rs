@@ -7,6 +7,7 @@ mod m20261129_000002_audit;
 mod m20261129_000003_workflows;
 mod m20261129_000004_seed_workflows;
 mod m20261129_000005_requests;
+mod m20261129_000006_pending_indexes;
 
 pub use m20261129_000002_audit::GENESIS_HASH;
 pub use m20261129_000004_seed_workflows::{CHILD_CONTACT, GENERAL};
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_workflows::Migration),
             Box::new(m20261129_000004_seed_workflows::Migration),
             Box::new(m20261129_000005_requests::Migration),
+            Box::new(m20261129_000006_pending_indexes::Migration),
         ]
     }
 }
