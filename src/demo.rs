@@ -12,7 +12,7 @@ use crate::{
     services::{
         accounts, api_keys,
         organisations::{self, NewOrganisation},
-        screening::{self, NewRequest, Submitted},
+        submissions::{self, NewRequest, Submitted},
         users::{self, NewUser},
     },
     state::AppState,
@@ -107,7 +107,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         ("lapsed", &[Event::ConsentLapsed]),
     ];
     for (n, (label, events)) in steps.iter().enumerate() {
-        let submitted = screening::submit(
+        let submitted = submissions::submit(
             state,
             &as_key,
             NewRequest {

@@ -1,16 +1,20 @@
 //! What every handler and background worker shares.
 use std::{
-    collections::{HashMap, HashSet},
-    sync::{Arc, Mutex, RwLock},
+    collections::HashMap,
+    sync::{Arc, RwLock},
 };
 
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
-use uuid::Uuid;
 
 use crate::{
-    auth::passwords::Passwords, config::Config, crypto::DataKey, engine::definition::Definition,
-    mail::Mailer, metrics::Metrics,
+    auth::{cache::PrincipalCache, passwords::Passwords},
+    config::Config,
+    crypto::DataKey,
+    engine::definition::Definition,
+    mail::Mailer,
+    metrics::Metrics,
+    services::submissions::{InFlightKeys, SubmissionQueue},
 };
 
 /// Parsed workflow definitions by key and version.
@@ -32,7 +36,11 @@ pub struct AppState {
     pub webhook_client: reqwest::Client,
     /// Idempotency keys being answered by this process right now: a second request with the
     /// same key meanwhile gets 409.
-    pub idempotency_in_flight: Arc<Mutex<HashSet<(Uuid, String)>>>,
+    pub idempotency_in_flight: InFlightKeys,
+    /// Principals by token hash (PostgreSQL, while listening for changes).
+    pub principals: Arc<PrincipalCache>,
+    /// Hands submissions to the writers that commit them in batches.
+    pub submissions: SubmissionQueue,
     /// Parsed workflow definitions by (key, version); published versions are immutable.
     pub definitions: Arc<RwLock<DefinitionCache>>,
     /// Wakes the background workers right after a commit that created work for them.
@@ -61,6 +69,8 @@ impl AppState {
             webhook_client,
             mailer: Arc::new(mailer),
             idempotency_in_flight: Arc::default(),
+            submissions: SubmissionQueue::default(),
+            principals: Arc::default(),
             definitions: Arc::default(),
             db,
             config: Arc::new(config),

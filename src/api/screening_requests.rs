@@ -22,7 +22,10 @@ use crate::{
     error::{AppError, AppResult},
     extract::{AppJson, AppPath, AppQuery, OptionalJson, from_value},
     pagination::{Page, PageParams},
-    services::screening::{self, Idempotency, ListFilter, NewRequest, RequestView, Submitted},
+    services::{
+        screening::{self, ListFilter, RequestView},
+        submissions::{self, Idempotency, NewRequest, Submitted},
+    },
     state::AppState,
     validation::Fields,
 };
@@ -336,7 +339,7 @@ fn idempotency_key(
         })?;
     Ok(Some(Idempotency {
         key: key.to_owned(),
-        body_hash: screening::body_hash(body),
+        body_hash: submissions::body_hash(body),
     }))
 }
 
@@ -363,7 +366,7 @@ async fn submit_request(
 ) -> AppResult<(StatusCode, Json<RequestDto>)> {
     let idempotency = idempotency_key(&headers, &body)?;
     let new = from_value::<SubmitRequest>(body)?.validate()?;
-    let result = screening::submit(&state, &principal, new, idempotency, None).await?;
+    let result = submissions::submit(&state, &principal, new, idempotency, None).await?;
     Ok(submitted(result, &principal))
 }
 

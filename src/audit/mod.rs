@@ -4,7 +4,7 @@
 //! writer ([`chain::chain_pending`]) links them into the hash chain shortly after they commit.
 pub mod chain;
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde_json::Value;
 
 use crate::db;
@@ -21,6 +21,19 @@ pub async fn record(
     target: Option<String>,
     details: Value,
 ) -> Result<(), DbErr> {
+    audit_event::Entity::insert(event_row(actor, action, target, details))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// An unchained event row, for callers that insert many at once.
+pub fn event_row(
+    actor: &str,
+    action: &str,
+    target: Option<String>,
+    details: Value,
+) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         id: Set(db::new_id()),
         seq: Set(None),
@@ -32,9 +45,6 @@ pub async fn record(
         prev_hash: Set(None),
         hash: Set(None),
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// `kind:id`, the way targets are named.

@@ -80,16 +80,26 @@ pub async fn record_event(
     status: RequestStatus,
     at: time::PrimitiveDateTime,
 ) -> Result<(), sea_orm::DbErr> {
-    request_event::Entity::insert(request_event::ActiveModel {
+    request_event::Entity::insert(event_row(request_id, kind, status, at))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// A timeline entry, for callers that insert many at once.
+pub fn event_row(
+    request_id: uuid::Uuid,
+    kind: &str,
+    status: RequestStatus,
+    at: time::PrimitiveDateTime,
+) -> request_event::ActiveModel {
+    request_event::ActiveModel {
         id: sea_orm::Set(db::new_id()),
         request_id: sea_orm::Set(request_id),
         at: sea_orm::Set(at),
         kind: sea_orm::Set(kind.to_owned()),
         status: sea_orm::Set(status.as_str().to_owned()),
-    })
-    .exec(txn)
-    .await?;
-    Ok(())
+    }
 }
 
 fn conflict_message(e: transition::NotAllowed) -> String {

@@ -33,9 +33,22 @@ pub async fn enqueue(
     kind: &str,
     mail: &OutgoingMail,
 ) -> Result<(), DbErr> {
+    mail_outbox::Entity::insert(outbox_row(data_key, request_id, kind, mail))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// The outbox row for a message, sealed under its own id.
+pub fn outbox_row(
+    data_key: &DataKey,
+    request_id: Option<Uuid>,
+    kind: &str,
+    mail: &OutgoingMail,
+) -> mail_outbox::ActiveModel {
     let id = db::new_id();
     let now = db::now();
-    mail_outbox::Entity::insert(mail_outbox::ActiveModel {
+    mail_outbox::ActiveModel {
         id: Set(id),
         request_id: Set(request_id),
         kind: Set(kind.to_owned()),
@@ -46,10 +59,7 @@ pub async fn enqueue(
         sent_at: Set(None),
         last_error: Set(None),
         created_at: Set(now),
-    })
-    .exec(txn)
-    .await?;
-    Ok(())
+    }
 }
 
 /// Sends through SMTP when configured, else writes RFC 5322 `.eml` files to the mail drop.
@@ -103,6 +113,8 @@ impl Mailer {
 }
 
 const LEASE: time::Duration = time::Duration::seconds(60);
+/// Messages claimed at a time.
+pub const BATCH: usize = 50;
 
 /// Sends due messages; returns how many were sent. Rows are leased, so a crashed worker's
 /// messages are taken over once the lease expires, and a sent message is wiped.
@@ -118,7 +130,7 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
                 .add(mail_outbox::Column::LeaseUntil.lt(now)),
         )
         .order_by_asc(mail_outbox::Column::NextAttemptAt)
-        .limit(20)
+        .limit(BATCH as u64)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(&txn)
         .await?;

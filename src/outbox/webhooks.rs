@@ -34,15 +34,37 @@ pub async fn enqueue(
     event_type: &str,
     status: RequestStatus,
 ) -> Result<(), DbErr> {
-    let endpoints = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::OrganisationId.eq(organisation_id))
+    let endpoints = live_endpoints(txn, &[organisation_id]).await?;
+    let deliveries = delivery_rows(&endpoints, request_id, event_type, status);
+    webhook_delivery::Entity::insert_many(deliveries)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// The endpoints of these organisations that are neither deleted nor disabled.
+pub async fn live_endpoints(
+    conn: &impl ConnectionTrait,
+    organisation_ids: &[Uuid],
+) -> Result<Vec<webhook_endpoint::Model>, DbErr> {
+    webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::OrganisationId.is_in(organisation_ids.iter().copied()))
         .filter(webhook_endpoint::Column::DeletedAt.is_null())
         .filter(webhook_endpoint::Column::DisabledAt.is_null())
-        .all(txn)
-        .await?;
+        .all(conn)
+        .await
+}
+
+/// One outbox row per endpoint (of the request's organisation) subscribed to `event_type`.
+pub fn delivery_rows(
+    endpoints: &[webhook_endpoint::Model],
+    request_id: Uuid,
+    event_type: &str,
+    status: RequestStatus,
+) -> Vec<webhook_delivery::ActiveModel> {
     let now = db::now();
     let timestamp = now.assume_utc().format(&Rfc3339).unwrap_or_default();
-    let deliveries: Vec<webhook_delivery::ActiveModel> = endpoints
+    endpoints
         .iter()
         .filter(|e| subscribed(&e.events, event_type))
         .map(|endpoint| webhook_delivery::ActiveModel {
@@ -61,13 +83,7 @@ pub async fn enqueue(
             failed_at: Set(None),
             created_at: Set(now),
         })
-        .collect();
-    if !deliveries.is_empty() {
-        webhook_delivery::Entity::insert_many(deliveries)
-            .exec(txn)
-            .await?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// The secret shown once when an endpoint is created: `whsec_` and base64 of 32 random bytes.

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     audit,
+    auth::cache::commit_principal_change,
     auth::{
         Principal, PrincipalKind, passwords,
         throttle::{self, ThrottleKey},
@@ -125,7 +126,7 @@ pub async fn logout(state: &AppState, principal: &Principal) -> AppResult<()> {
         json!({}),
     )
     .await?;
-    txn.commit().await?;
+    commit_principal_change(state, txn).await?;
     Ok(())
 }
 
@@ -183,7 +184,7 @@ pub async fn activate(state: &AppState, token: &str, password: String) -> AppRes
         json!({}),
     )
     .await?;
-    txn.commit().await?;
+    commit_principal_change(state, txn).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     audit,
+    auth::cache::commit_principal_change,
     auth::{Principal, PrincipalKind, tokens},
     db,
     error::{AppError, AppResult},
@@ -98,6 +99,6 @@ pub async fn revoke(
         json!({"organisation_id": organisation_id}),
     )
     .await?;
-    txn.commit().await?;
+    commit_principal_change(state, txn).await?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::Principal,
+    auth::cache::commit_principal_change,
     db,
     domain::{Authorisation, Email, Role},
     error::{AppError, AppResult, FieldError},
@@ -326,6 +327,6 @@ pub async fn update(
     )
     .await?;
     let view = get(&txn, id).await?;
-    txn.commit().await?;
+    commit_principal_change(state, txn).await?;
     Ok(view)
 }

@@ -8,6 +8,7 @@ pub mod invitations;
 pub mod organisations;
 pub mod retention;
 pub mod screening;
+pub mod submissions;
 pub mod users;
 pub mod webhooks;
 pub mod workflows;

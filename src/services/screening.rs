@@ -1,40 +1,21 @@
-//! Screening requests on the organisation's side: submit (idempotent), read, list, withdraw,
-//! the timeline, and rescreening.
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
-};
+//! Screening requests on the organisation's side: read, list, withdraw, the timeline, and
+//! rescreening (submitting is in [`super::submissions`]).
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use time::Date;
 use uuid::Uuid;
 
 use crate::{
     audit,
-    auth::{Principal, tokens},
+    auth::Principal,
     db,
     domain::{CountryCode, PositionRole, RequestStatus, Role, subject::Subject},
     engine::{commands, transition::Event},
     error::{AppError, AppResult},
-    mail::{self, OutgoingMail},
-    outbox,
     pagination::PageRequest,
-    services::workflows,
+    services::submissions::{self, Idempotency, NewRequest, Submitted},
     state::AppState,
 };
-use entity::{idempotency_key, organisation, request_event, screening_request, timer};
-
-/// A validated request to screen someone.
-pub struct NewRequest {
-    pub profile: String,
-    pub reference: String,
-    pub position_title: String,
-    pub position_description: Option<String>,
-    pub role: PositionRole,
-    pub deployment_country: CountryCode,
-    pub deployment_start_date: Date,
-    pub subject: Subject,
-}
+use entity::{request_event, screening_request};
 
 /// A request and its opened subject data (`None` once retention erased it).
 pub struct RequestView {
@@ -42,109 +23,7 @@ pub struct RequestView {
     pub subject: Option<Subject>,
 }
 
-pub struct Idempotency {
-    pub key: String,
-    /// SHA-256 of the canonical JSON body.
-    pub body_hash: String,
-}
-
-pub enum Submitted {
-    Created(RequestView),
-    /// The same key and body again: the first answer, rendered anew.
-    Replayed(RequestView),
-}
-
 pub const TIMER_CONSENT_LAPSE: &str = "consent_lapse";
-
-/// SHA-256 over the canonical form of a JSON body, for idempotency.
-pub fn body_hash(body: &serde_json::Value) -> String {
-    hex::encode(Sha256::digest(
-        audit::chain::canonical_json(body).as_bytes(),
-    ))
-}
-
-/// Releases an in-process idempotency claim when the request finishes, however it ends.
-struct InFlight<'a> {
-    state: &'a AppState,
-    entry: (Uuid, String),
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut set) = self.state.idempotency_in_flight.lock() {
-            set.remove(&self.entry);
-        }
-    }
-}
-
-fn claim<'a>(state: &'a AppState, organisation_id: Uuid, key: &str) -> AppResult<InFlight<'a>> {
-    let entry = (organisation_id, key.to_owned());
-    let mut set = state
-        .idempotency_in_flight
-        .lock()
-        .map_err(|_| anyhow::anyhow!("idempotency set poisoned"))?;
-    if !set.insert(entry.clone()) {
-        return Err(AppError::Conflict(
-            "a request with this Idempotency-Key is still in flight".into(),
-        ));
-    }
-    Ok(InFlight { state, entry })
-}
-
-/// Across processes on PostgreSQL: a transaction-scoped advisory lock on the key; a second
-/// request with the key while the first is uncommitted gets 409.
-async fn lock_key_across_processes(
-    txn: &DatabaseTransaction,
-    organisation_id: Uuid,
-    key: &str,
-) -> AppResult<()> {
-    if txn.get_database_backend() != DbBackend::Postgres {
-        return Ok(()); // SQLite: BEGIN IMMEDIATE already serialises writers.
-    }
-    let digest = Sha256::digest(format!("{organisation_id}:{key}").as_bytes());
-    let lock_id = i64::from_be_bytes(digest[..8].try_into().unwrap_or_default());
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock($1) AS locked",
-            [lock_id.into()],
-        ))
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("advisory lock answered nothing"))?;
-    if !row.try_get::<bool>("", "locked")? {
-        return Err(AppError::Conflict(
-            "a request with this Idempotency-Key is still in flight".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// An earlier answer for this key: the same request again, or 422 for another body.
-async fn replay(
-    state: &AppState,
-    txn: &DatabaseTransaction,
-    organisation_id: Uuid,
-    idempotency: &Idempotency,
-    operation: &str,
-) -> AppResult<Option<RequestView>> {
-    let Some(row) = idempotency_key::Entity::find_by_id((organisation_id, idempotency.key.clone()))
-        .one(txn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if row.body_hash != idempotency.body_hash || row.operation != operation {
-        return Err(AppError::validation(
-            "Idempotency-Key",
-            "this key was used with a different request; use a new key",
-        ));
-    }
-    let request = screening_request::Entity::find_by_id(row.request_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("idempotency key names a missing request"))?;
-    Ok(Some(open(state, request)?))
-}
 
 /// Opens the request's sealed subject data.
 pub fn open(state: &AppState, request: screening_request::Model) -> AppResult<RequestView> {
@@ -163,188 +42,6 @@ pub fn open(state: &AppState, request: screening_request::Model) -> AppResult<Re
         None => None,
     };
     Ok(RequestView { request, subject })
-}
-
-/// Creates a request with its invitation: the request, its timeline entry, the consent-lapse
-/// timer, the invitation e-mail, the webhook rows, the audit event and the idempotency record
-/// all commit together.
-#[tracing::instrument(skip_all)]
-pub async fn submit(
-    state: &AppState,
-    principal: &Principal,
-    new: NewRequest,
-    idempotency: Option<Idempotency>,
-    rescreen_of: Option<Uuid>,
-) -> AppResult<Submitted> {
-    let organisation_id = principal.organisation_id.ok_or(AppError::Forbidden(
-        "only an organisation can submit".into(),
-    ))?;
-    let operation = if rescreen_of.is_some() {
-        "rescreen"
-    } else {
-        "submit"
-    };
-    let _in_flight = match &idempotency {
-        Some(i) => Some(claim(state, organisation_id, &i.key)?),
-        None => None,
-    };
-
-    let profile = workflows::current_profile(&state.db, &new.profile)
-        .await?
-        .ok_or_else(|| {
-            AppError::validation("profile", format!("no screening profile `{}`", new.profile))
-        })?;
-    if !workflows::profile_roles(&profile).contains(&new.role) {
-        return Err(AppError::validation(
-            "position.role",
-            format!(
-                "the profile `{}` is not for the role `{}`",
-                profile.code,
-                new.role.as_str()
-            ),
-        ));
-    }
-    let definition =
-        workflows::load_definition(&state.db, &profile.workflow_key, profile.workflow_version)
-            .await?;
-    let organisation = organisation::Entity::find_by_id(organisation_id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if organisation.status != "active" {
-        return Err(AppError::Forbidden(
-            "the organisation is suspended and cannot submit requests".into(),
-        ));
-    }
-
-    let txn = db::begin_write(&state.db_write).await?;
-    if let Some(i) = &idempotency {
-        lock_key_across_processes(&txn, organisation_id, &i.key).await?;
-        if let Some(view) = replay(state, &txn, organisation_id, i, operation).await? {
-            return Ok(Submitted::Replayed(view));
-        }
-    }
-
-    let id = db::new_id();
-    let now = db::now();
-    let invitation = tokens::generate(tokens::INVITATION_PREFIX);
-    let expires_at = now + definition.consent_window.as_time();
-    let request = screening_request::ActiveModel {
-        id: Set(id),
-        organisation_id: Set(organisation_id),
-        profile_code: Set(profile.code.clone()),
-        profile_version: Set(profile.version),
-        workflow_key: Set(profile.workflow_key.clone()),
-        workflow_version: Set(profile.workflow_version),
-        reference: Set(new.reference),
-        position_title: Set(new.position_title.clone()),
-        position_description: Set(new.position_description),
-        role: Set(new.role.as_str().to_owned()),
-        deployment_country: Set(new.deployment_country.to_string()),
-        deployment_start_date: Set(new.deployment_start_date),
-        status: Set(RequestStatus::AwaitingConsent.as_str().to_owned()),
-        version: Set(1),
-        subject_sealed: Set(Some(state.data_key.seal_json(id, &new.subject))),
-        invitation_token_hash: Set(Some(invitation.hash)),
-        invitation_expires_at: Set(expires_at),
-        decline_reason: Set(None),
-        rescreen_of: Set(rescreen_of),
-        created_at: Set(now),
-        updated_at: Set(now),
-        consented_at: Set(None),
-        ended_at: Set(None),
-        erased_at: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    commands::record_event(&txn, id, "created", RequestStatus::AwaitingConsent, now).await?;
-    timer::Entity::insert(timer::ActiveModel {
-        id: Set(db::new_id()),
-        request_id: Set(Some(id)),
-        kind: Set(TIMER_CONSENT_LAPSE.to_owned()),
-        due_at: Set(expires_at),
-        fired_at: Set(None),
-        payload: Set(json!({})),
-        created_at: Set(now),
-    })
-    .exec(&txn)
-    .await?;
-    let link = format!("{}/s/{}", state.config.public_url, invitation.token);
-    mail::enqueue(
-        &txn,
-        &state.data_key,
-        Some(id),
-        "invitation",
-        &OutgoingMail {
-            to: new.subject.email.clone(),
-            subject: format!("{} asks you to consent to a screening", organisation.name),
-            body: invitation_body(
-                &new.subject,
-                &organisation.name,
-                &new.position_title,
-                &link,
-                expires_at,
-            ),
-        },
-    )
-    .await?;
-    outbox::webhooks::enqueue(
-        &txn,
-        organisation_id,
-        id,
-        "screening_request.created",
-        RequestStatus::AwaitingConsent,
-    )
-    .await?;
-    audit::record(
-        &txn,
-        &principal.actor(),
-        if rescreen_of.is_some() { "screening_request.rescreened" } else { "screening_request.created" },
-        audit::target("screening_request", id),
-        json!({"organisation_id": organisation_id, "profile": profile.code, "rescreen_of": rescreen_of}),
-    )
-    .await?;
-    if let Some(i) = &idempotency {
-        idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-            organisation_id: Set(organisation_id),
-            key: Set(i.key.clone()),
-            operation: Set(operation.to_owned()),
-            body_hash: Set(i.body_hash.clone()),
-            request_id: Set(id),
-            response_status: Set(201),
-            created_at: Set(now),
-        })
-        .exec(&txn)
-        .await?;
-    }
-    txn.commit().await?;
-    state.wake_workers.notify_one();
-    Ok(Submitted::Created(RequestView {
-        request,
-        subject: Some(new.subject),
-    }))
-}
-
-fn invitation_body(
-    subject: &Subject,
-    organisation: &str,
-    position: &str,
-    link: &str,
-    expires_at: time::PrimitiveDateTime,
-) -> String {
-    format!(
-        "Dear {given} {family},\n\n\
-         {organisation} has asked safescreen to screen you for the position \"{position}\".\n\n\
-         Nothing is checked until you agree. On the page below you can see what {organisation} \
-         sent us about you, and consent or decline:\n\n{link}\n\n\
-         This link is personal: do not forward it. It works until you answer or until {date} (UTC), \
-         when the request lapses.\n\n\
-         If anything about you is wrong, decline with the reason \"data incorrect\" and ask \
-         {organisation} to send a corrected request.\n",
-        given = subject.given_names,
-        family = subject.family_name,
-        date = expires_at.date(),
-    )
 }
 
 /// Whether the caller may see this request; objects it may not see are 404.
@@ -522,5 +219,5 @@ pub async fn rescreen(
         deployment_start_date: old.deployment_start_date,
         subject,
     };
-    submit(state, principal, new, idempotency, Some(old.id)).await
+    submissions::submit(state, principal, new, idempotency, Some(old.id)).await
 }

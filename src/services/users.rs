@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::Principal,
+    auth::cache::commit_principal_change,
     db,
     domain::{Email, OrgRole, Role},
     error::{AppError, AppResult, conflict_on_unique},
@@ -152,7 +153,7 @@ pub async fn update(
         details.into(),
     )
     .await?;
-    txn.commit().await?;
+    commit_principal_change(state, txn).await?;
     Ok(user)
 }
 

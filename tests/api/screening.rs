@@ -765,3 +765,103 @@ async fn concurrent_retries_with_one_key_create_one_request() {
         .unwrap();
     assert_eq!(retry.status(), 201);
 }
+
+/// Submissions that arrive together are committed together, yet each gets its own answer:
+/// a bad one in the crowd fails alone, and every good one is written whole.
+#[tokio::test]
+async fn concurrent_submissions_each_get_their_own_answer() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    for n in 0..4 {
+        let earlier = app
+            .client
+            .post(app.url("/v1/screening-requests"))
+            .bearer_auth(&key)
+            .header("idempotency-key", format!("earlier-{n}"))
+            .json(&submission(&unique_email()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(earlier.status(), 201);
+    }
+
+    // 24 good ones (half with their own keys), 4 for a profile that does not exist and 4
+    // reusing an earlier key with another body, all at once.
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let mut body = submission(&unique_email());
+        let idempotency_key = match i % 8 {
+            0 => {
+                body["profile"] = json!("no-such-profile");
+                None
+            }
+            1 => Some(format!("earlier-{}", i / 8)),
+            n if n % 2 == 0 => Some(format!("own-{i}")),
+            _ => None,
+        };
+        let (client, url, key) = (
+            app.client.clone(),
+            app.url("/v1/screening-requests"),
+            key.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut request = client.post(url).bearer_auth(key).json(&body);
+            if let Some(k) = idempotency_key {
+                request = request.header("idempotency-key", k);
+            }
+            let response = request.send().await.unwrap();
+            (
+                i % 8,
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }));
+    }
+    let mut created = std::collections::HashSet::new();
+    for task in tasks {
+        let (kind, status, body) = task.await.unwrap();
+        match kind {
+            0 => {
+                assert_eq!(status, 422, "{body}");
+                assert_eq!(body["errors"][0]["field"], "profile", "{body}");
+            }
+            1 => {
+                assert_eq!(status, 422, "{body}");
+                assert_eq!(body["errors"][0]["field"], "Idempotency-Key", "{body}");
+            }
+            _ => {
+                assert_eq!(status, 201, "{body}");
+                assert_eq!(body["status"], "awaiting_consent");
+                assert!(created.insert(body["id"].as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    assert_eq!(created.len(), 24);
+    assert_eq!(request_count(&app).await, 4 + 24);
+    // Each new request was written whole: its timeline entry, lapse timer and invitation.
+    for id in &created {
+        let id: Uuid = id.parse().unwrap();
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let events = entity::request_event::Entity::find()
+            .filter(entity::request_event::Column::RequestId.eq(id))
+            .count(&app.db)
+            .await
+            .unwrap();
+        let timers = entity::timer::Entity::find()
+            .filter(entity::timer::Column::RequestId.eq(id))
+            .count(&app.db)
+            .await
+            .unwrap();
+        let mails = entity::mail_outbox::Entity::find()
+            .filter(entity::mail_outbox::Column::RequestId.eq(id))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!((events, timers, mails), (1, 1, 1), "request {id}");
+    }
+    let keys = entity::idempotency_key::Entity::find()
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(keys, 4 + 12, "the earlier keys and one per own key");
+}
