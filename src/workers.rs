@@ -9,6 +9,9 @@ use crate::{audit, engine, mail, outbox, services, state::AppState};
 
 /// Audit events are chained within this time of their commit.
 const AUDIT_CHAIN_INTERVAL: Duration = Duration::from_millis(250);
+/// After a wake-up, how long to let more commits arrive before polling: under load a stream
+/// of commits then costs one round of polls per window instead of one per commit.
+const GATHER: Duration = Duration::from_millis(20);
 
 pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -30,7 +33,7 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
-                _ = state.wake_workers.notified() => {}
+                _ = state.wake_workers.notified() => tokio::time::sleep(GATHER).await,
                 _ = stopped.changed() => {}
             }
         }
@@ -45,8 +48,16 @@ pub async fn step(state: &AppState) {
     if let Err(err) = outbox::webhooks::deliver_due(state).await {
         tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
-    if let Err(err) = mail::send_due(state).await {
-        tracing::warn!(error = %err, "sending e-mail failed; will retry");
+    // A full batch means more may be waiting: keep going, so a burst does not pile up.
+    loop {
+        match mail::send_due(state).await {
+            Ok(sent) if sent == mail::BATCH => continue,
+            Ok(_) => break,
+            Err(err) => {
+                tracing::warn!(error = %err, "sending e-mail failed; will retry");
+                break;
+            }
+        }
     }
     if let Err(err) = audit::chain::chain_pending(&state.db_write).await {
         tracing::warn!(error = %err, "audit chaining failed; will retry");
