@@ -52,12 +52,14 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let workers = workers::spawn(state.clone(), stopped);
+    let principal_changes = tokio::spawn(crate::auth::cache::listen(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop.send(true);
     workers.await?;
+    principal_changes.abort();
     Ok(())
 }
 
@@ -106,7 +108,7 @@ async fn authorize(
         Some(Ok(token)) => token,
         _ => return AppError::Unauthenticated.into_response(),
     };
-    let principal = match principal_for_token(&state.db, token).await {
+    let principal = match principal_for_token(&state, token).await {
         Ok(Some(principal)) => principal,
         Ok(None) => return AppError::Unauthenticated.into_response(),
         Err(err) => return err.into_response(),

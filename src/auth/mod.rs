@@ -1,5 +1,6 @@
 //! Who is calling: tokens, passwords, principals, the access rules and login throttling.
 pub mod authenticate;
+pub mod cache;
 pub mod passwords;
 pub mod policy;
 pub mod principal;

@@ -370,3 +370,76 @@ async fn lists_page_with_a_stable_cursor() {
     assert_eq!(default.body["data"].as_array().unwrap().len(), 13);
     assert!(default.body["next_cursor"].is_null());
 }
+
+/// Polls `check` until it holds or two seconds have passed.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{what} did not happen within two seconds");
+}
+
+/// A process may keep principals in memory (on PostgreSQL); a change made through another
+/// process must still reach it: a new role, a revoked key, a deactivated user.
+#[tokio::test]
+async fn a_revocation_in_one_process_is_honoured_by_the_others() {
+    let first = spawn_app().await;
+    let second = spawn_second_app(&first).await;
+    let org = first.create_organisation("Kids Abroad").await;
+    let (key_id, key) = first.create_api_key(org).await;
+    let (user_id, requester) = first.create_member(org, "org_requester").await;
+    let (_, org_admin) = first.create_member(org, "org_admin").await;
+    for app in [&first, &second] {
+        for token in [&key, &requester] {
+            assert_eq!(app.get("/v1/me", token).await.status, 200);
+        }
+    }
+
+    let user_path = format!("/v1/organisations/{org}/users/{user_id}");
+    let reply = first
+        .patch(&user_path, &org_admin, json!({"role": "org_admin"}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        first.get("/v1/me", &requester).await.body["role"],
+        "org_admin"
+    );
+    eventually("the new role reaching the second process", || async {
+        second.get("/v1/me", &requester).await.body["role"] == "org_admin"
+    })
+    .await;
+
+    let revoked = first
+        .delete(
+            &format!("/v1/organisations/{org}/api-keys/{key_id}"),
+            &org_admin,
+        )
+        .await;
+    assert_eq!(revoked.status, 204);
+    first.get("/v1/me", &key).await.assert_problem(401);
+    eventually("the second process refusing the revoked key", || async {
+        second.get("/v1/me", &key).await.status == 401
+    })
+    .await;
+
+    let reply = first
+        .patch(&user_path, &org_admin, json!({"active": false}))
+        .await;
+    assert_eq!(reply.status, 200);
+    first.get("/v1/me", &requester).await.assert_problem(401);
+    eventually(
+        "the second process refusing the deactivated user",
+        || async { second.get("/v1/me", &requester).await.status == 401 },
+    )
+    .await;
+    // And it stays refused (nothing re-cached from before the change).
+    second.get("/v1/me", &key).await.assert_problem(401);
+    second.get("/v1/me", &requester).await.assert_problem(401);
+}
