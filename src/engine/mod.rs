@@ -1,5 +1,6 @@
 //! The workflow engine: definitions as data, the pure transition function, and the command
 //! path that runs an event to the next wait state in one transaction.
+pub mod checks;
 pub mod commands;
 pub mod definition;
 pub mod timers;
