@@ -19,6 +19,7 @@ use crate::{
         subject::{EmployerInput, RefereeInput, SubjectInput, mask_email, parse_date},
         text,
     },
+    engine::checks,
     error::{AppError, AppResult},
     extract::{AppJson, AppPath, AppQuery, OptionalJson, from_value},
     pagination::{Page, PageParams},
@@ -280,7 +281,30 @@ pub struct RequestDto {
     pub workflow: Option<WorkflowRefDto>,
 }
 
-pub fn request_dto(view: RequestView, principal: &Principal) -> RequestDto {
+/// The request in the caller's view, with where each check of its workflow stands.
+async fn render(
+    state: &AppState,
+    view: RequestView,
+    principal: &Principal,
+) -> AppResult<RequestDto> {
+    let checks = screening::check_states(state, &view.request)
+        .await?
+        .into_iter()
+        .map(|(id, state)| CheckDto {
+            id,
+            state: match state {
+                checks::CheckState::Pending => CheckState::Pending,
+                checks::CheckState::Running => CheckState::Running,
+                // The organisation learns that a check is done, never what it found.
+                checks::CheckState::Done(_) => CheckState::Done,
+                checks::CheckState::Skipped => CheckState::Skipped,
+            },
+        })
+        .collect();
+    Ok(request_dto(view, principal, checks))
+}
+
+fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) -> RequestDto {
     let r = view.request;
     let status = RequestStatus::parse(&r.status).unwrap_or(RequestStatus::AwaitingConsent);
     let staff = principal.is_staff();
@@ -302,7 +326,7 @@ pub fn request_dto(view: RequestView, principal: &Principal) -> RequestDto {
             given_names: view.subject.as_ref().map(|s| s.given_names.clone()),
             family_name: view.subject.as_ref().map(|s| s.family_name.clone()),
         },
-        checks: Vec::new(),
+        checks,
         invitation: InvitationDto {
             expires_at: db::utc(r.invitation_expires_at),
             sent_to: view.subject.as_ref().map(|s| mask_email(&s.email)),
@@ -343,12 +367,16 @@ fn idempotency_key(
     }))
 }
 
-fn submitted(result: Submitted, principal: &Principal) -> (StatusCode, Json<RequestDto>) {
-    match result {
-        Submitted::Created(view) | Submitted::Replayed(view) => {
-            (StatusCode::CREATED, Json(request_dto(view, principal)))
-        }
-    }
+async fn submitted(
+    state: &AppState,
+    result: Submitted,
+    principal: &Principal,
+) -> AppResult<(StatusCode, Json<RequestDto>)> {
+    let (Submitted::Created(view) | Submitted::Replayed(view)) = result;
+    Ok((
+        StatusCode::CREATED,
+        Json(render(state, view, principal).await?),
+    ))
 }
 
 /// Submits a screening request; the subject is e-mailed a personal link to consent.
@@ -367,7 +395,7 @@ async fn submit_request(
     let idempotency = idempotency_key(&headers, &body)?;
     let new = from_value::<SubmitRequest>(body)?.validate()?;
     let result = submissions::submit(&state, &principal, new, idempotency, None).await?;
-    Ok(submitted(result, &principal))
+    submitted(&state, result, &principal).await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -460,12 +488,15 @@ async fn list_requests(
             page?,
         ))
     })?;
-    let rows = screening::list(&state, &principal, filter, page).await?;
+    let mut rows = Vec::new();
+    for view in screening::list(&state, &principal, filter, page).await? {
+        rows.push((view.request.id, render(&state, view, &principal).await?));
+    }
     Ok(Json(Page::from_rows(
         rows,
         page,
-        |v| v.request.id,
-        |v| request_dto(v, &principal),
+        |(id, _)| *id,
+        |(_, dto)| dto,
     )))
 }
 
@@ -479,7 +510,7 @@ async fn get_request(
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RequestDto>> {
     let view = screening::get(&state, &principal, id).await?;
-    Ok(Json(request_dto(view, &principal)))
+    Ok(Json(render(&state, view, &principal).await?))
 }
 
 /// Withdraws a request that has no decision yet.
@@ -492,7 +523,7 @@ async fn withdraw_request(
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<RequestDto>> {
     let view = screening::withdraw(&state, &principal, id).await?;
-    Ok(Json(request_dto(view, &principal)))
+    Ok(Json(render(&state, view, &principal).await?))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -586,5 +617,5 @@ async fn rescreen_request(
         None => None,
     };
     let result = screening::rescreen(&state, &principal, id, reference, idempotency).await?;
-    Ok(submitted(result, &principal))
+    submitted(&state, result, &principal).await
 }

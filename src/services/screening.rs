@@ -9,10 +9,13 @@ use crate::{
     auth::Principal,
     db,
     domain::{CountryCode, PositionRole, RequestStatus, Role, subject::Subject},
-    engine::{commands, transition::Event},
+    engine::{checks, commands, transition::Event},
     error::{AppError, AppResult},
     pagination::PageRequest,
-    services::submissions::{self, Idempotency, NewRequest, Submitted},
+    services::{
+        submissions::{self, Idempotency, NewRequest, Submitted},
+        workflows,
+    },
     state::AppState,
 };
 use entity::{request_event, screening_request};
@@ -42,6 +45,37 @@ pub fn open(state: &AppState, request: screening_request::Model) -> AppResult<Re
         None => None,
     };
     Ok(RequestView { request, subject })
+}
+
+/// Each check of the request's pinned workflow, in the definition's order, and where it
+/// stands. Until the engine runs tasks, a check is pending, or skipped where its `when`
+/// does not hold for this request.
+pub async fn check_states(
+    state: &AppState,
+    request: &screening_request::Model,
+) -> AppResult<Vec<(String, checks::CheckState)>> {
+    let definition =
+        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+            .await?;
+    let facts = checks::Facts {
+        role: PositionRole::parse(&request.role)
+            .ok_or_else(|| anyhow::anyhow!("request {} has an unknown role", request.id))?,
+        deployment_country: CountryCode::parse(&request.deployment_country)
+            .map_err(|e| anyhow::anyhow!("request {}: {e}", request.id))?,
+        profile: &request.profile_code,
+    };
+    let states = checks::initial_states(&definition, &facts);
+    Ok(definition
+        .checks
+        .iter()
+        .map(|c| {
+            let state = states
+                .get(&c.id)
+                .copied()
+                .unwrap_or(checks::CheckState::Pending);
+            (c.id.clone(), state)
+        })
+        .collect())
 }
 
 /// Whether the caller may see this request; objects it may not see are 404.

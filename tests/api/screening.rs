@@ -63,6 +63,16 @@ async fn submission_answers_in_the_organisations_view_and_invites_the_subject() 
         json!({"given_names": "Jan Pieter", "family_name": "de Vries"})
     );
     assert_eq!(body["invitation"]["sent_to"], "s***@example.org");
+    // The pinned workflow's checks in its order; the misconduct check is for staff only.
+    assert_eq!(
+        body["checks"],
+        json!([
+            {"id": "identity", "state": "pending"},
+            {"id": "criminal_record", "state": "pending"},
+            {"id": "misconduct", "state": "skipped"},
+            {"id": "reference", "state": "pending"}
+        ])
+    );
     assert!(body["decision"].is_null());
     assert!(body.get("full_status").is_none() && body.get("workflow").is_none());
     assert!(
