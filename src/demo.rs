@@ -43,6 +43,8 @@ fn subject(n: usize) -> Subject {
         previous_employers: Vec::new(),
         referees: Vec::new(),
         decline_message: None,
+        statement: None,
+        objection: None,
     }
 }
 

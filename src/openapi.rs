@@ -42,6 +42,7 @@ pub const BEARER: &str = "bearer";
         (name = "accounts", description = "Sign in, activation and the caller"),
         (name = "organisations", description = "Organisations, their users and API keys"),
         (name = "checkers", description = "The people who perform checks"),
+        (name = "tasks", description = "Checkers' tasks: checks, assessments and reviews, routed to eligible checkers"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "screening-requests", description = "Screening requests, as the organisation submits and follows them"),
         (name = "subject", description = "The screened person's personal link: consent, decline, respond, object"),

@@ -35,6 +35,8 @@ pub struct Model {
     pub consented_at: Option<TimeDateTime>,
     pub ended_at: Option<TimeDateTime>,
     pub erased_at: Option<TimeDateTime>,
+    /// When the decision is due (set at consent, from the definition's `decision_deadline`).
+    pub decision_deadline_at: Option<TimeDateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,7 @@ mod m20261129_000003_workflows;
 mod m20261129_000004_seed_workflows;
 mod m20261129_000005_requests;
 mod m20261129_000006_pending_indexes;
+mod m20261129_000007_tasks;
 
 pub use m20261129_000002_audit::GENESIS_HASH;
 pub use m20261129_000004_seed_workflows::{CHILD_CONTACT, GENERAL};
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_seed_workflows::Migration),
             Box::new(m20261129_000005_requests::Migration),
             Box::new(m20261129_000006_pending_indexes::Migration),
+            Box::new(m20261129_000007_tasks::Migration),
         ]
     }
 }

@@ -297,7 +297,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden)]
-enum ScreeningRequests {
+pub enum ScreeningRequests {
     Table,
     Id,
     OrganisationId,

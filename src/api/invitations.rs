@@ -16,7 +16,7 @@ use crate::{
     domain::{PositionRole, RequestStatus, subject::Subject, text},
     error::{AppError, AppResult},
     extract::{AppJson, AppPath},
-    services::invitations::{self, DeclineReason, Invitation},
+    services::invitations::{self, DecisionView, DeclineReason, Invitation},
     state::AppState,
 };
 
@@ -129,7 +129,7 @@ pub struct InvitationDto {
     pub position: InvitationPositionDto,
     pub profile: ProfileSummaryDto,
     pub subject: Option<HeldSubjectDto>,
-    pub decision: Option<serde_json::Value>,
+    pub decision: Option<SubjectDecisionDto>,
     /// `consent`, `decline`, `respond`, `object`: what the subject can do now.
     pub actions: Vec<String>,
     /// Until when an unanswered invitation stays open.
@@ -168,7 +168,7 @@ pub fn invitation_dto(invitation: Invitation) -> InvitationDto {
                 .unwrap_or_default(),
         },
         subject: invitation.subject.as_ref().map(HeldSubjectDto::from),
-        decision: None,
+        decision: invitation.decision.map(SubjectDecisionDto::from),
         actions,
         consent_by: db::utc(r.invitation_expires_at),
     }
@@ -287,21 +287,9 @@ pub struct ObjectionRequest {
     pub grounds: String,
 }
 
-/// Nothing awaits the subject's response or objection unless an intention to refuse or a
-/// refusal exists; until the engine decides requests, none does.
-async fn nothing_to_answer(
-    state: &AppState,
-    token: &str,
-    client: &SocketAddr,
-    what: &str,
-) -> AppError {
-    match invitations::view(state, token, &client.ip().to_string()).await {
-        Ok(invitation) => AppError::Conflict(format!(
-            "there is nothing to {what} while the request is {}",
-            invitation.status().as_str()
-        )),
-        Err(error) => error,
-    }
+/// A free text of the subject's: 1 to 10,000 characters.
+fn subject_text(field: &str, value: &str) -> AppResult<String> {
+    text::required(value, 10_000).map_err(|e| AppError::validation(field, e))
 }
 
 /// The subject's response to an intention to refuse (only in `intent_to_refuse`).
@@ -312,9 +300,12 @@ async fn respond(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
-    AppJson(_body): AppJson<ResponseRequest>,
+    AppJson(body): AppJson<ResponseRequest>,
 ) -> AppResult<Json<InvitationDto>> {
-    Err(nothing_to_answer(&state, &token, &client, "respond to").await)
+    let statement = subject_text("statement", &body.statement)?;
+    let invitation =
+        invitations::respond(&state, &token, &client.ip().to_string(), statement).await?;
+    Ok(Json(invitation_dto(invitation)))
 }
 
 /// The subject's one objection to a refusal, inside the objection window.
@@ -325,19 +316,50 @@ async fn object(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
-    AppJson(_body): AppJson<ObjectionRequest>,
+    AppJson(body): AppJson<ObjectionRequest>,
 ) -> AppResult<Json<InvitationDto>> {
-    Err(nothing_to_answer(&state, &token, &client, "object to").await)
+    let grounds = subject_text("grounds", &body.grounds)?;
+    let invitation = invitations::object(&state, &token, &client.ip().to_string(), grounds).await?;
+    Ok(Json(invitation_dto(invitation)))
 }
 
 /// The decision with its grounds, once there is one.
 #[utoipa::path(get, path = "/v1/invitations/{token}/decision", tag = TAG_SUBJECT,
     params(("token" = String, Path, description = "The token from the subject's personal link")),
-    responses((status = 200, description = "The decision", body = Object)))]
+    responses((status = 200, description = "The decision", body = SubjectDecisionDto)))]
 async fn decision(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
-) -> AppResult<Json<serde_json::Value>> {
-    Err(nothing_to_answer(&state, &token, &client, "show").await)
+) -> AppResult<Json<SubjectDecisionDto>> {
+    let decision = invitations::decision(&state, &token, &client.ip().to_string()).await?;
+    Ok(Json(decision.into()))
+}
+
+/// The decision as the subject sees it, with its grounds.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SubjectDecisionDto {
+    /// `cleared` or `refused`.
+    pub outcome: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub decided_at: OffsetDateTime,
+    /// Why a refusal was decided.
+    pub grounds: Option<String>,
+    /// `true` once an objection overturned a refusal.
+    pub revised: bool,
+    /// Until when the subject may object to a refusal (once).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub objection_until: Option<OffsetDateTime>,
+}
+
+impl From<DecisionView> for SubjectDecisionDto {
+    fn from(d: DecisionView) -> Self {
+        SubjectDecisionDto {
+            outcome: d.outcome,
+            decided_at: db::utc(d.decided_at),
+            grounds: d.grounds,
+            revised: d.revised,
+            objection_until: d.objection_until.map(db::utc),
+        }
+    }
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod invitations;
 pub mod organisations;
 pub mod screening_requests;
+pub mod tasks;
 pub mod users;
 pub mod webhooks;
 pub mod workflows;
@@ -18,6 +19,7 @@ use crate::state::AppState;
 pub const TAG_ACCOUNTS: &str = "accounts";
 pub const TAG_ORGANISATIONS: &str = "organisations";
 pub const TAG_CHECKERS: &str = "checkers";
+pub const TAG_TASKS: &str = "tasks";
 pub const TAG_AUDIT: &str = "audit";
 pub const TAG_REQUESTS: &str = "screening-requests";
 pub const TAG_SUBJECT: &str = "subject";
@@ -34,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(api_keys::router())
         .merge(checkers::router())
+        .merge(tasks::router())
         .merge(audit::router())
         .merge(screening_requests::router())
         .merge(invitations::router())

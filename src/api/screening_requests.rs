@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::TAG_REQUESTS;
 use crate::{
+    api::tasks::{TaskDto, task_dto},
     auth::Principal,
     db,
     domain::{
@@ -279,14 +280,45 @@ pub struct RequestDto {
     pub full_status: Option<RequestStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<WorkflowRefDto>,
+    /// Checkers and admins: the request's tasks, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<TaskDto>>,
+    /// Checkers and admins: when the decision is due.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub decision_deadline: Option<OffsetDateTime>,
 }
 
-/// The request in the caller's view, with where each check of its workflow stands.
+/// The request in the caller's view, with where each check of its workflow stands, its
+/// decision, and for checkers and admins its tasks.
 async fn render(
     state: &AppState,
     view: RequestView,
     principal: &Principal,
 ) -> AppResult<RequestDto> {
+    let decision = screening::decision_of(state, &view.request)
+        .await?
+        .map(|d| DecisionDto {
+            outcome: d.outcome,
+            decided_at: db::utc(d.decided_at),
+            valid_until: d.valid_until.map(|date| date.to_string()),
+            certificate_id: None,
+            revised: d.revised,
+        });
+    let tasks = if principal.is_staff() {
+        Some(
+            screening::tasks_of(state, view.request.id)
+                .await?
+                .into_iter()
+                .map(|t| task_dto(t, None))
+                .collect(),
+        )
+    } else {
+        None
+    };
     let checks = screening::check_states(state, &view.request)
         .await?
         .into_iter()
@@ -301,7 +333,10 @@ async fn render(
             },
         })
         .collect();
-    Ok(request_dto(view, principal, checks))
+    let mut dto = request_dto(view, principal, checks);
+    dto.decision = decision;
+    dto.tasks = tasks;
+    Ok(dto)
 }
 
 fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) -> RequestDto {
@@ -340,6 +375,8 @@ fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) 
             key: r.workflow_key,
             version: r.workflow_version,
         }),
+        tasks: None,
+        decision_deadline: r.decision_deadline_at.filter(|_| staff).map(db::utc),
     }
 }
 

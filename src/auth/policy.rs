@@ -53,6 +53,7 @@ const ORG_MEMBERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey];
 const ADMIN_AND_SUPERVISORS: &[Caller] = &[Admin, Supervisor];
 const ORG_ADMIN: &[Caller] = &[OrgAdmin];
 const ADMIN_AND_CHECKERS: &[Caller] = &[Admin, Checker];
+const CHECKERS: &[Caller] = &[Checker];
 const REQUESTERS: &[Caller] = &[OrgAdmin, OrgRequester, ApiKey];
 const REQUEST_READERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey, Checker];
 
@@ -141,6 +142,28 @@ pub const RULES: &[Rule] = &[
         Access::Only(ADMIN_AND_SUPERVISORS),
     ),
     rule(Method::PATCH, "/v1/checkers/{id}", Access::Only(ADMIN)),
+    // Tasks: checkers see their own, supervisors and admin all (the service filters).
+    rule(Method::GET, "/v1/tasks", Access::Only(ADMIN_AND_CHECKERS)),
+    rule(
+        Method::GET,
+        "/v1/tasks/{id}",
+        Access::Only(ADMIN_AND_CHECKERS),
+    ),
+    rule(
+        Method::POST,
+        "/v1/tasks/{id}/complete",
+        Access::Only(CHECKERS),
+    ),
+    rule(
+        Method::POST,
+        "/v1/tasks/{id}/release",
+        Access::Only(CHECKERS),
+    ),
+    rule(
+        Method::POST,
+        "/v1/tasks/{id}/assign",
+        Access::Only(ADMIN_AND_SUPERVISORS),
+    ),
     // Audit.
     rule(Method::GET, "/v1/audit-events", Access::Only(ADMIN)),
     // Profiles and workflow definitions.

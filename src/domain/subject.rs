@@ -23,6 +23,12 @@ pub struct Subject {
     /// What the subject wrote when declining (the organisation sees only the reason).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_message: Option<String>,
+    /// The subject's response to an intention to refuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    /// The subject's objection to a refusal (one per request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objection: Option<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -197,6 +203,8 @@ impl SubjectInput<'_> {
             previous_employers: employers.into_iter().collect::<Option<Vec<_>>>()?,
             referees: referees.into_iter().collect::<Option<Vec<_>>>()?,
             decline_message: None,
+            statement: None,
+            objection: None,
         })
     }
 }

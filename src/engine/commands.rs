@@ -15,10 +15,30 @@ pub async fn apply(
     event: Event,
     actor: &str,
 ) -> Result<screening_request::Model, AppError> {
-    let from = RequestStatus::parse(&request.status)
-        .ok_or_else(|| anyhow::anyhow!("request {} has an unknown status", request.id))?;
+    let from = status_of(request)?;
     let to = transition::next(from, event).map_err(|e| AppError::Conflict(conflict_message(e)))?;
+    let webhook = format!("screening_request.{}", event.kind());
+    move_to(txn, request, to, event.kind(), actor, Some(&webhook)).await
+}
+
+pub fn status_of(request: &screening_request::Model) -> Result<RequestStatus, AppError> {
+    Ok(RequestStatus::parse(&request.status)
+        .ok_or_else(|| anyhow::anyhow!("request {} has an unknown status", request.id))?)
+}
+
+/// Moves `request` to `to`, guarded by its version, with a timeline entry `kind`, an audit
+/// event and, when the organisation is told, the webhook `webhook` (in its view).
+pub async fn move_to(
+    txn: &impl ConnectionTrait,
+    request: &screening_request::Model,
+    to: RequestStatus,
+    kind: &str,
+    actor: &str,
+    webhook: Option<&str>,
+) -> Result<screening_request::Model, AppError> {
+    let from = status_of(request)?;
     let now = db::now();
+    let consented = to == RequestStatus::InProgress && from == RequestStatus::AwaitingConsent;
     let mut update = screening_request::Entity::update_many()
         .col_expr(screening_request::Column::Status, Expr::value(to.as_str()))
         .col_expr(
@@ -26,7 +46,7 @@ pub async fn apply(
             Expr::value(request.version + 1),
         )
         .col_expr(screening_request::Column::UpdatedAt, Expr::value(now));
-    if event == Event::Consented {
+    if consented {
         update = update.col_expr(screening_request::Column::ConsentedAt, Expr::value(now));
     }
     if to.is_ended_undecided() {
@@ -42,23 +62,24 @@ pub async fn apply(
             "the request changed meanwhile; try again".into(),
         ));
     }
-    record_event(txn, request.id, event.kind(), to, now).await?;
-    let event_type = format!("screening_request.{}", event.kind());
+    record_event(txn, request.id, kind, to, now).await?;
     audit::record(
         txn,
         actor,
-        &event_type,
+        &format!("screening_request.{kind}"),
         audit::target("screening_request", request.id),
         json!({"from": from.as_str(), "to": to.as_str()}),
     )
     .await?;
-    outbox::webhooks::enqueue(txn, request.organisation_id, request.id, &event_type, to).await?;
+    if let Some(webhook) = webhook {
+        outbox::webhooks::enqueue(txn, request.organisation_id, request.id, webhook, to).await?;
+    }
     // The version guard held, so the row is the one read plus exactly the columns set above.
     Ok(screening_request::Model {
         status: to.as_str().to_owned(),
         version: request.version + 1,
         updated_at: now,
-        consented_at: if event == Event::Consented {
+        consented_at: if consented {
             Some(now)
         } else {
             request.consented_at

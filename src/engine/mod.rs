@@ -3,5 +3,7 @@
 pub mod checks;
 pub mod commands;
 pub mod definition;
+pub mod routing;
+pub mod tasks;
 pub mod timers;
 pub mod transition;

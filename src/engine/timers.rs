@@ -6,9 +6,15 @@ use sea_orm::{
     sea_query::{Expr, LockBehavior, LockType},
 };
 
-use super::{commands, transition::Event};
+use serde_json::json;
+
+use super::{commands, tasks, transition::Event};
 use crate::{
-    audit, db, domain::RequestStatus, error::AppError, services::screening, state::AppState,
+    audit, db,
+    domain::RequestStatus,
+    error::AppError,
+    services::{screening, workflows},
+    state::AppState,
 };
 use entity::{screening_request, timer};
 
@@ -36,14 +42,18 @@ pub async fn fire_due(state: &AppState) -> Result<usize, AppError> {
             .exec(&txn)
             .await?;
         if claimed.rows_affected == 1 {
-            apply(&txn, &due).await?;
+            apply(state, &txn, &due).await?;
             fired += 1;
         }
         txn.commit().await?;
     }
 }
 
-async fn apply(txn: &sea_orm::DatabaseTransaction, due: &timer::Model) -> Result<(), AppError> {
+async fn apply(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    due: &timer::Model,
+) -> Result<(), AppError> {
     let Some(request_id) = due.request_id else {
         return Ok(());
     };
@@ -54,13 +64,70 @@ async fn apply(txn: &sea_orm::DatabaseTransaction, due: &timer::Model) -> Result
     else {
         return Ok(());
     };
+    let status = commands::status_of(&request)?;
     match due.kind.as_str() {
         screening::TIMER_CONSENT_LAPSE => {
-            if request.status == RequestStatus::AwaitingConsent.as_str() {
+            if status == RequestStatus::AwaitingConsent {
                 commands::apply(txn, &request, Event::ConsentLapsed, audit::ACTOR_SYSTEM).await?;
+            }
+        }
+        tasks::TIMER_RESPONSE_WINDOW => {
+            if status == RequestStatus::IntentToRefuse {
+                let definition = definition_of(state, &request).await?;
+                tasks::start_final_review(txn, request, &definition, audit::ACTOR_SYSTEM).await?;
+            }
+        }
+        tasks::TIMER_OBJECTION_WINDOW => {
+            if status == RequestStatus::Refused {
+                commands::record_event(
+                    txn,
+                    request.id,
+                    "objection_window_closed",
+                    status,
+                    db::now(),
+                )
+                .await?;
+            }
+        }
+        tasks::TIMER_DECISION_DEADLINE => {
+            if !status.is_decided() && !status.is_ended_undecided() {
+                commands::record_event(
+                    txn,
+                    request.id,
+                    "decision_deadline_missed",
+                    status,
+                    db::now(),
+                )
+                .await?;
+                audit::record(
+                    txn,
+                    audit::ACTOR_SYSTEM,
+                    "screening_request.decision_deadline_missed",
+                    audit::target("screening_request", request.id),
+                    json!({"status": status.as_str()}),
+                )
+                .await?;
+            }
+        }
+        tasks::TIMER_TASK_DUE => {
+            let task_id = due
+                .payload
+                .get("task_id")
+                .and_then(|id| id.as_str())
+                .and_then(|id| id.parse::<uuid::Uuid>().ok());
+            if let Some(task_id) = task_id {
+                let definition = definition_of(state, &request).await?;
+                tasks::mark_overdue(txn, &request, task_id, &definition).await?;
             }
         }
         other => tracing::warn!(kind = other, timer = %due.id, "unknown timer kind; ignored"),
     }
     Ok(())
+}
+
+async fn definition_of(
+    state: &AppState,
+    request: &screening_request::Model,
+) -> Result<std::sync::Arc<super::definition::Definition>, AppError> {
+    workflows::cached_definition(state, &request.workflow_key, request.workflow_version).await
 }

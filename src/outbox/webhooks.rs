@@ -5,7 +5,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::{db, domain::RequestStatus};
-use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
+use entity::{screening_request, webhook_attempt, webhook_delivery, webhook_endpoint};
 
 /// Every event type an endpoint can subscribe to.
 pub const EVENT_TYPES: [&str; 8] = [
@@ -35,11 +35,38 @@ pub async fn enqueue(
     status: RequestStatus,
 ) -> Result<(), DbErr> {
     let endpoints = live_endpoints(txn, &[organisation_id]).await?;
-    let deliveries = delivery_rows(&endpoints, request_id, event_type, status);
+    let deliveries = delivery_rows(&endpoints, event_type, request_data(request_id, status));
     webhook_delivery::Entity::insert_many(deliveries)
         .exec_without_returning(txn)
         .await?;
     Ok(())
+}
+
+/// `screening_request.decided`: the outcome alone (and `revised` once an objection overturned
+/// a refusal), never grounds or findings.
+pub async fn enqueue_decided(
+    txn: &impl ConnectionTrait,
+    request: &screening_request::Model,
+    outcome: &str,
+    revised: bool,
+) -> Result<(), DbErr> {
+    let endpoints = live_endpoints(txn, &[request.organisation_id]).await?;
+    let status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::Cleared);
+    let mut data = request_data(request.id, status);
+    data["outcome"] = json!(outcome);
+    if revised {
+        data["revised"] = json!(true);
+    }
+    let deliveries = delivery_rows(&endpoints, "screening_request.decided", data);
+    webhook_delivery::Entity::insert_many(deliveries)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// What every request event carries: its id and status in the organisation's view.
+pub fn request_data(request_id: Uuid, status: RequestStatus) -> Value {
+    json!({"id": request_id, "status": status.org_view().as_str()})
 }
 
 /// The endpoints of these organisations that are neither deleted nor disabled.
@@ -58,9 +85,8 @@ pub async fn live_endpoints(
 /// One outbox row per endpoint (of the request's organisation) subscribed to `event_type`.
 pub fn delivery_rows(
     endpoints: &[webhook_endpoint::Model],
-    request_id: Uuid,
     event_type: &str,
-    status: RequestStatus,
+    data: Value,
 ) -> Vec<webhook_delivery::ActiveModel> {
     let now = db::now();
     let timestamp = now.assume_utc().format(&Rfc3339).unwrap_or_default();
@@ -74,7 +100,7 @@ pub fn delivery_rows(
             payload: Set(json!({
                 "type": event_type,
                 "timestamp": timestamp,
-                "data": {"id": request_id, "status": status.org_view().as_str()},
+                "data": data,
             })),
             attempts: Set(0),
             next_attempt_at: Set(now),

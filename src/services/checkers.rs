@@ -166,6 +166,8 @@ pub async fn create(
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
+    // Waiting tasks this checker can take are theirs now.
+    crate::engine::tasks::assign_waiting(state, &txn).await?;
     txn.commit().await?;
     Ok((view, token))
 }
@@ -327,6 +329,8 @@ pub async fn update(
     )
     .await?;
     let view = get(&txn, id).await?;
+    // Open tasks they may no longer do go elsewhere; waiting ones they now can are theirs.
+    super::tasks::reroute_after_checker_change(state, &txn, id).await?;
     commit_principal_change(state, txn).await?;
     Ok(view)
 }

@@ -12,12 +12,12 @@ use crate::{
     },
     db,
     domain::{RequestStatus, subject::Subject},
-    engine::{commands, transition::Event},
+    engine::{commands, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
-    services::screening,
+    services::{screening, workflows},
     state::AppState,
 };
-use entity::{organisation, screening_profile, screening_request};
+use entity::{decision, organisation, screening_profile, screening_request};
 
 /// Why a subject declines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +43,17 @@ pub struct Invitation {
     pub subject: Option<Subject>,
     pub organisation_name: String,
     pub profile: Option<screening_profile::Model>,
+    pub decision: Option<DecisionView>,
+}
+
+/// The decision as the subject sees it: with its grounds.
+pub struct DecisionView {
+    pub outcome: String,
+    pub decided_at: time::PrimitiveDateTime,
+    pub grounds: Option<String>,
+    pub revised: bool,
+    /// Until when the subject may object to a refusal (once).
+    pub objection_until: Option<time::PrimitiveDateTime>,
 }
 
 impl Invitation {
@@ -54,8 +65,21 @@ impl Invitation {
     pub fn actions(&self) -> Vec<&'static str> {
         match self.status() {
             RequestStatus::AwaitingConsent => vec!["consent", "decline"],
+            RequestStatus::IntentToRefuse => vec!["respond"],
+            RequestStatus::Refused if self.may_object() => vec!["object"],
             _ => Vec::new(),
         }
+    }
+
+    /// A refusal, inside its objection window, not objected to yet.
+    fn may_object(&self) -> bool {
+        let open = self
+            .decision
+            .as_ref()
+            .and_then(|d| d.objection_until)
+            .is_some_and(|until| db::now() < until);
+        let objected = self.subject.as_ref().is_some_and(|s| s.objection.is_some());
+        self.status() == RequestStatus::Refused && open && !objected
     }
 }
 
@@ -96,12 +120,161 @@ async fn load(state: &AppState, request: screening_request::Model) -> AppResult<
     ))
     .one(&state.db)
     .await?;
+    let decision = match decision::Entity::find_by_id(request.id)
+        .one(&state.db)
+        .await?
+    {
+        Some(row) => Some(decision_view(state, &request, row).await?),
+        None => None,
+    };
     let view = screening::open(state, request)?;
     Ok(Invitation {
         request: view.request,
         subject: view.subject,
         organisation_name,
         profile,
+        decision,
+    })
+}
+
+async fn decision_view(
+    state: &AppState,
+    request: &screening_request::Model,
+    row: decision::Model,
+) -> AppResult<DecisionView> {
+    let grounds = match &row.grounds_sealed {
+        Some(sealed) => Some(
+            state
+                .data_key
+                .open_json::<String>(request.id, sealed)
+                .map_err(|e| anyhow::anyhow!("grounds of request {}: {e}", request.id))?,
+        ),
+        None => None,
+    };
+    let objection_until = if row.outcome == "refused" && !row.revised {
+        let definition =
+            workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+                .await?;
+        Some(row.decided_at + definition.objection_window.as_time())
+    } else {
+        None
+    };
+    Ok(DecisionView {
+        outcome: row.outcome,
+        decided_at: row.decided_at,
+        grounds,
+        revised: row.revised,
+        objection_until,
+    })
+}
+
+/// Locks the request behind a token inside a write transaction, with its opened subject data.
+async fn lock_for_subject(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    token: &str,
+    client: &str,
+) -> AppResult<(screening_request::Model, Subject)> {
+    let found = find(state, token, client).await?;
+    let request = screening_request::Entity::find_by_id(found.id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let subject = screening::open(state, request.clone())?
+        .subject
+        .ok_or(AppError::NotFound)?;
+    Ok((request, subject))
+}
+
+/// Stores the subject's changed data, sealed, on the request (as locked in `txn`).
+async fn store_subject(
+    state: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    request: &screening_request::Model,
+    subject: &Subject,
+) -> AppResult<()> {
+    screening_request::Entity::update_many()
+        .col_expr(
+            screening_request::Column::SubjectSealed,
+            sea_orm::sea_query::Expr::value(state.data_key.seal_json(request.id, subject)),
+        )
+        .filter(screening_request::Column::Id.eq(request.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The subject answers an intention to refuse: the statement is kept (sealed) for the final
+/// review, which starts at once rather than when the response window closes.
+pub async fn respond(
+    state: &AppState,
+    token: &str,
+    client: &str,
+    statement: String,
+) -> AppResult<Invitation> {
+    let txn = db::begin_write(&state.db_write).await?;
+    let (request, mut subject) = lock_for_subject(state, &txn, token, client).await?;
+    if request.status != RequestStatus::IntentToRefuse.as_str() {
+        return Err(AppError::Conflict(format!(
+            "there is nothing to respond to while the request is {}",
+            request.status
+        )));
+    }
+    subject.statement = Some(statement);
+    store_subject(state, &txn, &request, &subject).await?;
+    let definition =
+        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+            .await?;
+    let actor = subject_actor(request.id);
+    let request = engine_tasks::start_final_review(&txn, request, &definition, &actor).await?;
+    txn.commit().await?;
+    state.wake_workers.notify_one();
+    load(state, request).await
+}
+
+/// The subject objects to a refusal: once, inside the objection window.
+pub async fn object(
+    state: &AppState,
+    token: &str,
+    client: &str,
+    grounds: String,
+) -> AppResult<Invitation> {
+    let txn = db::begin_write(&state.db_write).await?;
+    let (request, mut subject) = lock_for_subject(state, &txn, token, client).await?;
+    let current = load(state, request.clone()).await?;
+    if subject.objection.is_some() {
+        return Err(AppError::Conflict(
+            "an objection has already been lodged for this request".into(),
+        ));
+    }
+    if !current.may_object() {
+        return Err(AppError::Conflict(format!(
+            "there is no refusal to object to (the request is {}, or the objection window has closed)",
+            request.status
+        )));
+    }
+    subject.objection = Some(grounds);
+    store_subject(state, &txn, &request, &subject).await?;
+    let definition =
+        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+            .await?;
+    let actor = subject_actor(request.id);
+    let request = engine_tasks::start_objection_review(&txn, request, &definition, &actor).await?;
+    txn.commit().await?;
+    state.wake_workers.notify_one();
+    load(state, request).await
+}
+
+/// The decision with its grounds; 409 while there is none.
+pub async fn decision(state: &AppState, token: &str, client: &str) -> AppResult<DecisionView> {
+    let invitation = view(state, token, client).await?;
+    let status = invitation.status();
+    invitation.decision.ok_or_else(|| {
+        AppError::Conflict(format!(
+            "there is no decision yet; the request is {}",
+            status.as_str()
+        ))
     })
 }
 
@@ -121,6 +294,11 @@ pub async fn consent(state: &AppState, token: &str, client: &str) -> AppResult<I
         .ok_or(AppError::NotFound)?;
     let request =
         commands::apply(&txn, &request, Event::Consented, &subject_actor(request.id)).await?;
+    // The engine starts the checks in the same transaction.
+    let definition =
+        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+            .await?;
+    let request = engine_tasks::start(state, &txn, request, &definition).await?;
     txn.commit().await?;
     state.wake_workers.notify_one();
     load(state, request).await

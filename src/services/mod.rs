@@ -9,6 +9,7 @@ pub mod organisations;
 pub mod retention;
 pub mod screening;
 pub mod submissions;
+pub mod tasks;
 pub mod users;
 pub mod webhooks;
 pub mod workflows;

@@ -9,7 +9,7 @@ use crate::{
     auth::Principal,
     db,
     domain::{CountryCode, PositionRole, RequestStatus, Role, subject::Subject},
-    engine::{checks, commands, transition::Event},
+    engine::{checks, commands, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
     pagination::PageRequest,
     services::{
@@ -18,7 +18,7 @@ use crate::{
     },
     state::AppState,
 };
-use entity::{request_event, screening_request};
+use entity::{decision, request_event, screening_profile, screening_request, task};
 
 /// A request and its opened subject data (`None` once retention erased it).
 pub struct RequestView {
@@ -48,8 +48,7 @@ pub fn open(state: &AppState, request: screening_request::Model) -> AppResult<Re
 }
 
 /// Each check of the request's pinned workflow, in the definition's order, and where it
-/// stands. Until the engine runs tasks, a check is pending, or skipped where its `when`
-/// does not hold for this request.
+/// stands: pending, running (a task is open), done, or skipped where its `when` does not hold.
 pub async fn check_states(
     state: &AppState,
     request: &screening_request::Model,
@@ -57,14 +56,7 @@ pub async fn check_states(
     let definition =
         workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
             .await?;
-    let facts = checks::Facts {
-        role: PositionRole::parse(&request.role)
-            .ok_or_else(|| anyhow::anyhow!("request {} has an unknown role", request.id))?,
-        deployment_country: CountryCode::parse(&request.deployment_country)
-            .map_err(|e| anyhow::anyhow!("request {}: {e}", request.id))?,
-        profile: &request.profile_code,
-    };
-    let states = checks::initial_states(&definition, &facts);
+    let states = engine_tasks::check_states(&state.db, request, &definition).await?;
     Ok(definition
         .checks
         .iter()
@@ -78,28 +70,96 @@ pub async fn check_states(
         .collect())
 }
 
-/// Whether the caller may see this request; objects it may not see are 404.
-pub fn visible(principal: &Principal, request: &screening_request::Model) -> bool {
-    match principal.role {
-        Role::Admin => true,
-        Role::Checker => principal.supervisor,
-        Role::OrgAdmin | Role::OrgRequester => {
-            principal.organisation_id == Some(request.organisation_id)
-        }
-    }
+/// A decision as the organisation sees it: the outcome, never the grounds.
+pub struct DecisionSummary {
+    pub outcome: String,
+    pub decided_at: time::PrimitiveDateTime,
+    /// For a clearance: decided plus the profile's validity.
+    pub valid_until: Option<time::Date>,
+    pub revised: bool,
 }
 
-/// The request if the caller may see it, else 404.
+pub async fn decision_of(
+    state: &AppState,
+    request: &screening_request::Model,
+) -> AppResult<Option<DecisionSummary>> {
+    let Some(row) = decision::Entity::find_by_id(request.id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let valid_until = if row.outcome == "cleared" {
+        screening_profile::Entity::find_by_id((
+            request.profile_code.clone(),
+            request.profile_version,
+        ))
+        .one(&state.db)
+        .await?
+        .map(|p| add_months(row.decided_at.date(), p.validity_months))
+    } else {
+        None
+    };
+    Ok(Some(DecisionSummary {
+        outcome: row.outcome,
+        decided_at: row.decided_at,
+        valid_until,
+        revised: row.revised,
+    }))
+}
+
+/// `date` plus whole months, the day clamped to the target month's length (31 Jan + 1 → 28/29 Feb).
+pub fn add_months(date: time::Date, months: i32) -> time::Date {
+    let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 + months;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let month = time::Month::try_from(u8::try_from(month0 + 1).unwrap_or(1))
+        .unwrap_or(time::Month::January);
+    let day = date.day().min(month.length(year));
+    time::Date::from_calendar_date(year, month, day).unwrap_or(date)
+}
+
+/// The request's tasks, oldest first.
+pub async fn tasks_of(state: &AppState, request_id: Uuid) -> AppResult<Vec<task::Model>> {
+    Ok(task::Entity::find()
+        .filter(task::Column::RequestId.eq(request_id))
+        .order_by_asc(task::Column::Id)
+        .all(&state.db)
+        .await?)
+}
+
+/// The ids of the requests a checker holds or held a task for.
+fn held_by(checker_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(task::Column::RequestId)
+        .from(task::Entity)
+        .cond_where(
+            sea_orm::Condition::any()
+                .add(task::Column::AssigneeId.eq(checker_id))
+                .add(task::Column::CompletedBy.eq(checker_id)),
+        )
+        .to_owned()
+}
+
+/// The request if the caller may see it, else 404: the organisation its own; supervisors and
+/// admin all; other checkers those they hold or held a task for.
 async fn find_visible(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<screening_request::Model> {
-    screening_request::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|r| visible(principal, r))
-        .ok_or(AppError::NotFound)
+    let mut query = screening_request::Entity::find_by_id(id);
+    match principal.role {
+        Role::Admin => {}
+        Role::Checker if principal.supervisor => {}
+        Role::Checker => {
+            query = query.filter(screening_request::Column::Id.in_subquery(held_by(principal.id)));
+        }
+        Role::OrgAdmin | Role::OrgRequester => {
+            let own = principal.organisation_id.ok_or(AppError::NotFound)?;
+            query = query.filter(screening_request::Column::OrganisationId.eq(own));
+        }
+    }
+    query.one(&state.db).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<RequestView> {
@@ -136,8 +196,9 @@ pub async fn list(
     match principal.role {
         Role::Admin => {}
         Role::Checker if principal.supervisor => {}
-        // Checkers see requests they hold a task for; there are none before the engine runs.
-        Role::Checker => return Ok(Vec::new()),
+        Role::Checker => {
+            query = query.filter(screening_request::Column::Id.in_subquery(held_by(principal.id)));
+        }
         Role::OrgAdmin | Role::OrgRequester => {
             let own = principal.organisation_id.ok_or(AppError::NotFound)?;
             query = query.filter(screening_request::Column::OrganisationId.eq(own));
@@ -191,6 +252,7 @@ pub async fn withdraw(state: &AppState, principal: &Principal, id: Uuid) -> AppR
         .filter(|r| principal.organisation_id == Some(r.organisation_id))
         .ok_or(AppError::NotFound)?;
     let request = commands::apply(&txn, &request, Event::Withdrawn, &principal.actor()).await?;
+    engine_tasks::cancel_open(&txn, request.id).await?;
     txn.commit().await?;
     open(state, request)
 }
@@ -241,6 +303,8 @@ pub async fn rescreen(
         ));
     };
     subject.decline_message = None;
+    subject.statement = None;
+    subject.objection = None;
     let old = view.request;
     let new = NewRequest {
         profile: old.profile_code.clone(),
@@ -254,4 +318,19 @@ pub async fn rescreen(
         subject,
     };
     submissions::submit(state, principal, new, idempotency, Some(old.id)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::add_months;
+
+    #[test]
+    fn months_are_added_with_the_day_clamped() {
+        assert_eq!(add_months(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
+        assert_eq!(add_months(date!(2028 - 01 - 31), 1), date!(2028 - 02 - 29));
+        assert_eq!(add_months(date!(2026 - 11 - 29), 36), date!(2029 - 11 - 29));
+        assert_eq!(add_months(date!(2026 - 12 - 15), 1), date!(2027 - 01 - 15));
+    }
 }

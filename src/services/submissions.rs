@@ -557,6 +557,7 @@ async fn prepare(
         consented_at: Set(None),
         ended_at: Set(None),
         erased_at: Set(None),
+        decision_deadline_at: Set(None),
     };
     let model = request.clone().try_into_model()?;
     rows.requests.push(request);
@@ -600,9 +601,8 @@ async fn prepare(
         .collect();
     rows.deliveries.extend(outbox::webhooks::delivery_rows(
         &endpoints,
-        id,
         "screening_request.created",
-        RequestStatus::AwaitingConsent,
+        outbox::webhooks::request_data(id, RequestStatus::AwaitingConsent),
     ));
     rows.audits.push(audit::event_row(
         &job.actor,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use reqwest::Method;
 use safescreen::auth::policy;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -119,6 +119,26 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             &format!("w-{}@example.org", Uuid::new_v4().simple()),
         )
         .await;
+    // Three consented requests: their identity checks go to the checker (t1, t3) and the
+    // supervisor (t2), least loaded first.
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let email = format!("t-{}@example.org", Uuid::new_v4().simple());
+        let id = app.submit(&api_key, &email).await;
+        let token = app.invitation_token(&email).await;
+        assert_eq!(app.consent(&token).await.status, 200);
+        let task = entity::task::Entity::find()
+            .filter(entity::task::Column::RequestId.eq(id))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        tasks.push(task);
+    }
+    assert_eq!(tasks[0].assignee_id, Some(checker_id));
+    assert_ne!(tasks[1].assignee_id, Some(checker_id));
+    assert_eq!(tasks[2].assignee_id, Some(checker_id));
+    let (t1, t2, t3) = (tasks[0].id, tasks[1].id, tasks[2].id);
     let endpoint = app
         .post(
             "/v1/webhook-endpoints",
@@ -287,6 +307,44 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             path: format!("/v1/checkers/{checker_id}"),
             body: Some(json!({"max_open_tasks": 3})),
             expect: [200, 403, 403, 403, 403, 403, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/tasks",
+            path: "/v1/tasks".into(),
+            body: None,
+            expect: [200, 403, 403, 403, 200, 200, 401, 403],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/tasks/{id}",
+            path: format!("/v1/tasks/{t1}"),
+            body: None,
+            expect: [200, 403, 403, 403, 200, 200, 401, 403],
+        },
+        // The supervisor's task goes to the checker (again, for the second caller).
+        Row {
+            method: Method::POST,
+            template: "/v1/tasks/{id}/assign",
+            path: format!("/v1/tasks/{t2}/assign"),
+            body: Some(json!({"checker_id": checker_id})),
+            expect: [200, 403, 403, 403, 403, 200, 401, 403],
+        },
+        // Only the assignee completes, once; for anyone else the task is not there.
+        Row {
+            method: Method::POST,
+            template: "/v1/tasks/{id}/complete",
+            path: format!("/v1/tasks/{t3}/complete"),
+            body: Some(json!({"outcome": "no_concerns"})),
+            expect: [403, 403, 403, 403, 200, 404, 401, 403],
+        },
+        // Released by the checker, it goes to the supervisor, who releases it too.
+        Row {
+            method: Method::POST,
+            template: "/v1/tasks/{id}/release",
+            path: format!("/v1/tasks/{t1}/release"),
+            body: None,
+            expect: [403, 403, 403, 403, 200, 200, 401, 403],
         },
         Row {
             method: Method::GET,

@@ -6,6 +6,7 @@ mod audit;
 mod authorization;
 mod bad_input;
 mod cli;
+mod engine;
 mod identity;
 mod migrations;
 mod openapi;

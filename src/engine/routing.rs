@@ -1,0 +1,303 @@
+//! Routing (engine.md, Routing): which checkers may do a task, and which of them gets it.
+//!
+//! Eligible: an active checker who holds the task's authorisation, is not in conflict with the
+//! requesting organisation, is not excluded from the task (separation of duties, or they
+//! released it) and, for a supervisor review, has the supervisor flag; at assignment also under
+//! their `max_open_tasks` (0: never assigned automatically). Everything here runs inside the
+//! caller's transaction; on PostgreSQL the candidates' checker rows are locked before their
+//! open tasks are counted, so two processes cannot both fill a checker's last slot.
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::definition::RoutingStrategy;
+use crate::db;
+use entity::{
+    checker, checker_authorisation, checker_conflict, routing_cursor, screening_request, task, user,
+};
+
+pub const UNASSIGNED: &str = "unassigned";
+pub const ASSIGNED: &str = "assigned";
+pub const COMPLETED: &str = "completed";
+pub const CANCELLED: &str = "cancelled";
+pub const SUPERVISOR_REVIEW: &str = "supervisor_review";
+
+/// A checker who may do the task, with what routing weighs.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: Uuid,
+    pub open_tasks: u64,
+    pub max_open_tasks: i32,
+    pub last_assigned_at: Option<time::PrimitiveDateTime>,
+}
+
+impl Candidate {
+    pub fn has_room(&self) -> bool {
+        self.max_open_tasks > 0 && self.open_tasks < u64::try_from(self.max_open_tasks).unwrap_or(0)
+    }
+}
+
+/// The ids a task's `excluded` column holds.
+pub fn excluded(task: &task::Model) -> Vec<Uuid> {
+    task.excluded
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().and_then(|s| s.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every checker eligible for the task, the cap aside (it is reported, not applied).
+pub async fn candidates(
+    txn: &DatabaseTransaction,
+    task: &task::Model,
+    organisation_id: Uuid,
+) -> Result<Vec<Candidate>, sea_orm::DbErr> {
+    let authorised: Vec<Uuid> = checker_authorisation::Entity::find()
+        .filter(checker_authorisation::Column::Authorisation.eq(task.authorisation.as_str()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| a.checker_id)
+        .collect();
+    if authorised.is_empty() {
+        return Ok(Vec::new());
+    }
+    let conflicted: Vec<Uuid> = checker_conflict::Entity::find()
+        .filter(checker_conflict::Column::OrganisationId.eq(organisation_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| c.checker_id)
+        .collect();
+    let excluded = excluded(task);
+    let mut query = checker::Entity::find()
+        .find_also_related(user::Entity)
+        .filter(checker::Column::Id.is_in(authorised))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(checker::Column::Id);
+    if task.kind == SUPERVISOR_REVIEW {
+        query = query.filter(checker::Column::Supervisor.eq(true));
+    }
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let checkers: Vec<checker::Model> = query
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|(c, _)| c)
+        .filter(|c| !conflicted.contains(&c.id) && !excluded.contains(&c.id))
+        .collect();
+    let open = open_task_counts(txn, checkers.iter().map(|c| c.id).collect()).await?;
+    Ok(checkers
+        .into_iter()
+        .map(|c| Candidate {
+            id: c.id,
+            open_tasks: open.get(&c.id).copied().unwrap_or(0),
+            max_open_tasks: c.max_open_tasks,
+            last_assigned_at: c.last_assigned_at,
+        })
+        .collect())
+}
+
+async fn open_task_counts(
+    txn: &DatabaseTransaction,
+    checkers: Vec<Uuid>,
+) -> Result<HashMap<Uuid, u64>, sea_orm::DbErr> {
+    let rows: Vec<(Option<Uuid>, i64)> = task::Entity::find()
+        .select_only()
+        .column(task::Column::AssigneeId)
+        .column_as(task::Column::Id.count(), "open")
+        .filter(task::Column::Status.eq(ASSIGNED))
+        .filter(task::Column::AssigneeId.is_in(checkers))
+        .group_by(task::Column::AssigneeId)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, n)| Some((id?, u64::try_from(n).unwrap_or(0))))
+        .collect())
+}
+
+/// Chooses among candidates with room: `least_loaded` (fewest open tasks, ties to whoever
+/// was assigned least recently, then by id) or `round_robin` (the next id after the last one
+/// this authorisation went to, wrapping around). `prefer` wins when it has room.
+pub fn choose(
+    candidates: &[Candidate],
+    strategy: RoutingStrategy,
+    last_for_authorisation: Option<Uuid>,
+    prefer: Option<Uuid>,
+) -> Option<Uuid> {
+    let mut with_room: Vec<&Candidate> = candidates.iter().filter(|c| c.has_room()).collect();
+    if let Some(preferred) = prefer.filter(|p| with_room.iter().any(|c| c.id == *p)) {
+        return Some(preferred);
+    }
+    match strategy {
+        RoutingStrategy::LeastLoaded => {
+            with_room.sort_by_key(|c| (c.open_tasks, c.last_assigned_at, c.id));
+            with_room.first().map(|c| c.id)
+        }
+        RoutingStrategy::RoundRobin => {
+            with_room.sort_by_key(|c| c.id);
+            let next = last_for_authorisation
+                .and_then(|last| with_room.iter().find(|c| c.id > last))
+                .or(with_room.first());
+            next.map(|c| c.id)
+        }
+    }
+}
+
+/// Tries to assign an unassigned task; returns the checker it went to, if any.
+pub async fn route(
+    txn: &DatabaseTransaction,
+    task: &task::Model,
+    strategy: RoutingStrategy,
+    prefer: Option<Uuid>,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let Some(request) = screening_request::Entity::find_by_id(task.request_id)
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let candidates = candidates(txn, task, request.organisation_id).await?;
+    let cursor = routing_cursor::Entity::find_by_id(task.authorisation.clone())
+        .one(txn)
+        .await?;
+    let Some(chosen) = choose(
+        &candidates,
+        strategy,
+        cursor.as_ref().map(|c| c.last_checker_id),
+        prefer,
+    ) else {
+        return Ok(None);
+    };
+    assign(txn, task, chosen).await?;
+    if strategy == RoutingStrategy::RoundRobin {
+        let row = routing_cursor::ActiveModel {
+            key: Set(task.authorisation.clone()),
+            last_checker_id: Set(chosen),
+        };
+        routing_cursor::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(routing_cursor::Column::Key)
+                    .update_column(routing_cursor::Column::LastCheckerId)
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(Some(chosen))
+}
+
+/// Gives the task to `checker`, guarded by the task's version; `false` if it changed meanwhile.
+pub async fn assign(
+    txn: &DatabaseTransaction,
+    task: &task::Model,
+    checker_id: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    let now = db::now();
+    let moved = task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(ASSIGNED))
+        .col_expr(task::Column::AssigneeId, Expr::value(checker_id))
+        .col_expr(task::Column::AssignedAt, Expr::value(now))
+        .col_expr(task::Column::Version, Expr::value(task.version + 1))
+        .filter(task::Column::Id.eq(task.id))
+        .filter(task::Column::Version.eq(task.version))
+        .filter(task::Column::Status.eq(UNASSIGNED))
+        .exec(txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Ok(false);
+    }
+    checker::Entity::update_many()
+        .col_expr(checker::Column::LastAssignedAt, Expr::value(now))
+        .filter(checker::Column::Id.eq(checker_id))
+        .exec(txn)
+        .await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(n: u128, open: u64, cap: i32, last: Option<i64>) -> Candidate {
+        Candidate {
+            id: Uuid::from_u128(n),
+            open_tasks: open,
+            max_open_tasks: cap,
+            last_assigned_at: last.map(|s| {
+                time::PrimitiveDateTime::new(time::Date::MIN, time::Time::MIDNIGHT)
+                    + time::Duration::seconds(s)
+            }),
+        }
+    }
+
+    #[test]
+    fn least_loaded_takes_fewest_open_tasks_then_least_recently_assigned() {
+        let all = [
+            candidate(1, 2, 5, Some(10)),
+            candidate(2, 1, 5, Some(30)),
+            candidate(3, 1, 5, Some(20)),
+        ];
+        let chosen = choose(&all, RoutingStrategy::LeastLoaded, None, None);
+        assert_eq!(chosen, Some(Uuid::from_u128(3)));
+        // Never assigned before goes first among equals.
+        let all = [candidate(1, 0, 5, Some(10)), candidate(2, 0, 5, None)];
+        let chosen = choose(&all, RoutingStrategy::LeastLoaded, None, None);
+        assert_eq!(chosen, Some(Uuid::from_u128(2)));
+    }
+
+    #[test]
+    fn a_capped_checker_or_a_cap_of_zero_is_never_chosen() {
+        let all = [candidate(1, 3, 3, None), candidate(2, 0, 0, None)];
+        for strategy in [RoutingStrategy::LeastLoaded, RoutingStrategy::RoundRobin] {
+            assert_eq!(choose(&all, strategy, None, None), None);
+            assert_eq!(
+                choose(&all, strategy, None, Some(Uuid::from_u128(1))),
+                None,
+                "not even when preferred"
+            );
+        }
+    }
+
+    #[test]
+    fn round_robin_takes_the_next_after_the_last_and_wraps() {
+        let all = [
+            candidate(1, 4, 5, None),
+            candidate(2, 0, 5, None),
+            candidate(3, 0, 5, None),
+        ];
+        let rr = RoutingStrategy::RoundRobin;
+        assert_eq!(choose(&all, rr, None, None), Some(Uuid::from_u128(1)));
+        assert_eq!(
+            choose(&all, rr, Some(Uuid::from_u128(1)), None),
+            Some(Uuid::from_u128(2))
+        );
+        assert_eq!(
+            choose(&all, rr, Some(Uuid::from_u128(3)), None),
+            Some(Uuid::from_u128(1))
+        );
+    }
+
+    #[test]
+    fn a_preferred_checker_with_room_wins() {
+        let all = [candidate(1, 0, 5, None), candidate(2, 3, 5, None)];
+        let chosen = choose(
+            &all,
+            RoutingStrategy::LeastLoaded,
+            None,
+            Some(Uuid::from_u128(2)),
+        );
+        assert_eq!(chosen, Some(Uuid::from_u128(2)));
+    }
+}

@@ -1,0 +1,475 @@
+//! Checkers' tasks: listing, reading with the subject data the task needs (audited),
+//! completing, releasing and assigning. A completion runs the request to its next wait state
+//! in the same transaction.
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{
+    audit,
+    auth::Principal,
+    db,
+    domain::{Role, subject::Subject},
+    engine::{
+        routing,
+        tasks::{self as engine_tasks, Completed, TaskKind},
+    },
+    error::{AppError, AppResult},
+    pagination::PageRequest,
+    services::workflows,
+    state::AppState,
+};
+use entity::{checker_conflict, screening_request, task};
+
+pub struct TaskFilter {
+    pub status: Option<String>,
+    pub kind: Option<TaskKind>,
+    pub overdue: Option<bool>,
+    pub request_id: Option<Uuid>,
+}
+
+/// A task with what its reader may see of the request.
+pub struct TaskView {
+    pub task: task::Model,
+    /// The subject data the task needs, and earlier outcomes for assessments and reviews.
+    pub context: Option<Value>,
+}
+
+fn sees_all(principal: &Principal) -> bool {
+    principal.role == Role::Admin || principal.supervisor
+}
+
+/// Own tasks for checkers; every task for supervisors and admin. Newest first.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    filter: TaskFilter,
+    page: PageRequest,
+) -> AppResult<Vec<task::Model>> {
+    let mut query = task::Entity::find().order_by_desc(task::Column::Id);
+    if !sees_all(principal) {
+        query = query.filter(task::Column::AssigneeId.eq(principal.id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(task::Column::Status.eq(status));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(task::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(overdue) = filter.overdue {
+        query = query.filter(task::Column::Overdue.eq(overdue));
+    }
+    if let Some(request_id) = filter.request_id {
+        query = query.filter(task::Column::RequestId.eq(request_id));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(task::Column::Id.lt(after));
+    }
+    Ok(query.limit(page.limit + 1).all(&state.db).await?)
+}
+
+/// The task if the caller may read it: the assignee, a supervisor not in conflict with the
+/// requesting organisation, or an admin; anyone else gets 404.
+async fn find_readable(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<(task::Model, screening_request::Model)> {
+    let task = task::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let request = screening_request::Entity::find_by_id(task.request_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let readable = if task.assignee_id == Some(principal.id) || principal.role == Role::Admin {
+        true
+    } else if principal.supervisor {
+        checker_conflict::Entity::find_by_id((principal.id, request.organisation_id))
+            .one(&state.db)
+            .await?
+            .is_none()
+    } else {
+        false
+    };
+    if !readable {
+        return Err(AppError::NotFound);
+    }
+    Ok((task, request))
+}
+
+/// One task with the subject data it needs; the read of personal data is audited.
+pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<TaskView> {
+    let (task, request) = find_readable(state, principal, id).await?;
+    let context = context_for(state, &task, &request).await?;
+    if context.is_some() {
+        audit::record(
+            &state.db_write,
+            &principal.actor(),
+            "task.personal_data_read",
+            audit::target("task", task.id),
+            json!({"request_id": request.id}),
+        )
+        .await?;
+    }
+    Ok(TaskView { task, context })
+}
+
+/// What a checker needs for this kind of task, and nothing more: identity for identity and
+/// record checks, previous employers for misconduct disclosure, referees for references,
+/// earlier outcomes and notes for assessments and reviews.
+async fn context_for(
+    state: &AppState,
+    task: &task::Model,
+    request: &screening_request::Model,
+) -> AppResult<Option<Value>> {
+    let Some(sealed) = &request.subject_sealed else {
+        return Ok(None); // erased by retention
+    };
+    let subject: Subject = state
+        .data_key
+        .open_json(request.id, sealed)
+        .map_err(|e| anyhow::anyhow!("subject data of request {}: {e}", request.id))?;
+    let name = json!({"given_names": subject.given_names, "family_name": subject.family_name});
+    let kind = TaskKind::parse(&task.kind).unwrap_or(TaskKind::Check);
+    let context = match (kind, task.authorisation.as_str()) {
+        (TaskKind::Check, "misconduct_disclosure") => json!({
+            "subject": name,
+            "previous_employers": subject.previous_employers.iter().map(|e| json!({
+                "organisation": e.organisation, "country": e.country, "from": e.from,
+                "to": e.to, "contact_email": e.contact_email,
+            })).collect::<Vec<_>>(),
+        }),
+        (TaskKind::Check, "reference") => json!({
+            "subject": name,
+            "referees": subject.referees.iter().map(|r| json!({
+                "name": r.name, "email": r.email, "relationship": r.relationship,
+            })).collect::<Vec<_>>(),
+        }),
+        (TaskKind::Check, _) => json!({
+            "subject": {
+                "given_names": subject.given_names, "family_name": subject.family_name,
+                "date_of_birth": subject.date_of_birth, "place_of_birth": subject.place_of_birth,
+                "country_of_birth": subject.country_of_birth,
+                "nationalities": subject.nationalities, "bsn": subject.bsn,
+            },
+        }),
+        _ => json!({
+            "subject": name,
+            "earlier_tasks": earlier_tasks(state, task).await?,
+        }),
+    };
+    Ok(Some(context))
+}
+
+/// The request's completed tasks before this one: kind, check, outcome, notes and grounds.
+async fn earlier_tasks(state: &AppState, current: &task::Model) -> AppResult<Vec<Value>> {
+    let tasks = task::Entity::find()
+        .filter(task::Column::RequestId.eq(current.request_id))
+        .filter(task::Column::Status.eq(routing::COMPLETED))
+        .filter(task::Column::Id.ne(current.id))
+        .order_by_asc(task::Column::CompletedAt)
+        .all(&state.db)
+        .await?;
+    let open = |sealed: &Option<Vec<u8>>, id: Uuid| -> AppResult<Option<String>> {
+        match sealed {
+            Some(bytes) => Ok(Some(
+                state
+                    .data_key
+                    .open_json::<String>(id, bytes)
+                    .map_err(|e| anyhow::anyhow!("notes of task {id} cannot be opened: {e}"))?,
+            )),
+            None => Ok(None),
+        }
+    };
+    tasks
+        .iter()
+        .map(|t| {
+            Ok(json!({
+                "kind": t.kind, "check": t.check_id, "outcome": t.outcome,
+                "notes": open(&t.notes_sealed, t.id)?, "grounds": open(&t.grounds_sealed, t.id)?,
+                "completed_at": t.completed_at.map(db::utc),
+            }))
+        })
+        .collect()
+}
+
+pub struct Completion {
+    pub outcome: String,
+    pub notes: Option<String>,
+    pub grounds: Option<String>,
+}
+
+/// Locks the task; the caller must be its assignee (else 404) and it must be open (else 409).
+async fn lock_own(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<task::Model> {
+    let task = task::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .filter(|t| t.assignee_id == Some(principal.id))
+        .ok_or(AppError::NotFound)?;
+    match task.status.as_str() {
+        routing::ASSIGNED => Ok(task),
+        routing::COMPLETED => Err(AppError::Conflict("the task is already completed".into())),
+        other => Err(AppError::Conflict(format!("the task is {other}"))),
+    }
+}
+
+/// Completes a task exactly once and runs its request forward, all in one transaction.
+pub async fn complete(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    completion: Completion,
+) -> AppResult<task::Model> {
+    let txn = db::begin_write(&state.db_write).await?;
+    let task = lock_own(&txn, principal, id).await?;
+    let kind = TaskKind::parse(&task.kind)
+        .ok_or_else(|| anyhow::anyhow!("task {id} has an unknown kind"))?;
+    if !kind.outcomes().contains(&completion.outcome.as_str()) {
+        return Err(AppError::validation(
+            "outcome",
+            format!(
+                "a {} task ends with one of: {}",
+                kind.as_str(),
+                kind.outcomes().join(", ")
+            ),
+        ));
+    }
+    if completion.outcome == "refuse" && completion.grounds.is_none() {
+        return Err(AppError::validation(
+            "grounds",
+            "a refusal needs its grounds",
+        ));
+    }
+    let request = screening_request::Entity::find_by_id(task.request_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Eligibility again, all but the cap: a conflict or a lost authorisation since the task
+    // was assigned means this checker may not decide it.
+    let eligible = routing::candidates(&txn, &task, request.organisation_id)
+        .await?
+        .iter()
+        .any(|c| c.id == principal.id);
+    if !eligible {
+        return Err(AppError::Conflict(
+            "you are no longer eligible for this task".into(),
+        ));
+    }
+    let now = db::now();
+    let seal = |text: &Option<String>| text.as_ref().map(|t| state.data_key.seal_json(id, t));
+    let completed = task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(routing::COMPLETED))
+        .col_expr(
+            task::Column::Outcome,
+            Expr::value(completion.outcome.clone()),
+        )
+        .col_expr(
+            task::Column::NotesSealed,
+            Expr::value(seal(&completion.notes)),
+        )
+        .col_expr(
+            task::Column::GroundsSealed,
+            Expr::value(seal(&completion.grounds)),
+        )
+        .col_expr(task::Column::CompletedAt, Expr::value(now))
+        .col_expr(task::Column::CompletedBy, Expr::value(principal.id))
+        .col_expr(task::Column::Version, Expr::value(task.version + 1))
+        .filter(task::Column::Id.eq(id))
+        .filter(task::Column::Version.eq(task.version))
+        .exec(&txn)
+        .await?;
+    if completed.rows_affected != 1 {
+        return Err(AppError::Conflict("the task changed meanwhile".into()));
+    }
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "task.completed",
+        audit::target("task", id),
+        json!({"request_id": request.id, "kind": kind.as_str(), "outcome": completion.outcome}),
+    )
+    .await?;
+    let task = task::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let definition =
+        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+            .await?;
+    let done = Completed {
+        task: &task,
+        kind,
+        outcome: &completion.outcome,
+        checker_id: principal.id,
+    };
+    engine_tasks::on_completed(state, &txn, request, &definition, done).await?;
+    // The freed slot may take a waiting task.
+    engine_tasks::assign_waiting(state, &txn).await?;
+    txn.commit().await?;
+    state.wake_workers.notify_one();
+    Ok(task)
+}
+
+/// Hands a task back: it goes to someone else, never to the checker who released it.
+pub async fn release(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<task::Model> {
+    let txn = db::begin_write(&state.db_write).await?;
+    let task = lock_own(&txn, principal, id).await?;
+    let mut excluded = routing::excluded(&task);
+    excluded.push(principal.id);
+    let released = task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(routing::UNASSIGNED))
+        .col_expr(task::Column::AssigneeId, Expr::value(Option::<Uuid>::None))
+        .col_expr(task::Column::Excluded, Expr::value(json!(excluded)))
+        .col_expr(task::Column::Version, Expr::value(task.version + 1))
+        .filter(task::Column::Id.eq(id))
+        .filter(task::Column::Version.eq(task.version))
+        .exec(&txn)
+        .await?;
+    if released.rows_affected != 1 {
+        return Err(AppError::Conflict("the task changed meanwhile".into()));
+    }
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "task.released",
+        audit::target("task", id),
+        json!({"request_id": task.request_id}),
+    )
+    .await?;
+    engine_tasks::assign_waiting(state, &txn).await?;
+    let task = reload(&txn, id).await?;
+    txn.commit().await?;
+    Ok(task)
+}
+
+/// A supervisor or admin gives an open task to an eligible checker (422 for anyone else).
+pub async fn assign(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    checker_id: Uuid,
+) -> AppResult<task::Model> {
+    let txn = db::begin_write(&state.db_write).await?;
+    let task = task::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let request = screening_request::Entity::find_by_id(task.request_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !sees_all(principal)
+        || (principal.role != Role::Admin
+            && checker_conflict::Entity::find_by_id((principal.id, request.organisation_id))
+                .one(&txn)
+                .await?
+                .is_some())
+    {
+        return Err(AppError::NotFound);
+    }
+    if !matches!(
+        task.status.as_str(),
+        routing::UNASSIGNED | routing::ASSIGNED
+    ) {
+        return Err(AppError::Conflict(format!("the task is {}", task.status)));
+    }
+    let candidates = routing::candidates(&txn, &task, request.organisation_id).await?;
+    let eligible = candidates
+        .iter()
+        .find(|c| c.id == checker_id)
+        .filter(|c| c.has_room() || task.assignee_id == Some(c.id));
+    if eligible.is_none() {
+        return Err(AppError::validation(
+            "checker_id",
+            "this checker is not eligible for the task (inactive, unauthorised, in conflict, \
+             excluded by separation of duties, or at their cap)",
+        ));
+    }
+    let moved = task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(routing::ASSIGNED))
+        .col_expr(task::Column::AssigneeId, Expr::value(checker_id))
+        .col_expr(task::Column::AssignedAt, Expr::value(db::now()))
+        .col_expr(task::Column::Version, Expr::value(task.version + 1))
+        .filter(task::Column::Id.eq(id))
+        .filter(task::Column::Version.eq(task.version))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        return Err(AppError::Conflict("the task changed meanwhile".into()));
+    }
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "task.assigned",
+        audit::target("task", id),
+        json!({"request_id": request.id, "checker_id": checker_id, "from": task.assignee_id}),
+    )
+    .await?;
+    let task = reload(&txn, id).await?;
+    txn.commit().await?;
+    Ok(task)
+}
+
+async fn reload(txn: &DatabaseTransaction, id: Uuid) -> AppResult<task::Model> {
+    task::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// After a change to a checker: open tasks they are no longer eligible for go back to routing,
+/// and waiting tasks they (or anyone) can now take are assigned. Runs in the change's
+/// transaction, which then commits as a principal change.
+pub async fn reroute_after_checker_change(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    checker_id: Uuid,
+) -> AppResult<()> {
+    let open = task::Entity::find()
+        .filter(task::Column::AssigneeId.eq(checker_id))
+        .filter(task::Column::Status.eq(routing::ASSIGNED))
+        .all(txn)
+        .await?;
+    for task in open {
+        let request = screening_request::Entity::find_by_id(task.request_id)
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let still_eligible = routing::candidates(txn, &task, request.organisation_id)
+            .await?
+            .iter()
+            .any(|c| c.id == checker_id);
+        if !still_eligible {
+            task::Entity::update_many()
+                .col_expr(task::Column::Status, Expr::value(routing::UNASSIGNED))
+                .col_expr(task::Column::AssigneeId, Expr::value(Option::<Uuid>::None))
+                .col_expr(task::Column::Version, Expr::value(task.version + 1))
+                .filter(task::Column::Id.eq(task.id))
+                .filter(task::Column::Version.eq(task.version))
+                .exec(txn)
+                .await?;
+            audit::record(
+                txn,
+                audit::ACTOR_SYSTEM,
+                "task.rerouted",
+                audit::target("task", task.id),
+                json!({"request_id": task.request_id, "from": checker_id}),
+            )
+            .await?;
+        }
+    }
+    engine_tasks::assign_waiting(state, txn).await?;
+    Ok(())
+}
