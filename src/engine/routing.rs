@@ -24,7 +24,7 @@ pub const UNASSIGNED: &str = "unassigned";
 pub const ASSIGNED: &str = "assigned";
 pub const COMPLETED: &str = "completed";
 pub const CANCELLED: &str = "cancelled";
-pub const SUPERVISOR_REVIEW: &str = "supervisor_review";
+pub const SUPERVISOR_REVIEW: &str = super::transition::TaskKind::SupervisorReview.as_str();
 
 /// A checker who may do the task, with what routing weighs.
 #[derive(Debug, Clone)]

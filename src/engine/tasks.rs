@@ -9,11 +9,13 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+pub use super::transition::TaskKind;
 use super::{
     checks::{self, AfterChecks, CheckOutcome, CheckState, CheckStates, Facts, Progress},
     commands,
     definition::{Definition, RoutingStrategy},
     routing,
+    transition::{self, Step},
 };
 use crate::{
     audit, db,
@@ -28,55 +30,6 @@ use entity::{decision, screening_request, task, timer};
 
 pub const TIMER_TASK_DUE: &str = "task_due";
 pub const TIMER_DECISION_DEADLINE: &str = "decision_deadline";
-
-/// The kinds of task, with the outcomes each takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskKind {
-    Check,
-    Assessment,
-    FourEyesReview,
-    SupervisorReview,
-    FinalReview,
-    ObjectionReview,
-}
-
-impl TaskKind {
-    pub const ALL: [TaskKind; 6] = [
-        TaskKind::Check,
-        TaskKind::Assessment,
-        TaskKind::FourEyesReview,
-        TaskKind::SupervisorReview,
-        TaskKind::FinalReview,
-        TaskKind::ObjectionReview,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskKind::Check => "check",
-            TaskKind::Assessment => "assessment",
-            TaskKind::FourEyesReview => "four_eyes_review",
-            TaskKind::SupervisorReview => routing::SUPERVISOR_REVIEW,
-            TaskKind::FinalReview => "final_review",
-            TaskKind::ObjectionReview => "objection_review",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    /// The outcomes a task of this kind can end with.
-    pub fn outcomes(self) -> &'static [&'static str] {
-        match self {
-            TaskKind::Check => &["no_concerns", "concerns", "unable_to_verify"],
-            TaskKind::Assessment | TaskKind::SupervisorReview | TaskKind::FinalReview => {
-                &["clear", "refuse"]
-            }
-            TaskKind::FourEyesReview => &["concur", "dissent"],
-            TaskKind::ObjectionReview => &["uphold", "overturn"],
-        }
-    }
-}
 
 fn check_outcome(text: &str) -> Option<CheckOutcome> {
     match text {
@@ -386,42 +339,45 @@ pub async fn on_completed(
     definition: &Definition,
     done: Completed<'_>,
 ) -> AppResult<screening_request::Model> {
-    let stage = |kind, authorisation, sla, excluded, prefer| NewTask {
+    if done.kind == TaskKind::Check {
+        return advance_checks(state, txn, request, definition).await;
+    }
+    let proposal_clears = if done.kind == TaskKind::FourEyesReview {
+        latest(txn, request.id, TaskKind::Assessment)
+            .await?
+            .outcome
+            .as_deref()
+            == Some("clear")
+    } else {
+        false
+    };
+    let step = transition::after_task(
+        done.kind,
+        done.outcome,
+        definition.four_eyes,
+        proposal_clears,
+    )
+    .ok_or_else(|| anyhow::anyhow!("no step after {} {}", done.kind.as_str(), done.outcome))?;
+    let stage = |kind, authorisation, sla, excluded| NewTask {
         kind,
         check_id: None,
         authorisation,
         sla,
         excluded,
-        prefer,
+        prefer: None,
     };
-    match (done.kind, done.outcome) {
-        (TaskKind::Check, _) => advance_checks(state, txn, request, definition).await,
-        (TaskKind::Assessment, _) if definition.four_eyes => {
+    match step {
+        Step::OpenFourEyesReview => {
             let review = stage(
                 TaskKind::FourEyesReview,
                 definition.assessment.authorisation,
                 &definition.assessment.sla,
                 vec![done.checker_id],
-                None,
             );
             open(txn, &request, definition.routing, review).await?;
             Ok(request)
         }
-        (TaskKind::Assessment | TaskKind::SupervisorReview, "clear") => {
-            decide(state, txn, &request, Decision::Cleared, None).await
-        }
-        (TaskKind::Assessment | TaskKind::SupervisorReview, _) => {
-            intend_to_refuse(state, txn, request, definition).await
-        }
-        (TaskKind::FourEyesReview, "concur") => {
-            let proposal = latest(txn, request.id, TaskKind::Assessment).await?;
-            if proposal.outcome.as_deref() == Some("clear") {
-                decide(state, txn, &request, Decision::Cleared, None).await
-            } else {
-                intend_to_refuse(state, txn, request, definition).await
-            }
-        }
-        (TaskKind::FourEyesReview, _) => {
+        Step::OpenSupervisorReview => {
             let assessment = latest(txn, request.id, TaskKind::Assessment).await?;
             let review = stage(
                 TaskKind::SupervisorReview,
@@ -432,15 +388,13 @@ pub async fn on_completed(
                     .into_iter()
                     .chain([done.checker_id])
                     .collect(),
-                None,
             );
             open(txn, &request, definition.routing, review).await?;
             Ok(request)
         }
-        (TaskKind::FinalReview, "clear") => {
-            decide(state, txn, &request, Decision::Cleared, None).await
-        }
-        (TaskKind::FinalReview, _) => {
+        Step::Clear => decide(state, txn, &request, Decision::Cleared, None).await,
+        Step::IntendToRefuse => intend_to_refuse(state, txn, request, definition).await,
+        Step::Refuse => {
             let grounds = match &done.task.grounds_sealed {
                 Some(sealed) => Some(
                     state
@@ -460,7 +414,7 @@ pub async fn on_completed(
             .await?;
             Ok(request)
         }
-        (TaskKind::ObjectionReview, "overturn") => {
+        Step::Overturn => {
             let request = commands::move_to(
                 txn,
                 &request,
@@ -485,7 +439,7 @@ pub async fn on_completed(
             notify_subject(state, txn, &request, SubjectNotice::Decided).await?;
             Ok(request)
         }
-        (TaskKind::ObjectionReview, _) => {
+        Step::Uphold => {
             // The refusal stands.
             let request = commands::move_to(
                 txn,
