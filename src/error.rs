@@ -159,6 +159,50 @@ pub fn conflict_on_unique(message: &'static str) -> impl FnOnce(sea_orm::DbErr) 
     }
 }
 
+impl AppError {
+    /// A PostgreSQL deadlock or serialization failure: the database rolled the transaction
+    /// back, and running it again is the documented remedy.
+    pub fn is_transient(&self) -> bool {
+        use sea_orm::{DbErr, RuntimeErr};
+        let AppError::Internal(err) = self else {
+            return false;
+        };
+        let Some(
+            DbErr::Query(RuntimeErr::SqlxError(sqlx))
+            | DbErr::Exec(RuntimeErr::SqlxError(sqlx))
+            | DbErr::Conn(RuntimeErr::SqlxError(sqlx)),
+        ) = err.downcast_ref::<DbErr>()
+        else {
+            return false;
+        };
+        matches!(
+            sqlx.as_database_error().and_then(|d| d.code()).as_deref(),
+            Some("40P01" | "40001")
+        )
+    }
+}
+
+/// Runs `attempt` (one whole transaction) again when the database aborted it as a deadlock
+/// victim or for serialization, a few times with a short growing pause.
+pub async fn retry_transient<T, F, Fut>(mut attempt: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    let mut pause = std::time::Duration::from_millis(2);
+    for _ in 0..5 {
+        match attempt().await {
+            Err(err) if err.is_transient() => {
+                tracing::debug!(error = %err, "transaction aborted by the database; running it again");
+                tokio::time::sleep(pause).await;
+                pause *= 3;
+            }
+            other => return other,
+        }
+    }
+    attempt().await
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::Internal(err.into())

@@ -4,7 +4,7 @@
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -296,9 +296,11 @@ pub async fn cancel_open(txn: &impl ConnectionTrait, request_id: Uuid) -> Result
 /// Routes every unassigned task that someone can now take, oldest first (after a new
 /// checker, a freed cap or a changed authorisation). Returns how many were assigned.
 pub async fn assign_waiting(state: &AppState, txn: &DatabaseTransaction) -> AppResult<u64> {
+    // Tasks another transaction holds are left to it (PostgreSQL skips locked rows).
     let waiting = task::Entity::find()
         .filter(task::Column::Status.eq(routing::UNASSIGNED))
         .order_by_asc(task::Column::Id)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(txn)
         .await?;
     let mut assigned = 0;
@@ -309,9 +311,13 @@ pub async fn assign_waiting(state: &AppState, txn: &DatabaseTransaction) -> AppR
         else {
             continue;
         };
-        let definition =
-            workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
-                .await?;
+        let definition = workflows::cached_definition(
+            state,
+            txn,
+            &request.workflow_key,
+            request.workflow_version,
+        )
+        .await?;
         if routing::route(txn, &task, definition.routing, None)
             .await?
             .is_some()

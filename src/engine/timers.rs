@@ -73,7 +73,7 @@ async fn apply(
         }
         tasks::TIMER_RESPONSE_WINDOW => {
             if status == RequestStatus::IntentToRefuse {
-                let definition = definition_of(state, &request).await?;
+                let definition = definition_of(state, txn, &request).await?;
                 tasks::start_final_review(txn, request, &definition, audit::ACTOR_SYSTEM).await?;
             }
         }
@@ -116,7 +116,7 @@ async fn apply(
                 .and_then(|id| id.as_str())
                 .and_then(|id| id.parse::<uuid::Uuid>().ok());
             if let Some(task_id) = task_id {
-                let definition = definition_of(state, &request).await?;
+                let definition = definition_of(state, txn, &request).await?;
                 tasks::mark_overdue(txn, &request, task_id, &definition).await?;
             }
         }
@@ -127,7 +127,8 @@ async fn apply(
 
 async fn definition_of(
     state: &AppState,
+    conn: &sea_orm::DatabaseTransaction,
     request: &screening_request::Model,
 ) -> Result<std::sync::Arc<super::definition::Definition>, AppError> {
-    workflows::cached_definition(state, &request.workflow_key, request.workflow_version).await
+    workflows::cached_definition(state, conn, &request.workflow_key, request.workflow_version).await
 }

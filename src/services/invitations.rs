@@ -152,9 +152,13 @@ async fn decision_view(
         None => None,
     };
     let objection_until = if row.outcome == "refused" && !row.revised {
-        let definition =
-            workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
-                .await?;
+        let definition = workflows::cached_definition(
+            state,
+            &state.db,
+            &request.workflow_key,
+            request.workflow_version,
+        )
+        .await?;
         Some(row.decided_at + definition.objection_window.as_time())
     } else {
         None
@@ -168,14 +172,14 @@ async fn decision_view(
     })
 }
 
-/// Locks the request behind a token inside a write transaction, with its opened subject data.
+/// Locks the request found for a token inside a write transaction, with its opened subject
+/// data. (The token is looked up before the transaction begins: a transaction never waits for
+/// a second pool connection.)
 async fn lock_for_subject(
     state: &AppState,
     txn: &sea_orm::DatabaseTransaction,
-    token: &str,
-    client: &str,
+    found: screening_request::Model,
 ) -> AppResult<(screening_request::Model, Subject)> {
-    let found = find(state, token, client).await?;
     let request = screening_request::Entity::find_by_id(found.id)
         .lock_exclusive()
         .one(txn)
@@ -213,8 +217,9 @@ pub async fn respond(
     client: &str,
     statement: String,
 ) -> AppResult<Invitation> {
+    let found = find(state, token, client).await?;
     let txn = db::begin_write(&state.db_write).await?;
-    let (request, mut subject) = lock_for_subject(state, &txn, token, client).await?;
+    let (request, mut subject) = lock_for_subject(state, &txn, found).await?;
     if request.status != RequestStatus::IntentToRefuse.as_str() {
         return Err(AppError::Conflict(format!(
             "there is nothing to respond to while the request is {}",
@@ -224,7 +229,7 @@ pub async fn respond(
     subject.statement = Some(statement);
     store_subject(state, &txn, &request, &subject).await?;
     let definition =
-        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
             .await?;
     let actor = subject_actor(request.id);
     let request = engine_tasks::start_final_review(&txn, request, &definition, &actor).await?;
@@ -240,15 +245,23 @@ pub async fn object(
     client: &str,
     grounds: String,
 ) -> AppResult<Invitation> {
+    let found = find(state, token, client).await?;
     let txn = db::begin_write(&state.db_write).await?;
-    let (request, mut subject) = lock_for_subject(state, &txn, token, client).await?;
-    let current = load(state, request.clone()).await?;
+    let (request, mut subject) = lock_for_subject(state, &txn, found).await?;
     if subject.objection.is_some() {
         return Err(AppError::Conflict(
             "an objection has already been lodged for this request".into(),
         ));
     }
-    if !current.may_object() {
+    let definition =
+        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
+            .await?;
+    let window_open = decision::Entity::find_by_id(request.id)
+        .one(&txn)
+        .await?
+        .filter(|d| d.outcome == "refused" && !d.revised)
+        .is_some_and(|d| db::now() < d.decided_at + definition.objection_window.as_time());
+    if request.status != RequestStatus::Refused.as_str() || !window_open {
         return Err(AppError::Conflict(format!(
             "there is no refusal to object to (the request is {}, or the objection window has closed)",
             request.status
@@ -256,9 +269,6 @@ pub async fn object(
     }
     subject.objection = Some(grounds);
     store_subject(state, &txn, &request, &subject).await?;
-    let definition =
-        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
-            .await?;
     let actor = subject_actor(request.id);
     let request = engine_tasks::start_objection_review(&txn, request, &definition, &actor).await?;
     txn.commit().await?;
@@ -285,6 +295,10 @@ pub async fn view(state: &AppState, token: &str, client: &str) -> AppResult<Invi
 
 /// The subject consents: `awaiting_consent` → `in_progress`, through the command path.
 pub async fn consent(state: &AppState, token: &str, client: &str) -> AppResult<Invitation> {
+    crate::error::retry_transient(|| consent_once(state, token, client)).await
+}
+
+async fn consent_once(state: &AppState, token: &str, client: &str) -> AppResult<Invitation> {
     let found = find(state, token, client).await?;
     let txn = db::begin_write(&state.db_write).await?;
     let request = screening_request::Entity::find_by_id(found.id)
@@ -296,7 +310,7 @@ pub async fn consent(state: &AppState, token: &str, client: &str) -> AppResult<I
         commands::apply(&txn, &request, Event::Consented, &subject_actor(request.id)).await?;
     // The engine starts the checks in the same transaction.
     let definition =
-        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
             .await?;
     let request = engine_tasks::start(state, &txn, request, &definition).await?;
     txn.commit().await?;

@@ -53,9 +53,13 @@ pub async fn check_states(
     state: &AppState,
     request: &screening_request::Model,
 ) -> AppResult<Vec<(String, checks::CheckState)>> {
-    let definition =
-        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
-            .await?;
+    let definition = workflows::cached_definition(
+        state,
+        &state.db,
+        &request.workflow_key,
+        request.workflow_version,
+    )
+    .await?;
     let states = engine_tasks::check_states(&state.db, request, &definition).await?;
     Ok(definition
         .checks

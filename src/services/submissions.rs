@@ -328,7 +328,7 @@ async fn write_batch(state: &AppState, jobs: &[Job]) -> AppResult<Vec<AppResult<
     let context = load_context(&txn, fresh.iter().map(|&i| &jobs[i])).await?;
     let mut rows = Rows::default();
     for &i in &fresh {
-        outcomes[i] = Some(prepare(state, &jobs[i], &context, &mut rows).await);
+        outcomes[i] = Some(prepare(state, &txn, &jobs[i], &context, &mut rows).await);
     }
     rows.insert(&txn).await?;
     txn.commit().await?;
@@ -493,6 +493,7 @@ async fn load_context<'a>(
 /// Checks one submission against the profile and its organisation and adds its rows.
 async fn prepare(
     state: &AppState,
+    txn: &DatabaseTransaction,
     job: &Job,
     context: &Context,
     rows: &mut Rows,
@@ -525,7 +526,7 @@ async fn prepare(
         ));
     }
     let definition =
-        workflows::cached_definition(state, &profile.workflow_key, profile.workflow_version)
+        workflows::cached_definition(state, txn, &profile.workflow_key, profile.workflow_version)
             .await?;
 
     let id = job.id;

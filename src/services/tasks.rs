@@ -17,7 +17,7 @@ use crate::{
         routing,
         tasks::{self as engine_tasks, Completed, TaskKind},
     },
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, retry_transient},
     pagination::PageRequest,
     services::workflows,
     state::AppState,
@@ -198,6 +198,7 @@ async fn earlier_tasks(state: &AppState, current: &task::Model) -> AppResult<Vec
         .collect()
 }
 
+#[derive(Clone)]
 pub struct Completion {
     pub outcome: String,
     pub notes: Option<String>,
@@ -230,7 +231,26 @@ pub async fn complete(
     id: Uuid,
     completion: Completion,
 ) -> AppResult<task::Model> {
+    retry_transient(|| complete_once(state, principal, id, completion.clone())).await
+}
+
+async fn complete_once(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    completion: Completion,
+) -> AppResult<task::Model> {
     let txn = db::begin_write(&state.db_write).await?;
+    // Locks in the order every command takes them: the request, then its task.
+    let request_id = task::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .request_id;
+    screening_request::Entity::find_by_id(request_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
     let task = lock_own(&txn, principal, id).await?;
     let kind = TaskKind::parse(&task.kind)
         .ok_or_else(|| anyhow::anyhow!("task {id} has an unknown kind"))?;
@@ -305,7 +325,7 @@ pub async fn complete(
         .await?
         .ok_or(AppError::NotFound)?;
     let definition =
-        workflows::cached_definition(state, &request.workflow_key, request.workflow_version)
+        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
             .await?;
     let done = Completed {
         task: &task,
@@ -323,6 +343,10 @@ pub async fn complete(
 
 /// Hands a task back: it goes to someone else, never to the checker who released it.
 pub async fn release(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<task::Model> {
+    retry_transient(|| release_once(state, principal, id)).await
+}
+
+async fn release_once(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<task::Model> {
     let txn = db::begin_write(&state.db_write).await?;
     let task = lock_own(&txn, principal, id).await?;
     let mut excluded = routing::excluded(&task);
@@ -355,6 +379,15 @@ pub async fn release(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
 
 /// A supervisor or admin gives an open task to an eligible checker (422 for anyone else).
 pub async fn assign(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    checker_id: Uuid,
+) -> AppResult<task::Model> {
+    retry_transient(|| assign_once(state, principal, id, checker_id)).await
+}
+
+async fn assign_once(
     state: &AppState,
     principal: &Principal,
     id: Uuid,

@@ -50,9 +50,12 @@ pub async fn load_definition(
 }
 
 /// The definition a request runs, from the process-wide cache: a published version never
-/// changes, so it is read from the database and parsed once.
+/// changes, so it is read from the database and parsed once. On a miss it is read through
+/// `conn`: inside a transaction, pass the transaction, so that the command never waits for a
+/// second pool connection while holding its locks.
 pub async fn cached_definition(
     state: &AppState,
+    conn: &impl ConnectionTrait,
     key: &str,
     version: i32,
 ) -> AppResult<std::sync::Arc<Definition>> {
@@ -65,7 +68,7 @@ pub async fn cached_definition(
     {
         return Ok(found);
     }
-    let loaded = std::sync::Arc::new(load_definition(&state.db, key, version).await?);
+    let loaded = std::sync::Arc::new(load_definition(conn, key, version).await?);
     if let Ok(mut cache) = state.definitions.write() {
         cache.insert(cache_key, loaded.clone());
     }

@@ -978,3 +978,151 @@ async fn every_request_in_flight_waits_on_something() {
     let _ = (a, assessor);
     every_undecided_request_waits_on_something(&app).await;
 }
+
+/// Assignment only to an eligible checker: a conflicted, unauthorised, capped or inactive one
+/// is 422 and the task stays where it was.
+#[tokio::test]
+async fn assigning_to_an_ineligible_checker_is_422() {
+    let app = spawn_app().await;
+    let (org, key) = org_with_key(&app).await;
+    let (holder, _) = checker(&app, &["identity"], false, 5, &[]).await;
+    let (id, _) = consented(&app, &key, |_| {}).await;
+    let task = open_task(&app, id, "check", Some("identity")).await;
+    assert_eq!(task.assignee_id, Some(holder));
+    let (conflicted, _) = checker(&app, &["identity"], false, 5, &[org]).await;
+    let (unauthorised, _) = checker(&app, &["reference"], false, 5, &[]).await;
+    let (capped, _) = checker(&app, &["identity"], false, 0, &[]).await;
+    let (inactive, _) = checker(&app, &["identity"], false, 5, &[]).await;
+    let reply = app
+        .patch(
+            &format!("/v1/checkers/{inactive}"),
+            &app.admin_token,
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    for ineligible in [conflicted, unauthorised, capped, inactive, Uuid::new_v4()] {
+        let reply = app
+            .post(
+                &format!("/v1/tasks/{}/assign", task.id),
+                &app.admin_token,
+                json!({"checker_id": ineligible}),
+            )
+            .await;
+        reply.assert_problem(422);
+        assert_eq!(reply.problem_fields(), ["checker_id"]);
+    }
+    let unchanged = open_task(&app, id, "check", Some("identity")).await;
+    assert_eq!(unchanged.assignee_id, Some(holder));
+    assert_eq!(unchanged.version, task.version);
+}
+
+/// A supervisor in conflict with the requesting organisation cannot read its tasks.
+#[tokio::test]
+async fn a_conflicted_supervisor_cannot_read_the_task() {
+    let app = spawn_app().await;
+    let (org, key) = org_with_key(&app).await;
+    let (_, _) = checker(&app, &["identity"], false, 5, &[]).await;
+    let (id, _) = consented(&app, &key, |_| {}).await;
+    let task = open_task(&app, id, "check", Some("identity")).await;
+    let (_, conflicted) = checker(&app, &[], true, 0, &[org]).await;
+    let (_, impartial) = checker(&app, &[], true, 0, &[]).await;
+    app.get(&format!("/v1/tasks/{}", task.id), &conflicted)
+        .await
+        .assert_problem(404);
+    assert_eq!(
+        app.get(&format!("/v1/tasks/{}", task.id), &impartial)
+            .await
+            .status,
+        200
+    );
+    let reads = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::Action.eq("task.personal_data_read"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        reads, 1,
+        "the one read is audited, the refused one reads nothing"
+    );
+}
+
+/// The subject can answer only what awaits an answer: a response only in intent_to_refuse,
+/// an objection only inside the window.
+#[tokio::test]
+async fn a_response_or_objection_out_of_turn_is_409() {
+    let app = spawn_app_with(&[("SAFESCREEN_WORKER_INTERVAL_MS", "100")]).await;
+    let (_, key) = org_with_key(&app).await;
+    let mut definition = json!({"title": "Quick refusal", "auto_clear": false,
+        "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"}],
+        "assessment": {"authorisation": "assessment", "sla": "P1D", "four_eyes": false},
+        "response_window": "PT1S", "objection_window": "PT1S"});
+    definition["final_review"] = json!({"authorisation": "assessment", "sla": "P1D"});
+    let profile = profile_for(&app, definition).await;
+    let (_, all) = checker(&app, &["identity", "assessment"], false, 10, &[]).await;
+    let (id, token) = consented(&app, &key, |b| b["profile"] = json!(profile)).await;
+    let respond = |token: String| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/v1/invitations/{token}/response"),
+                None,
+                Some(json!({"statement": "Please reconsider."})),
+            )
+            .await
+        }
+    };
+    respond(token.clone()).await.assert_problem(409); // in progress
+    let identity = open_task(&app, id, "check", Some("identity")).await;
+    assert_eq!(
+        complete(&app, &all, identity.id, json!({"outcome": "no_concerns"}))
+            .await
+            .status,
+        200
+    );
+    let assessment = open_task(&app, id, "assessment", None).await;
+    let done = complete(
+        &app,
+        &all,
+        assessment.id,
+        json!({"outcome": "refuse", "grounds": "Unverifiable."}),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(status_of(&app, id).await, "intent_to_refuse");
+    // Nobody answers: the response window closes and the final review starts by itself.
+    for _ in 0..100 {
+        if status_of(&app, id).await == "final_review" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status_of(&app, id).await, "final_review");
+    respond(token.clone()).await.assert_problem(409);
+    let review = open_task(&app, id, "final_review", None).await;
+    let done = complete(
+        &app,
+        &all,
+        review.id,
+        json!({"outcome": "refuse", "grounds": "Unverifiable."}),
+    )
+    .await;
+    assert_eq!(done.status, 200);
+    // The objection window is one second: after it, an objection is 409.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let objection = app
+        .call(
+            Method::POST,
+            &format!("/v1/invitations/{token}/objection"),
+            None,
+            Some(json!({"grounds": "Too late?"})),
+        )
+        .await;
+    objection.assert_problem(409);
+    assert_eq!(status_of(&app, id).await, "refused");
+    let invitation = app
+        .call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
+        .await;
+    assert_eq!(invitation.body["actions"], json!([]));
+}

@@ -7,6 +7,7 @@ mod authorization;
 mod bad_input;
 mod cli;
 mod engine;
+mod engine_faults;
 mod identity;
 mod migrations;
 mod openapi;
