@@ -205,7 +205,14 @@ where
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::Internal(err.into())
+        match err {
+            // Every pooled connection stayed busy for the acquire timeout: an overload, and
+            // a retry may well succeed, so 503 rather than 500.
+            sea_orm::DbErr::ConnectionAcquire(cause) => {
+                AppError::Unavailable(format!("no database connection free: {cause}"))
+            }
+            err => AppError::Internal(err.into()),
+        }
     }
 }
 
@@ -235,6 +242,9 @@ impl IntoResponse for AppError {
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after_secs.max(1)),
                 );
+            }
+            AppError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(1u64));
             }
             _ => {}
         }

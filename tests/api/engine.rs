@@ -122,7 +122,16 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn checks_run_after_their_predecessors_and_a_clean_record_is_cleared() {
     let app = spawn_app().await;
-    let (_, key) = org_with_key(&app).await;
+    let (org, key) = org_with_key(&app).await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let endpoint = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": "https://93.184.216.34/hook", "events": ["screening_request.decided"]}),
+        )
+        .await;
+    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
     let (identity_id, identity) = checker(&app, &["identity"], false, 5, &[]).await;
     let (_, records) = checker(&app, &["criminal_record"], false, 5, &[]).await;
     let (_, references) = checker(&app, &["reference"], false, 5, &[]).await;
@@ -229,6 +238,17 @@ async fn checks_run_after_their_predecessors_and_a_clean_record_is_cleared() {
         .map(|e| e["type"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["created", "consented", "decided"]);
+    // The webhook carries the outcome alone.
+    let decided = entity::webhook_delivery::Entity::find()
+        .filter(entity::webhook_delivery::Column::EventType.eq("screening_request.decided"))
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(decided.len(), 1);
+    assert_eq!(
+        decided[0].payload["data"],
+        json!({"id": id, "status": "cleared", "outcome": "cleared"})
+    );
 }
 
 #[tokio::test]
