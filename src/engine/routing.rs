@@ -4,21 +4,21 @@
 //! requesting organisation, is not excluded from the task (separation of duties, or they
 //! released it) and, for a supervisor review, has the supervisor flag; at assignment also under
 //! their `max_open_tasks` (0: never assigned automatically). Everything here runs inside the
-//! caller's transaction; on PostgreSQL the candidates' checker rows are locked before their
-//! open tasks are counted, so two processes cannot both fill a checker's last slot.
+//! caller's transaction; on PostgreSQL the chosen checker's row is locked and their open tasks
+//! counted again before the assignment, so two processes cannot both fill a checker's last
+//! slot.
 use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    QuerySelect, Set,
+    sea_query::{Expr, LockBehavior, LockType, Query},
 };
 use uuid::Uuid;
 
 use super::definition::RoutingStrategy;
 use crate::db;
-use entity::{
-    checker, checker_authorisation, checker_conflict, routing_cursor, screening_request, task, user,
-};
+use entity::{checker, checker_authorisation, checker_conflict, routing_cursor, task, user};
 
 pub const UNASSIGNED: &str = "unassigned";
 pub const ASSIGNED: &str = "assigned";
@@ -53,48 +53,37 @@ pub fn excluded(task: &task::Model) -> Vec<Uuid> {
         .unwrap_or_default()
 }
 
-/// Every checker eligible for the task, the cap aside (it is reported, not applied).
+/// Every checker eligible for the task, the cap aside (it is reported, not applied): one
+/// query for the checkers, one for their open tasks.
 pub async fn candidates(
     txn: &DatabaseTransaction,
     task: &task::Model,
     organisation_id: Uuid,
 ) -> Result<Vec<Candidate>, sea_orm::DbErr> {
-    let authorised: Vec<Uuid> = checker_authorisation::Entity::find()
-        .filter(checker_authorisation::Column::Authorisation.eq(task.authorisation.as_str()))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|a| a.checker_id)
-        .collect();
-    if authorised.is_empty() {
-        return Ok(Vec::new());
-    }
-    let conflicted: Vec<Uuid> = checker_conflict::Entity::find()
-        .filter(checker_conflict::Column::OrganisationId.eq(organisation_id))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|c| c.checker_id)
-        .collect();
+    let authorised = Query::select()
+        .column(checker_authorisation::Column::CheckerId)
+        .from(checker_authorisation::Entity)
+        .and_where(checker_authorisation::Column::Authorisation.eq(task.authorisation.as_str()))
+        .to_owned();
+    let conflicted = Query::select()
+        .column(checker_conflict::Column::CheckerId)
+        .from(checker_conflict::Entity)
+        .and_where(checker_conflict::Column::OrganisationId.eq(organisation_id))
+        .to_owned();
     let excluded = excluded(task);
     let mut query = checker::Entity::find()
-        .find_also_related(user::Entity)
-        .filter(checker::Column::Id.is_in(authorised))
+        .inner_join(user::Entity)
+        .filter(checker::Column::Id.in_subquery(authorised))
+        .filter(checker::Column::Id.not_in_subquery(conflicted))
         .filter(user::Column::Active.eq(true))
         .order_by_asc(checker::Column::Id);
+    if !excluded.is_empty() {
+        query = query.filter(checker::Column::Id.is_not_in(excluded));
+    }
     if task.kind == SUPERVISOR_REVIEW {
         query = query.filter(checker::Column::Supervisor.eq(true));
     }
-    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    let checkers: Vec<checker::Model> = query
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|(c, _)| c)
-        .filter(|c| !conflicted.contains(&c.id) && !excluded.contains(&c.id))
-        .collect();
+    let checkers = query.all(txn).await?;
     let open = open_task_counts(txn, checkers.iter().map(|c| c.id).collect()).await?;
     Ok(checkers
         .into_iter()
@@ -155,30 +144,56 @@ pub fn choose(
     }
 }
 
-/// Tries to assign an unassigned task; returns the checker it went to, if any.
+/// Tries to assign an unassigned task of a request of `organisation_id`; returns the checker
+/// it went to, if any.
 pub async fn route(
     txn: &DatabaseTransaction,
     task: &task::Model,
+    organisation_id: Uuid,
     strategy: RoutingStrategy,
     prefer: Option<Uuid>,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    let Some(request) = screening_request::Entity::find_by_id(task.request_id)
-        .one(txn)
-        .await?
-    else {
-        return Ok(None);
+    let mut candidates = candidates(txn, task, organisation_id).await?;
+    let last = match strategy {
+        RoutingStrategy::RoundRobin => {
+            routing_cursor::Entity::find_by_id(task.authorisation.clone())
+                .one(txn)
+                .await?
+                .map(|c| c.last_checker_id)
+        }
+        RoutingStrategy::LeastLoaded => None,
     };
-    let candidates = candidates(txn, task, request.organisation_id).await?;
-    let cursor = routing_cursor::Entity::find_by_id(task.authorisation.clone())
-        .one(txn)
-        .await?;
-    let Some(chosen) = choose(
-        &candidates,
-        strategy,
-        cursor.as_ref().map(|c| c.last_checker_id),
-        prefer,
-    ) else {
-        return Ok(None);
+    // Only the chosen checker's row is locked, and their open tasks counted again under the
+    // lock: two transactions cannot both fill a checker's last slot. A checker another
+    // transaction is assigning to right now is passed over for the next best (no waiting,
+    // so no deadlock); only when every candidate is busy does this wait for one.
+    let mut busy = Vec::new();
+    let chosen = loop {
+        let Some(chosen) = choose(&candidates, strategy, last, prefer) else {
+            break None;
+        };
+        candidates.retain(|c| c.id != chosen);
+        match has_room_locked(txn, chosen, false).await? {
+            Some(true) => break Some(chosen),
+            Some(false) => {}
+            None => busy.push(chosen),
+        }
+    };
+    let chosen = match chosen {
+        Some(chosen) => chosen,
+        None => {
+            let mut waited = None;
+            for checker in busy {
+                if has_room_locked(txn, checker, true).await? == Some(true) {
+                    waited = Some(checker);
+                    break;
+                }
+            }
+            match waited {
+                Some(checker) => checker,
+                None => return Ok(None),
+            }
+        }
     };
     assign(txn, task, chosen).await?;
     if strategy == RoutingStrategy::RoundRobin {
@@ -196,6 +211,35 @@ pub async fn route(
             .await?;
     }
     Ok(Some(chosen))
+}
+
+/// Locks the checker's row (PostgreSQL; SQLite's writer is alone anyway) and tells whether
+/// they are still under their cap; `None` when another transaction holds the row and `wait`
+/// is false.
+async fn has_room_locked(
+    txn: &DatabaseTransaction,
+    checker_id: Uuid,
+    wait: bool,
+) -> Result<Option<bool>, sea_orm::DbErr> {
+    let mut query = checker::Entity::find_by_id(checker_id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = if wait {
+            query.lock_exclusive()
+        } else {
+            query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        };
+    }
+    let Some(checker) = query.one(txn).await? else {
+        return Ok(None);
+    };
+    let open = open_task_counts(txn, vec![checker_id]).await?;
+    let candidate = Candidate {
+        id: checker_id,
+        open_tasks: open.get(&checker_id).copied().unwrap_or(0),
+        max_open_tasks: checker.max_open_tasks,
+        last_assigned_at: checker.last_assigned_at,
+    };
+    Ok(Some(candidate.has_room()))
 }
 
 /// Gives the task to `checker`, guarded by the task's version; `false` if it changed meanwhile.

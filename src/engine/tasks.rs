@@ -140,7 +140,14 @@ pub async fn open(
         json!({"request_id": request.id, "kind": new.kind.as_str(), "check": new.check_id}),
     )
     .await?;
-    routing::route(txn, &task, routing_strategy, new.prefer).await?;
+    routing::route(
+        txn,
+        &task,
+        request.organisation_id,
+        routing_strategy,
+        new.prefer,
+    )
+    .await?;
     Ok(task)
 }
 
@@ -318,9 +325,15 @@ pub async fn assign_waiting(state: &AppState, txn: &DatabaseTransaction) -> AppR
             request.workflow_version,
         )
         .await?;
-        if routing::route(txn, &task, definition.routing, None)
-            .await?
-            .is_some()
+        if routing::route(
+            txn,
+            &task,
+            request.organisation_id,
+            definition.routing,
+            None,
+        )
+        .await?
+        .is_some()
         {
             assigned += 1;
         }
@@ -721,7 +734,14 @@ pub async fn mark_overdue(
             .one(txn)
             .await?
             .ok_or_else(|| anyhow::anyhow!("task {} vanished", task.id))?;
-        routing::route(txn, &task, definition.routing, None).await?;
+        routing::route(
+            txn,
+            &task,
+            request.organisation_id,
+            definition.routing,
+            None,
+        )
+        .await?;
     }
     Ok(())
 }

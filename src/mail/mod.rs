@@ -104,8 +104,11 @@ impl Mailer {
             }
             None => {
                 tokio::fs::create_dir_all(&self.drop_dir).await?;
-                let path = self.drop_dir.join(format!("{id}.eml"));
-                tokio::fs::write(&path, message.formatted()).await?;
+                // Written aside and renamed into place, so a reader of the drop never sees
+                // half a message.
+                let partial = self.drop_dir.join(format!(".{id}.partial"));
+                tokio::fs::write(&partial, message.formatted()).await?;
+                tokio::fs::rename(&partial, self.drop_dir.join(format!("{id}.eml"))).await?;
             }
         }
         Ok(())

@@ -1,10 +1,13 @@
 //! Load generator: drives the real HTTP API and prints throughput and latency percentiles.
 //!
 //!   loadgen --url http://127.0.0.1:8080 --admin-email E --admin-password P \
-//!           --scenario submit|read|me --connections 32 --seconds 15
+//!           --scenario submit|read|me|lifecycle --connections 32 --seconds 15 [--mail-dir D]
 //!
 //! It signs in as the admin, creates an organisation and an API key, and then runs the
-//! scenario from that many concurrent connections for that long.
+//! scenario from that many concurrent connections for that long. `lifecycle` is a whole
+//! screening: submit, the subject reads the invitation from the mail drop (`--mail-dir`) and
+//! consents, checkers complete every check `no_concerns`, and the request is cleared; it
+//! prints a second line with the latency of the consent, which assigns the first task.
 use std::{
     sync::{
         Arc,
@@ -25,16 +28,23 @@ struct Args {
     admin_email: String,
     #[arg(long)]
     admin_password: String,
-    /// `submit`, `read` or `me`.
+    /// `submit`, `read`, `me` or `lifecycle`.
     #[arg(long)]
     scenario: String,
     #[arg(long, default_value_t = 32)]
     connections: usize,
     #[arg(long, default_value_t = 15)]
     seconds: u64,
+    /// The service's mail drop (`SAFESCREEN_MAIL_DIR`), for `lifecycle`.
+    #[arg(long)]
+    mail_dir: Option<std::path::PathBuf>,
 }
 
 fn submission(n: u64) -> Value {
+    submission_for(n, &format!("subject{n}@example.org"))
+}
+
+fn submission_for(n: u64, email: &str) -> Value {
     json!({
         "profile": "child-contact-abroad",
         "reference": format!("LOAD-{n}"),
@@ -43,7 +53,7 @@ fn submission(n: u64) -> Value {
         "subject": {
             "given_names": "Jan Pieter", "family_name": "de Vries", "date_of_birth": "1990-04-12",
             "place_of_birth": "Utrecht", "country_of_birth": "NL", "nationalities": ["NL"],
-            "email": format!("subject{n}@example.org"), "bsn": "123456782"
+            "email": email, "bsn": "123456782"
         }
     })
 }
@@ -110,6 +120,190 @@ async fn seed(
     Ok(ids)
 }
 
+/// The subject's side: invitation tokens read from the mail drop, by recipient.
+#[derive(Default)]
+struct Mailbox {
+    tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl Mailbox {
+    /// Reads new `.eml` files as the service writes them (and removes them).
+    async fn watch(self: Arc<Self>, dir: std::path::PathBuf) {
+        loop {
+            if let Ok(entries) = std::fs::read_dir(&dir) {
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if path.extension().is_none_or(|e| e != "eml") {
+                        continue;
+                    }
+                    let Ok(text) = std::fs::read_to_string(&path) else {
+                        continue;
+                    };
+                    // Quoted-printable: undo soft line breaks before reading the link.
+                    let text = text.replace("=\r\n", "").replace("=\n", "");
+                    let to = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("To: "))
+                        .map(str::to_owned);
+                    let token = text.split("/s/").nth(1).map(|rest| {
+                        rest.chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                            .collect::<String>()
+                    });
+                    if let (Some(to), Some(token), Ok(mut tokens)) = (to, token, self.tokens.lock())
+                    {
+                        tokens.insert(to, token);
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    async fn token_for(&self, email: &str) -> anyhow::Result<String> {
+        for _ in 0..4000 {
+            if let Some(token) = self.tokens.lock().ok().and_then(|mut t| t.remove(email)) {
+                return Ok(token);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        anyhow::bail!("no invitation for {email}")
+    }
+}
+
+/// The checkers of a lifecycle run: one admin token to find tasks, and each checker's session.
+struct Checkers {
+    admin: String,
+    sessions: std::collections::HashMap<String, String>,
+}
+
+async fn create_checkers(client: &reqwest::Client, args: &Args) -> anyhow::Result<Checkers> {
+    let admin = login(client, &args.url, &args.admin_email, &args.admin_password).await?;
+    let mut sessions = std::collections::HashMap::new();
+    for _ in 0..16 {
+        let email = format!("checker-{}@example.org", uuid::Uuid::new_v4().simple());
+        let created: Value = client
+            .post(format!("{}/v1/checkers", args.url))
+            .bearer_auth(&admin)
+            .json(&json!({"email": email, "name": "Load checker",
+                          "authorisations": ["identity", "criminal_record", "reference", "misconduct_disclosure"],
+                          "supervisor": false, "max_open_tasks": 10000, "conflicts": []}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let password = "load checker password";
+        client
+            .post(format!("{}/v1/auth/activate", args.url))
+            .json(&json!({"token": created["activation_token"], "password": password}))
+            .send()
+            .await?
+            .error_for_status()?;
+        let id = created["checker"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        sessions.insert(id, login(client, &args.url, &email, password).await?);
+    }
+    Ok(Checkers { admin, sessions })
+}
+
+async fn login(
+    client: &reqwest::Client,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let login: Value = client
+        .post(format!("{url}/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(login["token"].as_str().unwrap_or_default().to_owned())
+}
+
+/// One whole screening; returns the consent's latency in microseconds.
+async fn lifecycle(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    n: u64,
+    mailbox: &Mailbox,
+    checkers: &Checkers,
+) -> anyhow::Result<u32> {
+    let email = format!("life{n}-{}@example.org", uuid::Uuid::new_v4().simple());
+    let created: Value = client
+        .post(format!("{url}/v1/screening-requests"))
+        .bearer_auth(key)
+        .json(&submission_for(n, &email))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = created["id"].as_str().unwrap_or_default().to_owned();
+    let token = mailbox.token_for(&email).await?;
+    let begun = Instant::now();
+    client
+        .post(format!("{url}/v1/invitations/{token}/consent"))
+        .json(&json!({"consent": true}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let consent_micros = begun.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+    // Complete whatever is assigned until nothing is: identity, then the checks after it.
+    for _ in 0..10 {
+        let tasks: Value = client
+            .get(format!("{url}/v1/tasks?request_id={id}&status=assigned"))
+            .bearer_auth(&checkers.admin)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let open = tasks["data"].as_array().cloned().unwrap_or_default();
+        if open.is_empty() {
+            break;
+        }
+        for task in open {
+            let assignee = task["assignee_id"].as_str().unwrap_or_default();
+            let session = checkers
+                .sessions
+                .get(assignee)
+                .ok_or_else(|| anyhow::anyhow!("task assigned to an unknown checker"))?;
+            client
+                .post(format!(
+                    "{url}/v1/tasks/{}/complete",
+                    task["id"].as_str().unwrap_or_default()
+                ))
+                .bearer_auth(session)
+                .json(&json!({"outcome": "no_concerns"}))
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+    }
+    let done: Value = client
+        .get(format!("{url}/v1/screening-requests/{id}"))
+        .bearer_auth(key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    anyhow::ensure!(
+        done["status"] == "cleared",
+        "request {id} ended {}",
+        done["status"]
+    );
+    Ok(consent_micros)
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -130,6 +324,18 @@ async fn main() -> anyhow::Result<()> {
     } else {
         Vec::new()
     });
+    let mailbox = Arc::new(Mailbox::default());
+    let checkers = Arc::new(if args.scenario == "lifecycle" {
+        let dir = args
+            .mail_dir
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("lifecycle needs --mail-dir"))?;
+        tokio::spawn(Arc::clone(&mailbox).watch(dir));
+        Some(create_checkers(&client, &args).await?)
+    } else {
+        None
+    });
+    let consents = Arc::new(Mutex::new(Vec::<u32>::new()));
 
     let stop = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(AtomicU64::new(0));
@@ -139,6 +345,11 @@ async fn main() -> anyhow::Result<()> {
     let mut workers = Vec::new();
     for worker in 0..args.connections {
         let (client, key, ids) = (client.clone(), key.clone(), Arc::clone(&ids));
+        let (mailbox, checkers, consents) = (
+            Arc::clone(&mailbox),
+            Arc::clone(&checkers),
+            Arc::clone(&consents),
+        );
         let (stop, counter, errors, latencies) = (
             Arc::clone(&stop),
             Arc::clone(&counter),
@@ -151,6 +362,18 @@ async fn main() -> anyhow::Result<()> {
             let mut mine = Vec::with_capacity(100_000);
             while !stop.load(Ordering::Relaxed) {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
+                if let Some(checkers) = checkers.as_ref() {
+                    let begun = Instant::now();
+                    match lifecycle(&client, &url, &key, n, &mailbox, checkers).await {
+                        Ok(consent) => consents.lock().await.push(consent),
+                        Err(err) => {
+                            eprintln!("lifecycle: {err}");
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    mine.push(begun.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                    continue;
+                }
                 let request = match scenario.as_str() {
                     "submit" => client
                         .post(format!("{url}/v1/screening-requests"))
@@ -197,5 +420,17 @@ async fn main() -> anyhow::Result<()> {
         percentile(&all, 0.99),
         errors.load(Ordering::Relaxed)
     );
+    if args.scenario == "lifecycle" {
+        let mut consent = consents.lock().await.clone();
+        consent.sort_unstable();
+        println!(
+            "consent {} {:.0} {:.2} {:.2} {:.2} 0",
+            consent.len(),
+            consent.len() as f64 / elapsed,
+            percentile(&consent, 0.50),
+            percentile(&consent, 0.95),
+            percentile(&consent, 0.99),
+        );
+    }
     Ok(())
 }
