@@ -266,6 +266,8 @@ pub const RULES: &[Rule] = &[
     rule(Method::GET, "/s/{token}", Access::Public),
     rule(Method::POST, "/s/{token}/consent", Access::Public),
     rule(Method::POST, "/s/{token}/decline", Access::Public),
+    rule(Method::POST, "/s/{token}/response", Access::Public),
+    rule(Method::POST, "/s/{token}/objection", Access::Public),
 ];
 
 /// Routes that serve no API operation and so are not in the OpenAPI document.

@@ -31,6 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(subject_page))
         .routes(routes!(consent_form))
         .routes(routes!(decline_form))
+        .routes(routes!(response_form))
+        .routes(routes!(objection_form))
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}\
@@ -141,6 +143,44 @@ fn render(invitation: &Invitation, token: &str) -> Response {
                 }
             }
         }
+        @if let Some(decision) = &invitation.decision {
+            h2 { "The decision" }
+            dl {
+                dt { "Outcome" }
+                dd { @if decision.outcome == "cleared" { "Cleared" } @else { "Refused" }
+                     @if decision.revised { " (revised after your objection)" } }
+                dt { "Decided on" } dd { (decision.decided_at.date().to_string()) }
+                @if let Some(grounds) = &decision.grounds { dt { "Grounds" } dd { (grounds) } }
+            }
+        }
+        @if invitation.actions().contains(&"respond") {
+            h2 { "Your response" }
+            p { "Before we decide, you may tell us anything we should know: facts we may have wrong, \
+                 or circumstances. A reviewer reads it before the final decision." }
+            form method="post" action={ "/s/" (token) "/response" } {
+                fieldset {
+                    legend { "Respond to the intention to refuse" }
+                    label for="statement" { "Your statement" }
+                    textarea id="statement" name="statement" rows="8" maxlength="10000" required {}
+                    button type="submit" { "Send my response" }
+                }
+            }
+        }
+        @if invitation.actions().contains(&"object") {
+            h2 { "Object to the decision" }
+            @if let Some(until) = invitation.decision.as_ref().and_then(|d| d.objection_until) {
+                p { "You may object once, until " (until.date().to_string()) ". A reviewer who has \
+                     not worked on your screening before decides." }
+            }
+            form method="post" action={ "/s/" (token) "/objection" } {
+                fieldset {
+                    legend { "Objection" }
+                    label for="grounds" { "Why the decision is wrong" }
+                    textarea id="grounds" name="grounds" rows="8" maxlength="10000" required {}
+                    button type="submit" { "Lodge my objection" }
+                }
+            }
+        }
         @if invitation.actions().contains(&"consent") {
             h2 { "Your answer" }
             p { "Please answer by " (r.invitation_expires_at.date().to_string()) "." }
@@ -236,6 +276,70 @@ async fn decline_form(
         Err(error) => return error_page(error),
     };
     match invitations::decline(&state, &token, &client.ip().to_string(), reason, message).await {
+        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
+        Err(error) => error_page(error),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResponseForm {
+    pub statement: String,
+}
+
+/// The subject's response to an intention to refuse, from the page's form; back to the page.
+#[utoipa::path(post, path = "/s/{token}/response", tag = TAG_SUBJECT,
+    request_body(content = ResponseForm, content_type = "application/x-www-form-urlencoded"),
+    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    responses((status = 303, description = "Back to the subject page"),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
+              (status = 422, description = "No statement", content_type = "text/html", body = String)))]
+async fn response_form(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+    form: Result<Form<ResponseForm>, FormRejection>,
+) -> Response {
+    let statement = match form.map(|Form(f)| f.statement) {
+        Ok(text) => match crate::domain::text::required(&text, 10_000) {
+            Ok(text) => text,
+            Err(e) => return error_page(AppError::validation("statement", e)),
+        },
+        Err(_) => return error_page(AppError::validation("statement", "write a statement")),
+    };
+    match invitations::respond(&state, &token, &client.ip().to_string(), statement).await {
+        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
+        Err(error) => error_page(error),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ObjectionForm {
+    pub grounds: String,
+}
+
+/// The subject's objection to a refusal, from the page's form; back to the page.
+#[utoipa::path(post, path = "/s/{token}/objection", tag = TAG_SUBJECT,
+    request_body(content = ObjectionForm, content_type = "application/x-www-form-urlencoded"),
+    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    responses((status = 303, description = "Back to the subject page"),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
+              (status = 422, description = "No grounds", content_type = "text/html", body = String)))]
+async fn objection_form(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+    form: Result<Form<ObjectionForm>, FormRejection>,
+) -> Response {
+    let grounds = match form.map(|Form(f)| f.grounds) {
+        Ok(text) => match crate::domain::text::required(&text, 10_000) {
+            Ok(text) => text,
+            Err(e) => return error_page(AppError::validation("grounds", e)),
+        },
+        Err(_) => return error_page(AppError::validation("grounds", "write your grounds")),
+    };
+    match invitations::object(&state, &token, &client.ip().to_string(), grounds).await {
         Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
         Err(error) => error_page(error),
     }

@@ -500,6 +500,21 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             body: None,
             expect: [422; 8],
         },
+        // The same for a statement or an objection without a form body.
+        Row {
+            method: Method::POST,
+            template: "/s/{token}/response",
+            path: format!("/s/{token}/response"),
+            body: None,
+            expect: [422; 8],
+        },
+        Row {
+            method: Method::POST,
+            template: "/s/{token}/objection",
+            path: format!("/s/{token}/objection"),
+            body: None,
+            expect: [422; 8],
+        },
         Row {
             method: Method::POST,
             template: "/v1/webhook-endpoints",

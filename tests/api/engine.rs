@@ -446,17 +446,34 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
     );
     assert!(decision.body["objection_until"].is_string());
 
-    // One objection, reviewed by a checker with no earlier task on the request.
+    // The subject page shows the decision with its grounds and the objection form.
+    let page = app
+        .client
+        .get(app.url(&format!("/s/{token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The decision") && page.contains("The conviction stands"));
+    assert!(page.contains(&format!("/s/{token}/objection")));
+
+    // One objection (through the page's form), reviewed by a checker with no earlier task.
     let (d, d_token) = checker(&app, &["assessment"], false, 10, &[]).await;
+    let form = app
+        .client
+        .post(app.url(&format!("/s/{token}/objection")))
+        .form(&[("grounds", "The appeal court's judgment is attached.")])
+        .send()
+        .await
+        .unwrap();
+    // Redirected back to the page (reqwest follows the 303).
+    assert_eq!(form.status(), 200);
+    assert!(form.url().path().ends_with(&token));
     let objected = app
-        .call(
-            Method::POST,
-            &format!("/v1/invitations/{token}/objection"),
-            None,
-            Some(json!({"grounds": "The appeal court's judgment is attached."})),
-        )
+        .call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
         .await;
-    assert_eq!(objected.status, 200, "{}", objected.text);
     assert_eq!(objected.body["status"], "objection_review");
     let view = app.get(&format!("/v1/screening-requests/{id}"), &key).await;
     assert_eq!(
