@@ -33,6 +33,11 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram>,
     /// Work waiting to leave the service, by kind (`webhook`, `mail`).
     pub outbox_backlog: Family<OutboxLabels, Gauge>,
+    /// Open tasks by kind (`check`, `assessment`, …).
+    open_tasks: Family<OutboxLabels, Gauge>,
+    overdue_tasks: Gauge,
+    /// Requests past their decision deadline without a decision.
+    deadlines_missed: Gauge,
 }
 
 impl Default for Metrics {
@@ -45,6 +50,24 @@ impl Default for Metrics {
             ])
         });
         let outbox_backlog = Family::<OutboxLabels, Gauge>::default();
+        let open_tasks = Family::<OutboxLabels, Gauge>::default();
+        let overdue_tasks = Gauge::default();
+        let deadlines_missed = Gauge::default();
+        registry.register(
+            "safescreen_open_tasks",
+            "Tasks not yet completed or cancelled, by kind",
+            open_tasks.clone(),
+        );
+        registry.register(
+            "safescreen_overdue_tasks",
+            "Open tasks past their due time",
+            overdue_tasks.clone(),
+        );
+        registry.register(
+            "safescreen_decision_deadlines_missed",
+            "Requests past their decision deadline and not yet decided",
+            deadlines_missed.clone(),
+        );
         registry.register(
             "safescreen_http_requests",
             "HTTP requests answered, by route template and status",
@@ -65,6 +88,9 @@ impl Default for Metrics {
             requests,
             latency,
             outbox_backlog,
+            open_tasks,
+            overdue_tasks,
+            deadlines_missed,
         }
     }
 }
@@ -92,6 +118,20 @@ impl Metrics {
                 kind: kind.to_owned(),
             })
             .set(count.min(i64::MAX as u64) as i64);
+    }
+
+    /// The engine's gauges, counted in the database at scrape time (so every process of a
+    /// deployment reports the same).
+    pub fn set_engine(&self, open_by_kind: &[(String, u64)], overdue: u64, missed: u64) {
+        for (kind, count) in open_by_kind {
+            self.open_tasks
+                .get_or_create(&OutboxLabels { kind: kind.clone() })
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
+        self.overdue_tasks
+            .set(i64::try_from(overdue).unwrap_or(i64::MAX));
+        self.deadlines_missed
+            .set(i64::try_from(missed).unwrap_or(i64::MAX));
     }
 
     pub fn render(&self) -> String {

@@ -12,7 +12,7 @@ use crate::{
     audit,
     auth::Principal,
     db,
-    domain::{Role, subject::Subject},
+    domain::{RequestStatus, Role, subject::Subject},
     engine::{
         routing,
         tasks::{self as engine_tasks, Completed, TaskKind},
@@ -505,4 +505,41 @@ pub async fn reroute_after_checker_change(
     }
     engine_tasks::assign_waiting(state, txn).await?;
     Ok(())
+}
+
+/// For `/metrics`: open tasks by kind, overdue open tasks, and undecided requests past their
+/// decision deadline.
+pub async fn gauges(state: &AppState) -> AppResult<(Vec<(String, u64)>, u64, u64)> {
+    use sea_orm::PaginatorTrait;
+    let open_statuses = [routing::UNASSIGNED, routing::ASSIGNED];
+    let mut open = Vec::new();
+    for kind in TaskKind::ALL {
+        let count = task::Entity::find()
+            .filter(task::Column::Kind.eq(kind.as_str()))
+            .filter(task::Column::Status.is_in(open_statuses))
+            .count(&state.db)
+            .await?;
+        open.push((kind.as_str().to_owned(), count));
+    }
+    let overdue = task::Entity::find()
+        .filter(task::Column::Status.is_in(open_statuses))
+        .filter(task::Column::DueAt.lt(db::now()))
+        .count(&state.db)
+        .await?;
+    let missed = screening_request::Entity::find()
+        .filter(screening_request::Column::DecisionDeadlineAt.lt(db::now()))
+        .filter(
+            screening_request::Column::Status.is_in(
+                [
+                    RequestStatus::InProgress,
+                    RequestStatus::Assessment,
+                    RequestStatus::IntentToRefuse,
+                    RequestStatus::FinalReview,
+                ]
+                .map(RequestStatus::as_str),
+            ),
+        )
+        .count(&state.db)
+        .await?;
+    Ok((open, overdue, missed))
 }

@@ -828,7 +828,9 @@ async fn profile_for(app: &TestApp, mut definition: Value) -> String {
     let key = format!("wf-{}", &Uuid::new_v4().simple().to_string()[..8]);
     definition["key"] = json!(key);
     definition["consent_window"] = json!("P14D");
-    definition["decision_deadline"] = json!("P28D");
+    if definition.get("decision_deadline").is_none() {
+        definition["decision_deadline"] = json!("P28D");
+    }
     let published = app
         .post("/v1/workflow-definitions", &app.admin_token, definition)
         .await;
@@ -853,7 +855,7 @@ async fn an_overdue_task_is_flagged_and_with_reassign_moves_to_another_checker()
     let profile = profile_for(
         &app,
         json!({"title": "Fast", "checks": [{"id": "identity", "authorisation": "identity", "sla": "PT1S"}],
-               "escalation": {"on_overdue": "reassign"}}),
+               "escalation": {"on_overdue": "reassign"}, "decision_deadline": "PT1S"}),
     )
     .await;
     let (a, _) = checker(&app, &["identity"], false, 5, &[]).await;
