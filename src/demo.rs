@@ -1,23 +1,96 @@
-//! `safescreen demo`: an organisation with an org_admin and an API key, and requests in every
-//! state reached so far, with the credentials printed.
+//! `safescreen demo`: an organisation with an org_admin and an API key, checkers with each
+//! authorisation (and a supervisor), and requests in every state of their life, with the
+//! credentials printed.
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use time::macros::date;
 
 use crate::{
     auth::{Principal, PrincipalKind},
     bootstrap, db,
-    domain::{CountryCode, Email, OrgRole, PositionRole, Role, subject::Subject},
-    engine::{commands, transition::Event},
+    domain::{Authorisation, CountryCode, Email, OrgRole, PositionRole, Role, subject::Subject},
+    engine::{commands, tasks as engine_tasks, transition::Event},
     services::{
         accounts, api_keys,
+        checkers::{self, NewChecker},
         organisations::{self, NewOrganisation},
         submissions::{self, NewRequest, Submitted},
+        tasks::{self, Completion},
         users::{self, NewUser},
+        workflows,
     },
     state::AppState,
 };
-use entity::{screening_request, user};
+use entity::{screening_request, task, user};
+
+const CHECKER_PASSWORD: &str = "demo checker password";
+
+fn checker_principal(checker: &user::Model) -> Principal {
+    Principal {
+        kind: PrincipalKind::User,
+        id: checker.id,
+        role: Role::Checker,
+        organisation_id: None,
+        supervisor: false,
+        session_id: None,
+    }
+}
+
+/// One step of a demo request's life: the subject responds or objects, or the assignee of the
+/// request's (first) open task completes it with `outcome`.
+async fn advance(
+    state: &AppState,
+    request_id: uuid::Uuid,
+    outcome: &str,
+    checkers: &[user::Model],
+) -> anyhow::Result<()> {
+    if outcome == "respond" || outcome == "object" {
+        let txn = db::begin_write(&state.db_write).await?;
+        let request = screening_request::Entity::find_by_id(request_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo request vanished"))?;
+        let definition = workflows::cached_definition(
+            state,
+            &txn,
+            &request.workflow_key,
+            request.workflow_version,
+        )
+        .await?;
+        if outcome == "respond" {
+            engine_tasks::start_final_review(&txn, request, &definition, "system:demo").await?;
+        } else {
+            engine_tasks::start_objection_review(&txn, request, &definition, "system:demo").await?;
+        }
+        txn.commit().await?;
+        return Ok(());
+    }
+    let open = task::Entity::find()
+        .filter(task::Column::RequestId.eq(request_id))
+        .filter(task::Column::Status.eq("assigned"))
+        .order_by_asc(task::Column::Id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo request {request_id} has no assigned task"))?;
+    let assignee = checkers
+        .iter()
+        .find(|c| Some(c.id) == open.assignee_id)
+        .ok_or_else(|| anyhow::anyhow!("a demo task went to someone else"))?;
+    let grounds = (outcome == "refuse")
+        .then(|| "Demo: a conviction relevant to work with children.".to_owned());
+    tasks::complete(
+        state,
+        &checker_principal(assignee),
+        open.id,
+        Completion {
+            outcome: outcome.to_owned(),
+            notes: Some("Demo notes.".into()),
+            grounds,
+        },
+    )
+    .await?;
+    Ok(())
+}
 
 fn admin_principal(admin: &user::Model) -> Principal {
     Principal {
@@ -100,15 +173,109 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     println!("Organisation {} ({})", org.name, org.id);
     println!("  org_admin: {org_admin_email} / {password}");
     println!("  API key:   {key}");
+    println!("Checkers (password {CHECKER_PASSWORD}):");
+    let mut checkers = Vec::new();
+    for (name, authorisations, supervisor) in [
+        (
+            "identity and records",
+            &[Authorisation::Identity, Authorisation::CriminalRecord][..],
+            false,
+        ),
+        (
+            "misconduct and references",
+            &[
+                Authorisation::MisconductDisclosure,
+                Authorisation::Reference,
+            ][..],
+            false,
+        ),
+        ("assessor one", &[Authorisation::Assessment][..], false),
+        ("assessor two", &[Authorisation::Assessment][..], false),
+        ("assessor three", &[Authorisation::Assessment][..], false),
+        ("supervisor", &[Authorisation::Assessment][..], true),
+    ] {
+        let email = format!("{}-{suffix}@demo.example.org", name.replace(' ', "-"));
+        let (view, activation) = checkers::create(
+            state,
+            &as_admin,
+            NewChecker {
+                email: Email::parse(&email).map_err(anyhow::Error::msg)?,
+                name: format!("Demo {name}"),
+                authorisations: authorisations.iter().copied().collect(),
+                supervisor,
+                max_open_tasks: 50,
+                conflicts: Default::default(),
+            },
+        )
+        .await?;
+        accounts::activate(state, &activation, CHECKER_PASSWORD.into()).await?;
+        println!("  {email:<48} {name}");
+        checkers.push(view.user);
+    }
+
     println!("Requests:");
-    let steps: [(&str, &[Event]); 5] = [
-        ("awaiting_consent", &[]),
-        ("in_progress", &[Event::Consented]),
-        ("declined", &[Event::Declined]),
-        ("withdrawn", &[Event::Withdrawn]),
-        ("lapsed", &[Event::ConsentLapsed]),
+    let steps: [(&str, &[Event], &[&str]); 11] = [
+        ("awaiting_consent", &[], &[]),
+        ("in_progress", &[Event::Consented], &[]),
+        (
+            "cleared",
+            &[Event::Consented],
+            &["no_concerns", "no_concerns", "no_concerns"],
+        ),
+        (
+            "assessment",
+            &[Event::Consented],
+            &["no_concerns", "concerns", "no_concerns"],
+        ),
+        (
+            "intent_to_refuse",
+            &[Event::Consented],
+            &["no_concerns", "concerns", "no_concerns", "refuse", "concur"],
+        ),
+        (
+            "final_review",
+            &[Event::Consented],
+            &[
+                "no_concerns",
+                "concerns",
+                "no_concerns",
+                "refuse",
+                "concur",
+                "respond",
+            ],
+        ),
+        (
+            "refused",
+            &[Event::Consented],
+            &[
+                "no_concerns",
+                "concerns",
+                "no_concerns",
+                "refuse",
+                "concur",
+                "respond",
+                "refuse",
+            ],
+        ),
+        (
+            "objection_review",
+            &[Event::Consented],
+            &[
+                "no_concerns",
+                "concerns",
+                "no_concerns",
+                "refuse",
+                "concur",
+                "respond",
+                "refuse",
+                "object",
+            ],
+        ),
+        ("declined", &[Event::Declined], &[]),
+        ("withdrawn", &[Event::Withdrawn], &[]),
+        ("lapsed", &[Event::ConsentLapsed], &[]),
     ];
-    for (n, (label, events)) in steps.iter().enumerate() {
+    for (n, (label, events, outcomes)) in steps.iter().enumerate() {
         let submitted = submissions::submit(
             state,
             &as_key,
@@ -133,8 +300,21 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
                 .one(&txn)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("demo request vanished"))?;
-            commands::apply(&txn, &current, *event, "system:demo").await?;
+            let moved = commands::apply(&txn, &current, *event, "system:demo").await?;
+            if *event == Event::Consented {
+                let definition = workflows::cached_definition(
+                    state,
+                    &txn,
+                    &moved.workflow_key,
+                    moved.workflow_version,
+                )
+                .await?;
+                engine_tasks::start(state, &txn, moved, &definition).await?;
+            }
             txn.commit().await?;
+        }
+        for outcome in outcomes.iter() {
+            advance(state, view.request.id, outcome, &checkers).await?;
         }
         println!("  {:<17} {}", label, view.request.id);
     }

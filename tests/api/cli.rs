@@ -90,3 +90,49 @@ async fn a_bad_configuration_names_the_variable() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("SAFESCREEN_LISTEN"));
 }
+
+/// `safescreen demo` leaves a request in every state of the life of a request.
+#[tokio::test]
+async fn demo_seeds_a_request_in_every_state() {
+    let database = TestDatabase::new().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_safescreen"))
+        .arg("demo")
+        .envs(test_vars(&database))
+        .env("SAFESCREEN_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("ss_key_") && printed.contains("supervisor"));
+    let db = sea_orm::Database::connect(&database.url).await.unwrap();
+    use sea_orm::EntityTrait;
+    let statuses: std::collections::BTreeSet<String> = entity::screening_request::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.status)
+        .collect();
+    for status in [
+        "awaiting_consent",
+        "in_progress",
+        "assessment",
+        "intent_to_refuse",
+        "final_review",
+        "objection_review",
+        "cleared",
+        "refused",
+        "withdrawn",
+        "declined",
+        "lapsed",
+    ] {
+        assert!(
+            statuses.contains(status),
+            "no demo request is {status}: {statuses:?}"
+        );
+    }
+}
