@@ -12,7 +12,7 @@ DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DATABASES=${DATABASES:-"sqlite postgres"}
-SCENARIOS=${SCENARIOS:-"me read submit login"}
+SCENARIOS=${SCENARIOS:-"me read submit lifecycle login"}
 # PostgreSQL on loopback without TLS, as a local database is best reached (TLS here only costs
 # CPU on both ends of the same machine).
 BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
@@ -69,12 +69,16 @@ for database in $DATABASES; do
     start_server "$url"
     for scenario in $SCENARIOS; do
         [ "$scenario" = login ] && continue
-        read -r _ count rps p50 p95 p99 errors < <("$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" \
-            --admin-password "$ADMIN_PASSWORD" --scenario "$scenario" --connections "$CONNECTIONS" \
-            --seconds "$SECONDS_PER_RUN")
-        label=$(case $scenario in me) echo "GET /v1/me (API key)";; read) echo "read: GET /v1/screening-requests/{id}";;
-            submit) echo "submit: POST /v1/screening-requests";; esac)
-        echo "| $database | $label | $CONNECTIONS | $rps | $p50 | $p95 | $p99 | $errors | $(peak_rss_mb) MB |"
+        "$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
+            --scenario "$scenario" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
+            --mail-dir "$WORK/mail" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"
+        while read -r line count rps p50 p95 p99 errors; do
+            label=$(case $line in me) echo "GET /v1/me (API key)";; read) echo "read: GET /v1/screening-requests/{id}";;
+                submit) echo "submit: POST /v1/screening-requests";;
+                lifecycle) echo "lifecycle: submit → consent → checks → cleared (screenings)";;
+                consent) echo "lifecycle: consent → first task assigned";; esac)
+            echo "| $database | $label | $CONNECTIONS | $rps | $p50 | $p95 | $p99 | $errors | $(peak_rss_mb) MB |"
+        done <"$WORK/loadgen.out"
     done
 
     if [[ " $SCENARIOS " == *" login "* ]]; then

@@ -53,12 +53,13 @@ pub fn excluded(task: &task::Model) -> Vec<Uuid> {
         .unwrap_or_default()
 }
 
-/// Every checker eligible for the task, the cap aside (it is reported, not applied): one
-/// query for the checkers, one for their open tasks.
+/// Every checker eligible for the task, the cap aside: one query for the checkers, and with
+/// `count_open` one for their open tasks (for routing; a check of eligibility needs none).
 pub async fn candidates(
     txn: &DatabaseTransaction,
     task: &task::Model,
     organisation_id: Uuid,
+    count_open: bool,
 ) -> Result<Vec<Candidate>, sea_orm::DbErr> {
     let authorised = Query::select()
         .column(checker_authorisation::Column::CheckerId)
@@ -84,7 +85,11 @@ pub async fn candidates(
         query = query.filter(checker::Column::Supervisor.eq(true));
     }
     let checkers = query.all(txn).await?;
-    let open = open_task_counts(txn, checkers.iter().map(|c| c.id).collect()).await?;
+    let open = if count_open {
+        open_task_counts(txn, checkers.iter().map(|c| c.id).collect()).await?
+    } else {
+        HashMap::new()
+    };
     Ok(checkers
         .into_iter()
         .map(|c| Candidate {
@@ -153,7 +158,7 @@ pub async fn route(
     strategy: RoutingStrategy,
     prefer: Option<Uuid>,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    let mut candidates = candidates(txn, task, organisation_id).await?;
+    let mut candidates = candidates(txn, task, organisation_id, true).await?;
     let last = match strategy {
         RoutingStrategy::RoundRobin => {
             routing_cursor::Entity::find_by_id(task.authorisation.clone())

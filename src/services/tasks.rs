@@ -277,7 +277,7 @@ async fn complete_once(
         .ok_or(AppError::NotFound)?;
     // Eligibility again, all but the cap: a conflict or a lost authorisation since the task
     // was assigned means this checker may not decide it.
-    let eligible = routing::candidates(&txn, &task, request.organisation_id)
+    let eligible = routing::candidates(&txn, &task, request.organisation_id, false)
         .await?
         .iter()
         .any(|c| c.id == principal.id);
@@ -288,19 +288,17 @@ async fn complete_once(
     }
     let now = db::now();
     let seal = |text: &Option<String>| text.as_ref().map(|t| state.data_key.seal_json(id, t));
+    let (notes_sealed, grounds_sealed) = (seal(&completion.notes), seal(&completion.grounds));
     let completed = task::Entity::update_many()
         .col_expr(task::Column::Status, Expr::value(routing::COMPLETED))
         .col_expr(
             task::Column::Outcome,
             Expr::value(completion.outcome.clone()),
         )
-        .col_expr(
-            task::Column::NotesSealed,
-            Expr::value(seal(&completion.notes)),
-        )
+        .col_expr(task::Column::NotesSealed, Expr::value(notes_sealed.clone()))
         .col_expr(
             task::Column::GroundsSealed,
-            Expr::value(seal(&completion.grounds)),
+            Expr::value(grounds_sealed.clone()),
         )
         .col_expr(task::Column::CompletedAt, Expr::value(now))
         .col_expr(task::Column::CompletedBy, Expr::value(principal.id))
@@ -320,10 +318,17 @@ async fn complete_once(
         json!({"request_id": request.id, "kind": kind.as_str(), "outcome": completion.outcome}),
     )
     .await?;
-    let task = task::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // The version guard held: the row is the one read plus exactly the columns set above.
+    let task = task::Model {
+        status: routing::COMPLETED.to_owned(),
+        outcome: Some(completion.outcome.clone()),
+        notes_sealed,
+        grounds_sealed,
+        completed_at: Some(now),
+        completed_by: Some(principal.id),
+        version: task.version + 1,
+        ..task
+    };
     let definition =
         workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
             .await?;
@@ -418,7 +423,7 @@ async fn assign_once(
     ) {
         return Err(AppError::Conflict(format!("the task is {}", task.status)));
     }
-    let candidates = routing::candidates(&txn, &task, request.organisation_id).await?;
+    let candidates = routing::candidates(&txn, &task, request.organisation_id, true).await?;
     let eligible = candidates
         .iter()
         .find(|c| c.id == checker_id)
@@ -480,7 +485,7 @@ pub async fn reroute_after_checker_change(
             .one(txn)
             .await?
             .ok_or(AppError::NotFound)?;
-        let still_eligible = routing::candidates(txn, &task, request.organisation_id)
+        let still_eligible = routing::candidates(txn, &task, request.organisation_id, false)
             .await?
             .iter()
             .any(|c| c.id == checker_id);
