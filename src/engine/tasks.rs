@@ -58,6 +58,9 @@ pub async fn check_states(
     definition: &Definition,
 ) -> AppResult<CheckStates> {
     let mut states = checks::initial_states(definition, &facts(request)?);
+    if request.consented_at.is_none() {
+        return Ok(states); // no task exists before the subject consents
+    }
     let tasks = task::Entity::find()
         .filter(task::Column::RequestId.eq(request.id))
         .filter(task::Column::Kind.eq(TaskKind::Check.as_str()))

@@ -87,6 +87,9 @@ pub async fn decision_of(
     state: &AppState,
     request: &screening_request::Model,
 ) -> AppResult<Option<DecisionSummary>> {
+    if !commands::status_of(request)?.is_decided() {
+        return Ok(None); // a decision row exists only once decided
+    }
     let Some(row) = decision::Entity::find_by_id(request.id)
         .one(&state.db)
         .await?
