@@ -57,6 +57,17 @@ impl PageParams {
     pub fn page_request(&self) -> Result<PageRequest, AppError> {
         self.validate().map_err(AppError::Validation)
     }
+
+    /// The page, or `None` with its errors recorded beside a list's other filters.
+    pub fn check(&self, fields: &mut crate::validation::Fields) -> Option<PageRequest> {
+        match self.validate() {
+            Ok(page) => Some(page),
+            Err(errors) => {
+                fields.extend(errors);
+                None
+            }
+        }
+    }
 }
 
 fn decode_cursor(cursor: &str) -> Option<Uuid> {

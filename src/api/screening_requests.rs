@@ -474,18 +474,11 @@ async fn list_requests(
     AppQuery(q): AppQuery<RequestFilter>,
 ) -> AppResult<Json<Page<RequestDto>>> {
     let mut f = Fields::default();
-    let page = match (PageParams {
+    let page = PageParams {
         limit: q.limit,
         cursor: q.cursor,
-    })
-    .validate()
-    {
-        Ok(page) => Some(page),
-        Err(errors) => {
-            f.extend(errors);
-            None
-        }
-    };
+    }
+    .check(&mut f);
     let statuses = match &q.status {
         None => Some(None),
         Some(text) if principal.is_staff() => f

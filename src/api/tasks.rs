@@ -101,18 +101,11 @@ async fn list_tasks(
     AppQuery(q): AppQuery<TaskQuery>,
 ) -> AppResult<Json<Page<TaskDto>>> {
     let mut f = Fields::default();
-    let page = match (PageParams {
+    let page = PageParams {
         limit: q.limit,
         cursor: q.cursor,
-    })
-    .validate()
-    {
-        Ok(page) => Some(page),
-        Err(errors) => {
-            f.extend(errors);
-            None
-        }
-    };
+    }
+    .check(&mut f);
     let status = match q.status {
         None => Some(None),
         Some(s) => f.check(

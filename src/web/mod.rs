@@ -281,6 +281,12 @@ async fn decline_form(
     }
 }
 
+/// A required free text of the subject's from a form: 1 to 10,000 characters.
+fn form_text(text: Result<String, FormRejection>, field: &str) -> Result<String, AppError> {
+    let text = text.map_err(|_| AppError::validation(field, "must not be empty"))?;
+    crate::domain::text::required(&text, 10_000).map_err(|e| AppError::validation(field, e))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct ResponseForm {
     pub statement: String,
@@ -300,12 +306,9 @@ async fn response_form(
     AppPath(token): AppPath<String>,
     form: Result<Form<ResponseForm>, FormRejection>,
 ) -> Response {
-    let statement = match form.map(|Form(f)| f.statement) {
-        Ok(text) => match crate::domain::text::required(&text, 10_000) {
-            Ok(text) => text,
-            Err(e) => return error_page(AppError::validation("statement", e)),
-        },
-        Err(_) => return error_page(AppError::validation("statement", "write a statement")),
+    let statement = match form_text(form.map(|Form(f)| f.statement), "statement") {
+        Ok(text) => text,
+        Err(error) => return error_page(error),
     };
     match invitations::respond(&state, &token, &client.ip().to_string(), statement).await {
         Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
@@ -332,12 +335,9 @@ async fn objection_form(
     AppPath(token): AppPath<String>,
     form: Result<Form<ObjectionForm>, FormRejection>,
 ) -> Response {
-    let grounds = match form.map(|Form(f)| f.grounds) {
-        Ok(text) => match crate::domain::text::required(&text, 10_000) {
-            Ok(text) => text,
-            Err(e) => return error_page(AppError::validation("grounds", e)),
-        },
-        Err(_) => return error_page(AppError::validation("grounds", "write your grounds")),
+    let grounds = match form_text(form.map(|Form(f)| f.grounds), "grounds") {
+        Ok(text) => text,
+        Err(error) => return error_page(error),
     };
     match invitations::object(&state, &token, &client.ip().to_string(), grounds).await {
         Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),

@@ -84,6 +84,21 @@ async fn complete(app: &TestApp, token: &str, task: Uuid, body: Value) -> Reply 
         .await
 }
 
+/// Completes the identity, criminal record and reference checks of a request in turn, all
+/// `no_concerns` except `odd_one`, which ends with `outcome`.
+async fn complete_checks(app: &TestApp, token: &str, request: Uuid, odd_one: &str, outcome: &str) {
+    for check in ["identity", "criminal_record", "reference"] {
+        let task = open_task(app, request, "check", Some(check)).await;
+        let outcome = if check == odd_one {
+            outcome
+        } else {
+            "no_concerns"
+        };
+        let done = complete(app, token, task.id, json!({"outcome": outcome})).await;
+        assert_eq!(done.status, 200, "{}", done.text);
+    }
+}
+
 async fn status_of(app: &TestApp, request: Uuid) -> String {
     screening_request::Entity::find_by_id(request)
         .one(&app.db)
@@ -514,20 +529,7 @@ async fn a_dissent_goes_to_a_supervisor_who_is_neither_assessor_nor_reviewer() {
     let (b, b_token) = checker(&app, &["assessment"], false, 10, &[]).await;
     let (_, c_token) = checker(&app, &["assessment"], false, 10, &[]).await;
     let (id, _) = consented(&app, &key, |_| {}).await;
-    for check in ["identity", "criminal_record", "reference"] {
-        let t = open_task(&app, id, "check", Some(check)).await;
-        let outcome = if check == "reference" {
-            "unable_to_verify"
-        } else {
-            "no_concerns"
-        };
-        assert_eq!(
-            complete(&app, &all, t.id, json!({"outcome": outcome}))
-                .await
-                .status,
-            200
-        );
-    }
+    complete_checks(&app, &all, id, "reference", "unable_to_verify").await;
     // Whoever got the assessment proposes to clear; the other dissents.
     let assessment = open_task(&app, id, "assessment", None).await;
     let (first, second) = if assessment.assignee_id == Some(b) {
@@ -583,20 +585,7 @@ async fn four_eyes_with_a_single_assessor_waits_rather_than_self_approving() {
     .await;
     let (only, only_token) = checker(&app, &["assessment"], false, 10, &[]).await;
     let (id, _) = consented(&app, &key, |_| {}).await;
-    for check in ["identity", "criminal_record", "reference"] {
-        let t = open_task(&app, id, "check", Some(check)).await;
-        let outcome = if check == "criminal_record" {
-            "concerns"
-        } else {
-            "no_concerns"
-        };
-        assert_eq!(
-            complete(&app, &all, t.id, json!({"outcome": outcome}))
-                .await
-                .status,
-            200
-        );
-    }
+    complete_checks(&app, &all, id, "criminal_record", "concerns").await;
     let assessment = open_task(&app, id, "assessment", None).await;
     assert_eq!(assessment.assignee_id, Some(only));
     let done = complete(
@@ -998,20 +987,7 @@ async fn every_request_in_flight_waits_on_something() {
     app.submit(&key, &unique_email()).await; // awaiting consent
     let (a, _) = consented(&app, &key, |_| {}).await; // a check running
     let (b, _) = consented(&app, &key, |_| {}).await; // on to assessment
-    for check in ["identity", "criminal_record", "reference"] {
-        let t = open_task(&app, b, "check", Some(check)).await;
-        let outcome = if check == "reference" {
-            "concerns"
-        } else {
-            "no_concerns"
-        };
-        assert_eq!(
-            complete(&app, &all, t.id, json!({"outcome": outcome}))
-                .await
-                .status,
-            200
-        );
-    }
+    complete_checks(&app, &all, b, "reference", "concerns").await;
     let assessment = open_task(&app, b, "assessment", None).await;
     assert!(assessment.assignee_id.is_some());
     let _ = (a, assessor);
