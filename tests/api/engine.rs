@@ -310,7 +310,16 @@ async fn staff_get_the_misconduct_check_with_their_employers() {
 #[tokio::test]
 async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objection() {
     let app = spawn_app().await;
-    let (_, key) = org_with_key(&app).await;
+    let (org, key) = org_with_key(&app).await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let endpoint = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": "https://93.184.216.34/hook", "events": ["screening_request.decided"]}),
+        )
+        .await;
+    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
     let (_, all) = checker(
         &app,
         &["identity", "criminal_record", "reference"],
@@ -512,6 +521,31 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
     assert_eq!(view.body["status"], "cleared");
     assert_eq!(view.body["decision"]["outcome"], "cleared");
     assert_eq!(view.body["decision"]["revised"], true);
+    // The webhooks: refused, then cleared with `revised`; never the grounds.
+    let mut decided: Vec<Value> = entity::webhook_delivery::Entity::find()
+        .filter(entity::webhook_delivery::Column::EventType.eq("screening_request.decided"))
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.payload["data"].clone())
+        .collect();
+    decided.sort_by_key(|d| d["outcome"] == "cleared");
+    assert_eq!(
+        decided,
+        [
+            json!({"id": id, "status": "refused", "outcome": "refused"}),
+            json!({"id": id, "status": "cleared", "outcome": "cleared", "revised": true}),
+        ]
+    );
+    // And the subject was told at the intention and at each decision.
+    let mails = entity::mail_outbox::Entity::find()
+        .filter(entity::mail_outbox::Column::RequestId.eq(id))
+        .filter(entity::mail_outbox::Column::Kind.eq("decision"))
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(mails, 2);
 }
 
 #[tokio::test]
@@ -1140,4 +1174,97 @@ async fn a_response_or_objection_out_of_turn_is_409() {
         .call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
         .await;
     assert_eq!(invitation.body["actions"], json!([]));
+}
+
+/// `round_robin` takes the next checker in turn, whatever their load; `least_loaded` would
+/// have passed over the busy one.
+#[tokio::test]
+async fn round_robin_routing_takes_checkers_in_turn() {
+    let app = spawn_app().await;
+    let (_, key) = org_with_key(&app).await;
+    let (busy, _) = checker(&app, &["identity"], false, 10, &[]).await;
+    // Two tasks for the first checker under the default (least loaded) routing.
+    consented(&app, &key, |_| {}).await;
+    consented(&app, &key, |_| {}).await;
+    let (second, _) = checker(&app, &["identity"], false, 10, &[]).await;
+    let (third, _) = checker(&app, &["identity"], false, 10, &[]).await;
+    let profile = profile_for(
+        &app,
+        json!({"title": "Round robin", "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"}],
+               "routing": {"strategy": "round_robin"}}),
+    )
+    .await;
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        let (id, _) = consented(&app, &key, |b| b["profile"] = json!(profile)).await;
+        order.push(
+            open_task(&app, id, "check", Some("identity"))
+                .await
+                .assignee_id
+                .unwrap(),
+        );
+    }
+    let mut ids = [busy, second, third];
+    ids.sort();
+    assert_eq!(order, [ids[0], ids[1], ids[2], ids[0]]);
+}
+
+/// Property 5: a timer that fires after the decision changes nothing.
+#[tokio::test]
+async fn a_deadline_timer_after_the_decision_does_nothing() {
+    let app = spawn_app_with(&[("SAFESCREEN_WORKER_INTERVAL_MS", "100")]).await;
+    let (_, key) = org_with_key(&app).await;
+    let profile = profile_for(
+        &app,
+        json!({"title": "Quick", "checks": [{"id": "identity", "authorisation": "identity", "sla": "PT1S"}],
+               "decision_deadline": "PT1S"}),
+    )
+    .await;
+    let (_, token) = checker(&app, &["identity"], false, 10, &[]).await;
+    let (id, _) = consented(&app, &key, |b| b["profile"] = json!(profile)).await;
+    let task = open_task(&app, id, "check", Some("identity")).await;
+    assert_eq!(
+        complete(&app, &token, task.id, json!({"outcome": "no_concerns"}))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(status_of(&app, id).await, "cleared");
+    // Both the task's SLA timer and the decision deadline come due after the decision.
+    for _ in 0..100 {
+        let pending = entity::timer::Entity::find()
+            .filter(entity::timer::Column::RequestId.eq(id))
+            .filter(entity::timer::Column::FiredAt.is_null())
+            .filter(entity::timer::Column::Kind.ne("consent_lapse"))
+            .count(&app.db)
+            .await
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = entity::request_event::Entity::find()
+        .filter(entity::request_event::Column::RequestId.eq(id))
+        .all(&app.db)
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["created", "consented", "decided"],
+        "the timers changed nothing"
+    );
+    assert!(!open_task_exists(&app, id).await);
+    assert!(
+        !tasks_of(&app, id).await[0].overdue,
+        "a completed task is never overdue"
+    );
+}
+
+async fn open_task_exists(app: &TestApp, request: Uuid) -> bool {
+    tasks_of(app, request)
+        .await
+        .iter()
+        .any(|t| t.status == "assigned" || t.status == "unassigned")
 }
