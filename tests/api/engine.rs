@@ -114,6 +114,22 @@ async fn org_with_key(app: &TestApp) -> (Uuid, String) {
     (org, key)
 }
 
+/// An organisation's API key, with a webhook endpoint subscribed to `screening_request.decided`
+/// (deliveries stay in the outbox for the test to read).
+async fn org_with_decided_webhook(app: &TestApp) -> String {
+    let (org, key) = org_with_key(app).await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let endpoint = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": "https://93.184.216.34/hook", "events": ["screening_request.decided"]}),
+        )
+        .await;
+    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
+    key
+}
+
 fn checks_of(view: &Value) -> Vec<(String, String)> {
     view["checks"]
         .as_array()
@@ -137,16 +153,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn checks_run_after_their_predecessors_and_a_clean_record_is_cleared() {
     let app = spawn_app().await;
-    let (org, key) = org_with_key(&app).await;
-    let (_, org_admin) = app.create_member(org, "org_admin").await;
-    let endpoint = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": "https://93.184.216.34/hook", "events": ["screening_request.decided"]}),
-        )
-        .await;
-    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
+    let key = org_with_decided_webhook(&app).await;
     let (identity_id, identity) = checker(&app, &["identity"], false, 5, &[]).await;
     let (_, records) = checker(&app, &["criminal_record"], false, 5, &[]).await;
     let (_, references) = checker(&app, &["reference"], false, 5, &[]).await;
@@ -310,16 +317,7 @@ async fn staff_get_the_misconduct_check_with_their_employers() {
 #[tokio::test]
 async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objection() {
     let app = spawn_app().await;
-    let (org, key) = org_with_key(&app).await;
-    let (_, org_admin) = app.create_member(org, "org_admin").await;
-    let endpoint = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": "https://93.184.216.34/hook", "events": ["screening_request.decided"]}),
-        )
-        .await;
-    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
+    let key = org_with_decided_webhook(&app).await;
     let (_, all) = checker(
         &app,
         &["identity", "criminal_record", "reference"],
