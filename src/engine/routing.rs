@@ -218,6 +218,51 @@ pub async fn route(
     Ok(Some(chosen))
 }
 
+/// Whether `checker_id` may still do the task, the cap aside (checked again at completion and
+/// after a change to the checker).
+pub async fn is_eligible(
+    txn: &DatabaseTransaction,
+    task: &task::Model,
+    organisation_id: Uuid,
+    checker_id: Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(candidates(txn, task, organisation_id, false)
+        .await?
+        .iter()
+        .any(|c| c.id == checker_id))
+}
+
+/// Takes the task from its assignee, back to routing, guarded by the task's version;
+/// `exclude` never gets it again, and `overdue` flags it. `false` if it changed meanwhile.
+pub async fn unassign(
+    txn: &DatabaseTransaction,
+    task: &task::Model,
+    exclude: Option<Uuid>,
+    overdue: bool,
+) -> Result<bool, sea_orm::DbErr> {
+    let mut update = task::Entity::update_many()
+        .col_expr(task::Column::Status, Expr::value(UNASSIGNED))
+        .col_expr(task::Column::AssigneeId, Expr::value(Option::<Uuid>::None))
+        .col_expr(task::Column::Version, Expr::value(task.version + 1));
+    if let Some(checker) = exclude {
+        let mut excluded = excluded(task);
+        excluded.push(checker);
+        update = update.col_expr(
+            task::Column::Excluded,
+            Expr::value(serde_json::json!(excluded)),
+        );
+    }
+    if overdue {
+        update = update.col_expr(task::Column::Overdue, Expr::value(true));
+    }
+    let moved = update
+        .filter(task::Column::Id.eq(task.id))
+        .filter(task::Column::Version.eq(task.version))
+        .exec(txn)
+        .await?;
+    Ok(moved.rows_affected == 1)
+}
+
 /// Locks the checker's row (PostgreSQL; SQLite's writer is alone anyway) and tells whether
 /// they are still under their cap; `None` when another transaction holds the row and `wait`
 /// is false.

@@ -124,17 +124,7 @@ pub async fn open(
         completed_by: Set(None),
     };
     let task = row.insert(txn).await?;
-    timer::Entity::insert(timer::ActiveModel {
-        id: Set(db::new_id()),
-        request_id: Set(Some(request.id)),
-        kind: Set(TIMER_TASK_DUE.to_owned()),
-        due_at: Set(due_at),
-        fired_at: Set(None),
-        payload: Set(json!({"task_id": id})),
-        created_at: Set(now),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    add_timer(txn, request, TIMER_TASK_DUE, due_at, json!({"task_id": id})).await?;
     audit::record(
         txn,
         audit::ACTOR_SYSTEM,
@@ -165,17 +155,7 @@ pub async fn start(
     let mut row: screening_request::ActiveModel = request.into();
     row.decision_deadline_at = Set(Some(deadline));
     let request = row.update(txn).await?;
-    timer::Entity::insert(timer::ActiveModel {
-        id: Set(db::new_id()),
-        request_id: Set(Some(request.id)),
-        kind: Set(TIMER_DECISION_DEADLINE.to_owned()),
-        due_at: Set(deadline),
-        fired_at: Set(None),
-        payload: Set(json!({})),
-        created_at: Set(db::now()),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    add_timer(txn, &request, TIMER_DECISION_DEADLINE, deadline, json!({})).await?;
     advance_checks(state, txn, request, definition).await
 }
 
@@ -431,7 +411,8 @@ pub async fn on_completed(
                 txn,
                 &request,
                 TIMER_OBJECTION_WINDOW,
-                definition.objection_window.as_time(),
+                db::now() + definition.objection_window.as_time(),
+                json!({}),
             )
             .await?;
             Ok(request)
@@ -485,19 +466,12 @@ async fn add_timer(
     txn: &DatabaseTransaction,
     request: &screening_request::Model,
     kind: &str,
-    after: time::Duration,
+    due_at: time::PrimitiveDateTime,
+    payload: serde_json::Value,
 ) -> AppResult<()> {
-    timer::Entity::insert(timer::ActiveModel {
-        id: Set(db::new_id()),
-        request_id: Set(Some(request.id)),
-        kind: Set(kind.to_owned()),
-        due_at: Set(db::now() + after),
-        fired_at: Set(None),
-        payload: Set(json!({})),
-        created_at: Set(db::now()),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    timer::Entity::insert(super::timers::timer_row(request.id, kind, due_at, payload))
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
@@ -540,7 +514,8 @@ async fn intend_to_refuse(
         txn,
         &request,
         TIMER_RESPONSE_WINDOW,
-        definition.response_window.as_time(),
+        db::now() + definition.response_window.as_time(),
+        json!({}),
     )
     .await?;
     notify_subject(state, txn, &request, SubjectNotice::IntentToRefuse).await?;
@@ -705,23 +680,18 @@ pub async fn mark_overdue(
     };
     let reassign = definition.on_overdue == super::definition::OnOverdue::Reassign
         && task.status == routing::ASSIGNED;
-    let mut update = task::Entity::update_many()
-        .col_expr(task::Column::Overdue, Expr::value(true))
-        .col_expr(task::Column::Version, Expr::value(task.version + 1));
     if reassign {
         // Away from the checker who let it run over; they do not get it back.
-        let mut excluded = routing::excluded(&task);
-        excluded.extend(task.assignee_id);
-        update = update
-            .col_expr(task::Column::Status, Expr::value(routing::UNASSIGNED))
-            .col_expr(task::Column::AssigneeId, Expr::value(Option::<Uuid>::None))
-            .col_expr(task::Column::Excluded, Expr::value(json!(excluded)));
+        routing::unassign(txn, &task, task.assignee_id, true).await?;
+    } else {
+        task::Entity::update_many()
+            .col_expr(task::Column::Overdue, Expr::value(true))
+            .col_expr(task::Column::Version, Expr::value(task.version + 1))
+            .filter(task::Column::Id.eq(task.id))
+            .filter(task::Column::Version.eq(task.version))
+            .exec(txn)
+            .await?;
     }
-    update
-        .filter(task::Column::Id.eq(task.id))
-        .filter(task::Column::Version.eq(task.version))
-        .exec(txn)
-        .await?;
     let status = commands::status_of(request)?;
     commands::record_event(txn, request.id, "task_overdue", status, db::now()).await?;
     audit::record(

@@ -18,6 +18,24 @@ use crate::{
 };
 use entity::{screening_request, timer};
 
+/// A timer row for a request, due at `due_at` (the insert is the caller's, alone or batched).
+pub fn timer_row(
+    request_id: uuid::Uuid,
+    kind: &str,
+    due_at: time::PrimitiveDateTime,
+    payload: serde_json::Value,
+) -> timer::ActiveModel {
+    timer::ActiveModel {
+        id: sea_orm::Set(db::new_id()),
+        request_id: sea_orm::Set(Some(request_id)),
+        kind: sea_orm::Set(kind.to_owned()),
+        due_at: sea_orm::Set(due_at),
+        fired_at: sea_orm::Set(None),
+        payload: sea_orm::Set(payload),
+        created_at: sea_orm::Set(db::now()),
+    }
+}
+
 /// Fires every due timer; returns how many fired.
 pub async fn fire_due(state: &AppState) -> Result<usize, AppError> {
     let mut fired = 0;

@@ -28,7 +28,7 @@ use crate::{
     auth::{Principal, tokens},
     db,
     domain::{CountryCode, PositionRole, RequestStatus, subject::Subject},
-    engine::commands,
+    engine::{commands, timers},
     error::{AppError, AppResult},
     mail::{self, OutgoingMail},
     outbox,
@@ -568,15 +568,12 @@ async fn prepare(
         RequestStatus::AwaitingConsent,
         now,
     ));
-    rows.timers.push(timer::ActiveModel {
-        id: Set(db::new_id()),
-        request_id: Set(Some(id)),
-        kind: Set(TIMER_CONSENT_LAPSE.to_owned()),
-        due_at: Set(expires_at),
-        fired_at: Set(None),
-        payload: Set(json!({})),
-        created_at: Set(now),
-    });
+    rows.timers.push(timers::timer_row(
+        id,
+        TIMER_CONSENT_LAPSE,
+        expires_at,
+        json!({}),
+    ));
     let link = format!("{}/s/{}", state.config.public_url, invitation.token);
     rows.mails.push(mail::outbox_row(
         &state.data_key,

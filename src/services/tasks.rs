@@ -277,11 +277,7 @@ async fn complete_once(
         .ok_or(AppError::NotFound)?;
     // Eligibility again, all but the cap: a conflict or a lost authorisation since the task
     // was assigned means this checker may not decide it.
-    let eligible = routing::candidates(&txn, &task, request.organisation_id, false)
-        .await?
-        .iter()
-        .any(|c| c.id == principal.id);
-    if !eligible {
+    if !routing::is_eligible(&txn, &task, request.organisation_id, principal.id).await? {
         return Err(AppError::Conflict(
             "you are no longer eligible for this task".into(),
         ));
@@ -354,18 +350,7 @@ pub async fn release(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
 async fn release_once(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<task::Model> {
     let txn = db::begin_write(&state.db_write).await?;
     let task = lock_own(&txn, principal, id).await?;
-    let mut excluded = routing::excluded(&task);
-    excluded.push(principal.id);
-    let released = task::Entity::update_many()
-        .col_expr(task::Column::Status, Expr::value(routing::UNASSIGNED))
-        .col_expr(task::Column::AssigneeId, Expr::value(Option::<Uuid>::None))
-        .col_expr(task::Column::Excluded, Expr::value(json!(excluded)))
-        .col_expr(task::Column::Version, Expr::value(task.version + 1))
-        .filter(task::Column::Id.eq(id))
-        .filter(task::Column::Version.eq(task.version))
-        .exec(&txn)
-        .await?;
-    if released.rows_affected != 1 {
+    if !routing::unassign(&txn, &task, Some(principal.id), false).await? {
         return Err(AppError::Conflict("the task changed meanwhile".into()));
     }
     audit::record(
@@ -485,19 +470,8 @@ pub async fn reroute_after_checker_change(
             .one(txn)
             .await?
             .ok_or(AppError::NotFound)?;
-        let still_eligible = routing::candidates(txn, &task, request.organisation_id, false)
-            .await?
-            .iter()
-            .any(|c| c.id == checker_id);
-        if !still_eligible {
-            task::Entity::update_many()
-                .col_expr(task::Column::Status, Expr::value(routing::UNASSIGNED))
-                .col_expr(task::Column::AssigneeId, Expr::value(Option::<Uuid>::None))
-                .col_expr(task::Column::Version, Expr::value(task.version + 1))
-                .filter(task::Column::Id.eq(task.id))
-                .filter(task::Column::Version.eq(task.version))
-                .exec(txn)
-                .await?;
+        if !routing::is_eligible(txn, &task, request.organisation_id, checker_id).await? {
+            routing::unassign(txn, &task, None, false).await?;
             audit::record(
                 txn,
                 audit::ACTOR_SYSTEM,
