@@ -53,14 +53,8 @@ pub fn excluded(task: &task::Model) -> Vec<Uuid> {
         .unwrap_or_default()
 }
 
-/// Every checker eligible for the task, the cap aside: one query for the checkers, and with
-/// `count_open` one for their open tasks (for routing; a check of eligibility needs none).
-pub async fn candidates(
-    txn: &DatabaseTransaction,
-    task: &task::Model,
-    organisation_id: Uuid,
-    count_open: bool,
-) -> Result<Vec<Candidate>, sea_orm::DbErr> {
+/// The checkers eligible for the task, the cap aside.
+fn eligible(task: &task::Model, organisation_id: Uuid) -> sea_orm::Select<checker::Entity> {
     let authorised = Query::select()
         .column(checker_authorisation::Column::CheckerId)
         .from(checker_authorisation::Entity)
@@ -76,20 +70,28 @@ pub async fn candidates(
         .inner_join(user::Entity)
         .filter(checker::Column::Id.in_subquery(authorised))
         .filter(checker::Column::Id.not_in_subquery(conflicted))
-        .filter(user::Column::Active.eq(true))
-        .order_by_asc(checker::Column::Id);
+        .filter(user::Column::Active.eq(true));
     if !excluded.is_empty() {
         query = query.filter(checker::Column::Id.is_not_in(excluded));
     }
     if task.kind == SUPERVISOR_REVIEW {
         query = query.filter(checker::Column::Supervisor.eq(true));
     }
-    let checkers = query.all(txn).await?;
-    let open = if count_open {
-        open_task_counts(txn, checkers.iter().map(|c| c.id).collect()).await?
-    } else {
-        HashMap::new()
-    };
+    query
+}
+
+/// Every checker eligible for the task, the cap aside, with their open tasks: one query for
+/// the checkers and one for the count.
+pub async fn candidates(
+    txn: &DatabaseTransaction,
+    task: &task::Model,
+    organisation_id: Uuid,
+) -> Result<Vec<Candidate>, sea_orm::DbErr> {
+    let checkers = eligible(task, organisation_id)
+        .order_by_asc(checker::Column::Id)
+        .all(txn)
+        .await?;
+    let open = open_task_counts(txn, checkers.iter().map(|c| c.id).collect()).await?;
     Ok(checkers
         .into_iter()
         .map(|c| Candidate {
@@ -158,7 +160,7 @@ pub async fn route(
     strategy: RoutingStrategy,
     prefer: Option<Uuid>,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    let mut candidates = candidates(txn, task, organisation_id, true).await?;
+    let mut candidates = candidates(txn, task, organisation_id).await?;
     let last = match strategy {
         RoutingStrategy::RoundRobin => {
             routing_cursor::Entity::find_by_id(task.authorisation.clone())
@@ -226,10 +228,11 @@ pub async fn is_eligible(
     organisation_id: Uuid,
     checker_id: Uuid,
 ) -> Result<bool, sea_orm::DbErr> {
-    Ok(candidates(txn, task, organisation_id, false)
+    Ok(eligible(task, organisation_id)
+        .filter(checker::Column::Id.eq(checker_id))
+        .one(txn)
         .await?
-        .iter()
-        .any(|c| c.id == checker_id))
+        .is_some())
 }
 
 /// Takes the task from its assignee, back to routing, guarded by the task's version;

@@ -3,7 +3,7 @@
 //! in the same transaction.
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    sea_query::{Expr, Query},
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -241,16 +241,19 @@ async fn complete_once(
     completion: Completion,
 ) -> AppResult<task::Model> {
     let txn = db::begin_write(&state.db_write).await?;
-    // Locks in the order every command takes them: the request, then its task.
-    let request_id = task::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .request_id;
-    screening_request::Entity::find_by_id(request_id)
+    // Locks in the order every command takes them: the request (found through its task, in
+    // one statement), then the task.
+    let request_of_task = Query::select()
+        .column(task::Column::RequestId)
+        .from(task::Entity)
+        .and_where(task::Column::Id.eq(id))
+        .to_owned();
+    let request = screening_request::Entity::find()
+        .filter(screening_request::Column::Id.in_subquery(request_of_task))
         .lock_exclusive()
         .one(&txn)
-        .await?;
+        .await?
+        .ok_or(AppError::NotFound)?;
     let task = lock_own(&txn, principal, id).await?;
     let kind = TaskKind::parse(&task.kind)
         .ok_or_else(|| anyhow::anyhow!("task {id} has an unknown kind"))?;
@@ -270,11 +273,6 @@ async fn complete_once(
             "a refusal needs its grounds",
         ));
     }
-    let request = screening_request::Entity::find_by_id(task.request_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
     // Eligibility again, all but the cap: a conflict or a lost authorisation since the task
     // was assigned means this checker may not decide it.
     if !routing::is_eligible(&txn, &task, request.organisation_id, principal.id).await? {
@@ -408,7 +406,7 @@ async fn assign_once(
     ) {
         return Err(AppError::Conflict(format!("the task is {}", task.status)));
     }
-    let candidates = routing::candidates(&txn, &task, request.organisation_id, true).await?;
+    let candidates = routing::candidates(&txn, &task, request.organisation_id).await?;
     let eligible = candidates
         .iter()
         .find(|c| c.id == checker_id)
