@@ -66,9 +66,9 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let passwords = Passwords::new()?;
     let mailer = Mailer::from_config(&config)?;
     let db_write = db::connect_writer(&config, &db).await?;
-    Ok(AppState::new(
-        db, db_write, config, passwords, data_key, mailer,
-    ))
+    let state = AppState::new(db, db_write, config, passwords, data_key, mailer);
+    crate::services::certificates::ensure_signing_key(&state).await?;
+    Ok(state)
 }
 
 /// Creates the first admin when there is none: from `SAFESCREEN_ADMIN_EMAIL` and

@@ -36,6 +36,17 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The certificate signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// A new signing key signs from now on; certificates signed with older keys still verify.
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -78,6 +89,15 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             // Send the invitation e-mails now, so the links are in the mail drop.
             crate::mail::send_due(&state).await?;
             crate::audit::chain::chain_pending(&state.db_write).await?;
+            Ok(0)
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let state = bootstrap::open(config).await?;
+            let kid = crate::services::certificates::rotate(&state).await?;
+            crate::audit::chain::chain_pending(&state.db_write).await?;
+            println!("signing key {kid} signs from now on; older keys still verify");
             Ok(0)
         }
         Command::Openapi => {

@@ -12,7 +12,8 @@ pub struct Config {
     pub public_url: String,
     /// The key for personal data and signing keys at rest; see [`Config::data_key_source`].
     pub data_key: Option<[u8; 32]>,
-    pub signing_key: Option<String>,
+    /// An Ed25519 seed to import as the signing key.
+    pub signing_key: Option<[u8; 32]>,
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
     pub smtp_url: Option<String>,
@@ -86,6 +87,15 @@ impl Config {
                 invalid("SAFESCREEN_DATA_KEY", "expected 32 bytes, base64-encoded")
             })?),
         };
+        let signing_key = match get("SAFESCREEN_SIGNING_KEY") {
+            None => None,
+            Some(text) => Some(decode_key(&text).ok_or_else(|| {
+                invalid(
+                    "SAFESCREEN_SIGNING_KEY",
+                    "expected an Ed25519 seed: 32 bytes, base64-encoded",
+                )
+            })?),
+        };
         let mail_dir = get("SAFESCREEN_MAIL_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir(&database_url).join("mail"));
@@ -142,7 +152,7 @@ impl Config {
             listen,
             public_url,
             data_key,
-            signing_key: get("SAFESCREEN_SIGNING_KEY"),
+            signing_key,
             admin_email: get("SAFESCREEN_ADMIN_EMAIL"),
             admin_password: get("SAFESCREEN_ADMIN_PASSWORD"),
             smtp_url: get("SAFESCREEN_SMTP_URL"),

@@ -214,6 +214,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     }
 
     println!("Requests:");
+    let mut cleared = None;
     let steps: [(&str, &[Event], &[&str]); 11] = [
         ("awaiting_consent", &[], &[]),
         ("in_progress", &[Event::Consented], &[]),
@@ -317,6 +318,9 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
             advance(state, view.request.id, outcome, &checkers).await?;
         }
         println!("  {:<17} {}", label, view.request.id);
+        if *label == "cleared" {
+            cleared = Some(view.request.id);
+        }
     }
     println!();
     println!("Try:");
@@ -324,6 +328,17 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         "  curl -H 'Authorization: Bearer {key}' {}/v1/screening-requests",
         state.config.public_url
     );
+    if let Some(cleared) = cleared {
+        // The clearance's certificate, and its verification as a third party would ask.
+        println!(
+            "  curl -H 'Authorization: Bearer {key}' {}/v1/screening-requests/{cleared}/certificate",
+            state.config.public_url
+        );
+        println!(
+            "  curl -d '{{\"jws\": \"<the certificate's jws>\"}}' -H 'Content-Type: application/json' {}/v1/certificates/verify",
+            state.config.public_url
+        );
+    }
     println!(
         "The subjects' invitation e-mails (with their personal links) go to the mail drop: {}",
         state.config.mail_dir.display()

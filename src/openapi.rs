@@ -47,6 +47,7 @@ pub const BEARER: &str = "bearer";
         (name = "screening-requests", description = "Screening requests, as the organisation submits and follows them"),
         (name = "subject", description = "The screened person's personal link: consent, decline, respond, object"),
         (name = "workflows", description = "Screening profiles and workflow definitions"),
+        (name = "certificates", description = "Clearance certificates: the public keys, verification by anyone, revocation"),
         (name = "webhooks", description = "Webhook endpoints (Standard Webhooks 1.0) and their delivery log"),
         (name = "operations", description = "Health, readiness, metrics and this document"),
     )

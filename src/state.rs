@@ -14,7 +14,10 @@ use crate::{
     engine::definition::Definition,
     mail::Mailer,
     metrics::Metrics,
-    services::submissions::{InFlightKeys, SubmissionQueue},
+    services::{
+        certificates::Keyring,
+        submissions::{InFlightKeys, SubmissionQueue},
+    },
 };
 
 /// Parsed workflow definitions by key and version.
@@ -45,6 +48,8 @@ pub struct AppState {
     pub definitions: Arc<RwLock<DefinitionCache>>,
     /// Wakes the background workers right after a commit that created work for them.
     pub wake_workers: Arc<Notify>,
+    /// Certificate signing keys opened so far, by kid.
+    pub keyring: Arc<Keyring>,
 }
 
 impl AppState {
@@ -78,6 +83,7 @@ impl AppState {
             data_key,
             metrics: Arc::new(Metrics::default()),
             wake_workers: Arc::new(Notify::new()),
+            keyring: Arc::default(),
         }
     }
 }

@@ -13,7 +13,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DATABASES=${DATABASES:-"sqlite postgres"}
 # lifecycle before submit: submit leaves tens of thousands of invitations for the mail worker.
-SCENARIOS=${SCENARIOS:-"me read lifecycle submit login"}
+SCENARIOS=${SCENARIOS:-"me read lifecycle verify submit login"}
 # PostgreSQL on loopback without TLS, as a local database is best reached (TLS here only costs
 # CPU on both ends of the same machine).
 BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
@@ -49,9 +49,11 @@ stop_server() {
 
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-# Prints "req/s p50 p99" from wrk --latency output.
+# Prints "req/s p50 p99" (milliseconds) from wrk --latency output.
 wrk_figures() {
-    awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {printf "%d %s %s\n", rps, p50, p99}'
+    awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+         /Requests\/sec/ {rps=$2} /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
+         END {printf "%d %.2f %.2f\n", rps, p50, p99}'
 }
 
 peak_rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status"; }
@@ -82,6 +84,24 @@ for database in $DATABASES; do
         done <"$WORK/loadgen.out"
     done
 
+    if [[ " $SCENARIOS " == *" verify "* ]]; then
+    # A real certificate: clear a few requests, then fetch one as the admin.
+    "$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
+        --scenario lifecycle --connections 4 --seconds 2 --mail-dir "$WORK/mail" >/dev/null 2>&1
+    admin=$(curl -sf -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$ADMIN_EMAIL\",\"password\":\"$ADMIN_PASSWORD\"}" "$BASE/v1/auth/login" | json_field '["token"]')
+    cleared=$(curl -sf -H "Authorization: Bearer $admin" "$BASE/v1/screening-requests?status=cleared&limit=1" | json_field '["data"][0]["id"]')
+    jws=$(curl -sf -H "Authorization: Bearer $admin" "$BASE/v1/screening-requests/$cleared/certificate" | json_field '["jws"]')
+    cat >"$WORK/verify.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"jws":"$jws"}'
+LUA
+    read -r rps p50 p99 < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
+        -s "$WORK/verify.lua" "$BASE/v1/certificates/verify" | wrk_figures)
+    echo "| $database | POST /v1/certificates/verify (wrk) | $CONNECTIONS | $rps | $p50 | – | $p99 | – | $(peak_rss_mb) MB |"
+    fi
+
     if [[ " $SCENARIOS " == *" login "* ]]; then
     cat >"$WORK/login.lua" <<LUA
 wrk.method = "POST"
@@ -90,7 +110,7 @@ wrk.body = '{"email":"$ADMIN_EMAIL","password":"$ADMIN_PASSWORD"}'
 LUA
     read -r rps p50 p99 < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
         -s "$WORK/login.lua" "$BASE/v1/auth/login" | wrk_figures)
-    echo "| $database | POST /v1/auth/login (Argon2id, wrk) | $CONNECTIONS | $rps | ${p50%ms} | – | ${p99%ms} | – | $(peak_rss_mb) MB |"
+    echo "| $database | POST /v1/auth/login (Argon2id, wrk) | $CONNECTIONS | $rps | $p50 | – | $p99 | – | $(peak_rss_mb) MB |"
     fi
     stop_server
     if [ "$database" = postgres ]; then psql "$BENCH_PG" -qc "DROP DATABASE $name WITH (FORCE)"; fi

@@ -2,6 +2,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod certificates;
 pub mod checkers;
 pub mod health;
 pub mod invitations;
@@ -24,6 +25,7 @@ pub const TAG_AUDIT: &str = "audit";
 pub const TAG_REQUESTS: &str = "screening-requests";
 pub const TAG_SUBJECT: &str = "subject";
 pub const TAG_WORKFLOWS: &str = "workflows";
+pub const TAG_CERTIFICATES: &str = "certificates";
 pub const TAG_WEBHOOKS: &str = "webhooks";
 pub const TAG_OPERATIONS: &str = "operations";
 
@@ -41,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(screening_requests::router())
         .merge(invitations::router())
         .merge(workflows::router())
+        .merge(certificates::router())
         .merge(webhooks::router())
         .merge(crate::web::router())
 }

@@ -305,7 +305,7 @@ async fn render(
             outcome: d.outcome,
             decided_at: db::utc(d.decided_at),
             valid_until: d.valid_until.map(|date| date.to_string()),
-            certificate_id: None,
+            certificate_id: d.certificate_id,
             revised: d.revised,
         });
     let tasks = if principal.is_staff() {

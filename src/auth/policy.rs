@@ -215,6 +215,19 @@ pub const RULES: &[Rule] = &[
         "/v1/screening-requests/{id}/rescreen",
         Access::Only(REQUESTERS),
     ),
+    rule(
+        Method::GET,
+        "/v1/screening-requests/{id}/certificate",
+        Access::Only(ORG_MEMBERS),
+    ),
+    // Certificates: anyone verifies; the admin revokes.
+    rule(Method::GET, "/.well-known/jwks.json", Access::Public),
+    rule(Method::POST, "/v1/certificates/verify", Access::Public),
+    rule(
+        Method::POST,
+        "/v1/certificates/{id}/revoke",
+        Access::Only(ADMIN),
+    ),
     // Webhooks: the organisation's org_admin.
     rule(
         Method::POST,

@@ -1,4 +1,5 @@
-//! Cryptography for data at rest (and, later, certificates).
+//! Cryptography: personal data at rest, and certificate signing.
 pub mod sealing;
+pub mod signing;
 
 pub use sealing::{DataKey, SealError};

@@ -23,7 +23,7 @@ use crate::{
     error::{AppError, AppResult},
     mail::{self, OutgoingMail},
     outbox,
-    services::workflows,
+    services::{certificates, workflows},
     state::AppState,
 };
 use entity::{decision, screening_request, task, timer};
@@ -254,7 +254,6 @@ pub async fn decide(
         Decision::Refused => RequestStatus::Refused,
     };
     let request = commands::move_to(txn, request, to, "decided", audit::ACTOR_SYSTEM, None).await?;
-    outbox::webhooks::enqueue_decided(txn, &request, decision.as_str(), false).await?;
     decision::Entity::insert(decision::ActiveModel {
         request_id: Set(request.id),
         outcome: Set(decision.as_str().to_owned()),
@@ -264,6 +263,15 @@ pub async fn decide(
     })
     .exec_without_returning(txn)
     .await?;
+    let certificate = match decision {
+        Decision::Cleared => Some(
+            certificates::issue(state, txn, &request, request.updated_at)
+                .await?
+                .id,
+        ),
+        Decision::Refused => None,
+    };
+    outbox::webhooks::enqueue_decided(txn, &request, decision.as_str(), false, certificate).await?;
     notify_subject(state, txn, &request, SubjectNotice::Decided).await?;
     Ok(request)
 }
@@ -437,8 +445,15 @@ pub async fn on_completed(
                 .filter(decision::Column::RequestId.eq(request.id))
                 .exec(txn)
                 .await?;
-            outbox::webhooks::enqueue_decided(txn, &request, Decision::Cleared.as_str(), true)
-                .await?;
+            let certificate = certificates::issue(state, txn, &request, request.updated_at).await?;
+            outbox::webhooks::enqueue_decided(
+                txn,
+                &request,
+                Decision::Cleared.as_str(),
+                true,
+                Some(certificate.id),
+            )
+            .await?;
             notify_subject(state, txn, &request, SubjectNotice::Decided).await?;
             Ok(request)
         }
@@ -462,7 +477,8 @@ pub async fn on_completed(
 pub const TIMER_RESPONSE_WINDOW: &str = "response_window";
 pub const TIMER_OBJECTION_WINDOW: &str = "objection_window";
 
-async fn add_timer(
+/// A timer for the request, in the caller's transaction.
+pub async fn add_timer(
     txn: &DatabaseTransaction,
     request: &screening_request::Model,
     kind: &str,

@@ -13,7 +13,7 @@ use crate::{
     audit, db,
     domain::RequestStatus,
     error::AppError,
-    services::{screening, workflows},
+    services::{certificates, screening, workflows},
     state::AppState,
 };
 use entity::{screening_request, timer};
@@ -137,6 +137,9 @@ async fn apply(
                 let definition = definition_of(state, txn, &request).await?;
                 tasks::mark_overdue(txn, &request, task_id, &definition).await?;
             }
+        }
+        certificates::TIMER_CLEARANCE_EXPIRING => {
+            certificates::warn_expiring(txn, &due.payload).await?;
         }
         other => tracing::warn!(kind = other, timer = %due.id, "unknown timer kind; ignored"),
     }

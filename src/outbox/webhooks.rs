@@ -43,12 +43,13 @@ pub async fn enqueue(
 }
 
 /// `screening_request.decided`: the outcome alone (and `revised` once an objection overturned
-/// a refusal), never grounds or findings.
+/// a refusal, and a clearance's certificate id), never grounds or findings.
 pub async fn enqueue_decided(
     txn: &impl ConnectionTrait,
     request: &screening_request::Model,
     outcome: &str,
     revised: bool,
+    certificate_id: Option<Uuid>,
 ) -> Result<(), DbErr> {
     let endpoints = live_endpoints(txn, &[request.organisation_id]).await?;
     let status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::Cleared);
@@ -57,7 +58,29 @@ pub async fn enqueue_decided(
     if revised {
         data["revised"] = json!(true);
     }
+    if let Some(certificate_id) = certificate_id {
+        data["certificate_id"] = json!(certificate_id);
+    }
     let deliveries = delivery_rows(&endpoints, "screening_request.decided", data);
+    webhook_delivery::Entity::insert_many(deliveries)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// `certificate.revoked` or `clearance.expiring`: the request's id and status, and the
+/// certificate's id.
+pub async fn enqueue_certificate(
+    txn: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    request_id: Uuid,
+    certificate_id: Uuid,
+    event_type: &str,
+) -> Result<(), DbErr> {
+    let endpoints = live_endpoints(txn, &[organisation_id]).await?;
+    let mut data = request_data(request_id, RequestStatus::Cleared);
+    data["certificate_id"] = json!(certificate_id);
+    let deliveries = delivery_rows(&endpoints, event_type, data);
     webhook_delivery::Entity::insert_many(deliveries)
         .exec_without_returning(txn)
         .await?;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
+pub mod certificates;
 pub mod checkers;
 pub mod invitations;
 pub mod organisations;

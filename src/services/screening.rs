@@ -18,7 +18,7 @@ use crate::{
     },
     state::AppState,
 };
-use entity::{decision, request_event, screening_profile, screening_request, task};
+use entity::{certificate, decision, request_event, screening_request, task};
 
 /// A request and its opened subject data (`None` once retention erased it).
 pub struct RequestView {
@@ -78,8 +78,9 @@ pub async fn check_states(
 pub struct DecisionSummary {
     pub outcome: String,
     pub decided_at: time::PrimitiveDateTime,
-    /// For a clearance: decided plus the profile's validity.
+    /// For a clearance: decided plus the profile's validity (the certificate's `exp`).
     pub valid_until: Option<time::Date>,
+    pub certificate_id: Option<Uuid>,
     pub revised: bool,
 }
 
@@ -96,21 +97,19 @@ pub async fn decision_of(
     else {
         return Ok(None);
     };
-    let valid_until = if row.outcome == "cleared" {
-        screening_profile::Entity::find_by_id((
-            request.profile_code.clone(),
-            request.profile_version,
-        ))
-        .one(&state.db)
-        .await?
-        .map(|p| add_months(row.decided_at.date(), p.validity_months))
+    let certificate = if row.outcome == "cleared" {
+        certificate::Entity::find()
+            .filter(certificate::Column::RequestId.eq(request.id))
+            .one(&state.db)
+            .await?
     } else {
         None
     };
     Ok(Some(DecisionSummary {
         outcome: row.outcome,
         decided_at: row.decided_at,
-        valid_until,
+        valid_until: certificate.as_ref().map(|c| c.expires_at.date()),
+        certificate_id: certificate.map(|c| c.id),
         revised: row.revised,
     }))
 }

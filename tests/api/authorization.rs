@@ -545,6 +545,35 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             body: None,
             expect: [403, 204, 403, 403, 403, 403, 401, 404],
         },
+        // Certificates: the request is not cleared, so there is none to show to anyone.
+        Row {
+            method: Method::GET,
+            template: "/v1/screening-requests/{id}/certificate",
+            path: format!("/v1/screening-requests/{request}/certificate"),
+            body: None,
+            expect: [404, 404, 404, 404, 403, 403, 401, 404],
+        },
+        Row {
+            method: Method::GET,
+            template: "/.well-known/jwks.json",
+            path: "/.well-known/jwks.json".into(),
+            body: None,
+            expect: [200; 8],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/certificates/verify",
+            path: "/v1/certificates/verify".into(),
+            body: Some(json!({"jws": "not.a.certificate"})),
+            expect: [200; 8],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/certificates/{id}/revoke",
+            path: format!("/v1/certificates/{}/revoke", Uuid::new_v4()),
+            body: Some(json!({"reason": "New information"})),
+            expect: [404, 403, 403, 403, 403, 403, 401, 403],
+        },
         // Revoking and signing out end credentials: last.
         Row {
             method: Method::DELETE,

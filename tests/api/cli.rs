@@ -135,4 +135,12 @@ async fn demo_seeds_a_request_in_every_state() {
             "no demo request is {status}: {statuses:?}"
         );
     }
+    // The cleared one has its certificate, and the output says how to fetch and verify it.
+    let certificates = entity::certificate::Entity::find().all(&db).await.unwrap();
+    assert_eq!(certificates.len(), 1);
+    assert!(printed.contains(&format!(
+        "/v1/screening-requests/{}/certificate",
+        certificates[0].request_id
+    )));
+    assert!(printed.contains("/v1/certificates/verify"));
 }

@@ -12,7 +12,7 @@ use crate::helpers::*;
 use entity::{screening_request, task};
 
 /// A checker with these authorisations; returns (id, session token).
-async fn checker(
+pub(crate) async fn checker(
     app: &TestApp,
     authorisations: &[&str],
     supervisor: bool,
@@ -40,13 +40,17 @@ async fn checker(
     (id, app.login(&email, USER_PASSWORD).await)
 }
 
-fn unique_email() -> String {
+pub(crate) fn unique_email() -> String {
     format!("subject-{}@example.org", Uuid::new_v4().simple())
 }
 
 /// Submits a request for a volunteer (or `body_change`d) and has the subject consent;
 /// returns (request id, invitation token).
-async fn consented(app: &TestApp, key: &str, change: impl FnOnce(&mut Value)) -> (Uuid, String) {
+pub(crate) async fn consented(
+    app: &TestApp,
+    key: &str,
+    change: impl FnOnce(&mut Value),
+) -> (Uuid, String) {
     let email = unique_email();
     let mut body = submission(&email);
     change(&mut body);
@@ -68,7 +72,12 @@ async fn tasks_of(app: &TestApp, request: Uuid) -> Vec<task::Model> {
 }
 
 /// The one open task of `kind` (and `check`) on the request.
-async fn open_task(app: &TestApp, request: Uuid, kind: &str, check: Option<&str>) -> task::Model {
+pub(crate) async fn open_task(
+    app: &TestApp,
+    request: Uuid,
+    kind: &str,
+    check: Option<&str>,
+) -> task::Model {
     let found: Vec<task::Model> = tasks_of(app, request)
         .await
         .into_iter()
@@ -79,7 +88,7 @@ async fn open_task(app: &TestApp, request: Uuid, kind: &str, check: Option<&str>
     found.into_iter().next().unwrap()
 }
 
-async fn complete(app: &TestApp, token: &str, task: Uuid, body: Value) -> Reply {
+pub(crate) async fn complete(app: &TestApp, token: &str, task: Uuid, body: Value) -> Reply {
     app.post(&format!("/v1/tasks/{task}/complete"), token, body)
         .await
 }
@@ -99,7 +108,7 @@ async fn complete_checks(app: &TestApp, token: &str, request: Uuid, odd_one: &st
     }
 }
 
-async fn status_of(app: &TestApp, request: Uuid) -> String {
+pub(crate) async fn status_of(app: &TestApp, request: Uuid) -> String {
     screening_request::Entity::find_by_id(request)
         .one(&app.db)
         .await
@@ -108,7 +117,7 @@ async fn status_of(app: &TestApp, request: Uuid) -> String {
         .status
 }
 
-async fn org_with_key(app: &TestApp) -> (Uuid, String) {
+pub(crate) async fn org_with_key(app: &TestApp) -> (Uuid, String) {
     let org = app.create_organisation("Kids Abroad").await;
     let (_, key) = app.create_api_key(org).await;
     (org, key)
@@ -260,16 +269,22 @@ async fn checks_run_after_their_predecessors_and_a_clean_record_is_cleared() {
         .map(|e| e["type"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["created", "consented", "decided"]);
-    // The webhook carries the outcome alone.
+    // The webhook carries the outcome alone, and the clearance's certificate id.
     let decided = entity::webhook_delivery::Entity::find()
         .filter(entity::webhook_delivery::Column::EventType.eq("screening_request.decided"))
         .all(&app.db)
         .await
         .unwrap();
     assert_eq!(decided.len(), 1);
+    let certificate = entity::certificate::Entity::find()
+        .filter(entity::certificate::Column::RequestId.eq(id))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a clearance has its certificate");
     assert_eq!(
         decided[0].payload["data"],
-        json!({"id": id, "status": "cleared", "outcome": "cleared"})
+        json!({"id": id, "status": "cleared", "outcome": "cleared", "certificate_id": certificate.id})
     );
 }
 
@@ -453,6 +468,10 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
         !view.text.contains("conviction"),
         "no grounds for the organisation"
     );
+    assert!(view.body["decision"]["certificate_id"].is_null());
+    app.get(&format!("/v1/screening-requests/{id}/certificate"), &key)
+        .await
+        .assert_problem(404);
     let decision = app
         .call(
             Method::GET,
@@ -519,6 +538,13 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
     assert_eq!(view.body["status"], "cleared");
     assert_eq!(view.body["decision"]["outcome"], "cleared");
     assert_eq!(view.body["decision"]["revised"], true);
+    // The overturned refusal is a clearance with its certificate.
+    let certificate = app
+        .get(&format!("/v1/screening-requests/{id}/certificate"), &key)
+        .await;
+    assert_eq!(certificate.status, 200, "{}", certificate.text);
+    let certificate_id = certificate.body["certificate_id"].clone();
+    assert_eq!(view.body["decision"]["certificate_id"], certificate_id);
     // The webhooks: refused, then cleared with `revised`; never the grounds.
     let mut decided: Vec<Value> = entity::webhook_delivery::Entity::find()
         .filter(entity::webhook_delivery::Column::EventType.eq("screening_request.decided"))
@@ -533,7 +559,8 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
         decided,
         [
             json!({"id": id, "status": "refused", "outcome": "refused"}),
-            json!({"id": id, "status": "cleared", "outcome": "cleared", "revised": true}),
+            json!({"id": id, "status": "cleared", "outcome": "cleared", "revised": true,
+                   "certificate_id": certificate_id}),
         ]
     );
     // And the subject was told at the intention and at each decision.
@@ -845,7 +872,17 @@ async fn withdrawal_cancels_open_tasks() {
 }
 
 /// Publishes `definition` (with `key` filled in) and a profile for it; returns the profile code.
-async fn profile_for(app: &TestApp, mut definition: Value) -> String {
+pub(crate) async fn profile_for(app: &TestApp, definition: Value) -> String {
+    profile_with(app, definition, 12, 30).await
+}
+
+/// The same, with the profile's validity and expiry warning.
+pub(crate) async fn profile_with(
+    app: &TestApp,
+    mut definition: Value,
+    validity_months: u32,
+    expiry_warning_days: u32,
+) -> String {
     let key = format!("wf-{}", &Uuid::new_v4().simple().to_string()[..8]);
     definition["key"] = json!(key);
     definition["consent_window"] = json!("P14D");
@@ -861,8 +898,8 @@ async fn profile_for(app: &TestApp, mut definition: Value) -> String {
             "/v1/screening-profiles",
             &app.admin_token,
             json!({"code": key, "title": "Test", "description": "For tests",
-                   "workflow": {"key": key, "version": 1}, "validity_months": 12,
-                   "roles": ["volunteer", "staff"], "expiry_warning_days": 30}),
+                   "workflow": {"key": key, "version": 1}, "validity_months": validity_months,
+                   "roles": ["volunteer", "staff"], "expiry_warning_days": expiry_warning_days}),
         )
         .await;
     assert_eq!(profile.status, 201, "{}", profile.text);

@@ -5,6 +5,7 @@ mod helpers;
 mod audit;
 mod authorization;
 mod bad_input;
+mod certificates;
 mod cli;
 mod engine;
 mod engine_faults;
