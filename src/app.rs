@@ -52,7 +52,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let workers = workers::spawn(state.clone(), stopped);
-    let principal_changes = tokio::spawn(crate::auth::cache::listen(state.clone()));
+    let principal_changes = tokio::spawn(crate::cache::listen(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -8,14 +8,18 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 
 use crate::{
-    auth::{cache::PrincipalCache, passwords::Passwords},
+    auth::{
+        cache::{PrincipalCache, principal_cache},
+        passwords::Passwords,
+    },
+    cache::InvalidatedCache,
     config::Config,
     crypto::DataKey,
     engine::definition::Definition,
     mail::Mailer,
     metrics::Metrics,
     services::{
-        certificates::Keyring,
+        certificates::{CertificateStatus, Keyring},
         submissions::{InFlightKeys, SubmissionQueue},
     },
 };
@@ -50,6 +54,8 @@ pub struct AppState {
     pub wake_workers: Arc<Notify>,
     /// Certificate signing keys opened so far, by kid.
     pub keyring: Arc<Keyring>,
+    /// Certificates' expiry and revocation by id (PostgreSQL, while listening for revocations).
+    pub certificate_statuses: Arc<InvalidatedCache<uuid::Uuid, CertificateStatus>>,
 }
 
 impl AppState {
@@ -75,7 +81,7 @@ impl AppState {
             mailer: Arc::new(mailer),
             idempotency_in_flight: Arc::default(),
             submissions: SubmissionQueue::default(),
-            principals: Arc::default(),
+            principals: Arc::new(principal_cache()),
             definitions: Arc::default(),
             db,
             config: Arc::new(config),
@@ -84,6 +90,10 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             wake_workers: Arc::new(Notify::new()),
             keyring: Arc::default(),
+            certificate_statuses: Arc::new(InvalidatedCache::new(
+                std::time::Duration::from_secs(60),
+                100_000,
+            )),
         }
     }
 }

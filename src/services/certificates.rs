@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::{
     audit,
     auth::Principal,
+    cache,
     crypto::signing::{self, Rejection},
     db,
     domain::{RequestStatus, subject::Subject},
@@ -301,15 +302,60 @@ pub async fn issue(
     Ok(row)
 }
 
+/// What verification needs of a stored certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct CertificateStatus {
+    pub expires_at: time::PrimitiveDateTime,
+    pub revoked_at: Option<time::PrimitiveDateTime>,
+}
+
+impl CertificateStatus {
+    /// `active`, `revoked` or `expired`, as of now.
+    pub fn as_str(self) -> &'static str {
+        if self.revoked_at.is_some() {
+            REVOKED
+        } else if self.expires_at <= db::now() {
+            EXPIRED
+        } else {
+            ACTIVE
+        }
+    }
+}
+
 /// `active`, `revoked` or `expired`, as of now.
 pub fn status_of(certificate: &certificate::Model) -> &'static str {
-    if certificate.revoked_at.is_some() {
-        REVOKED
-    } else if certificate.expires_at <= db::now() {
-        EXPIRED
-    } else {
-        ACTIVE
+    CertificateStatus {
+        expires_at: certificate.expires_at,
+        revoked_at: certificate.revoked_at,
     }
+    .as_str()
+}
+
+/// The expiry and revocation of a certificate: cached on PostgreSQL while revocations are
+/// announced (see `crate::cache`), else one primary-key lookup of just those two columns.
+async fn status_by_id(state: &AppState, id: Uuid) -> AppResult<Option<CertificateStatus>> {
+    if let Some(status) = state.certificate_statuses.get(&id) {
+        return Ok(Some(status));
+    }
+    let generation = state.certificate_statuses.generation();
+    let found: Option<(time::PrimitiveDateTime, Option<time::PrimitiveDateTime>)> =
+        certificate::Entity::find_by_id(id)
+            .select_only()
+            .column(certificate::Column::ExpiresAt)
+            .column(certificate::Column::RevokedAt)
+            .into_tuple()
+            .one(&state.db)
+            .await?;
+    let status = found.map(|(expires_at, revoked_at)| CertificateStatus {
+        expires_at,
+        revoked_at,
+    });
+    if let Some(status) = status {
+        state
+            .certificate_statuses
+            .put(id, status, std::time::Duration::from_secs(60), generation);
+    }
+    Ok(status)
 }
 
 /// What `POST /v1/certificates/verify` answers.
@@ -356,7 +402,7 @@ pub async fn verify(state: &AppState, jws: &str) -> AppResult<Verification> {
     else {
         return Ok(Verification::invalid(Rejection::Malformed));
     };
-    let Some(certificate) = certificate::Entity::find_by_id(id).one(&state.db).await? else {
+    let Some(stored) = status_by_id(state, id).await? else {
         return Ok(Verification::invalid(Rejection::UnknownCertificate));
     };
     // The signed `exp` counts as much as the stored one (they are the same for every
@@ -364,7 +410,7 @@ pub async fn verify(state: &AppState, jws: &str) -> AppResult<Verification> {
     let signed_expiry_passed = claims["exp"]
         .as_i64()
         .is_none_or(|exp| exp <= time::OffsetDateTime::now_utc().unix_timestamp());
-    let status = match status_of(&certificate) {
+    let status = match stored.as_str() {
         ACTIVE if signed_expiry_passed => EXPIRED,
         status => status,
     };
@@ -487,7 +533,8 @@ pub async fn revoke(
         "certificate.revoked",
     )
     .await?;
-    txn.commit().await?;
+    // Every process forgets the statuses it cached, so the revocation holds at once.
+    cache::commit_with_notify(state, txn, cache::CERTIFICATES).await?;
     state.wake_workers.notify_one();
     Ok(certificate::Model {
         revoked_at: Some(now),

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    engine::{checker, complete, consented, open_task, org_with_key, profile_with},
+    engine::{
+        checker, complete, consented, open_task, org_with_key, org_with_webhook, profile_with,
+    },
     helpers::*,
 };
 use entity::{certificate, webhook_delivery};
@@ -295,16 +297,8 @@ async fn changed_claims_or_headers_foreign_signatures_and_garbage_do_not_verify(
 #[tokio::test]
 async fn the_admin_revokes_once_and_the_certificate_then_verifies_as_revoked() {
     let app = spawn_app().await;
-    let (org, key) = org_with_key(&app).await;
+    let (org, key) = org_with_webhook(&app, "certificate.revoked").await;
     let (_, org_admin) = app.create_member(org, "org_admin").await;
-    let endpoint = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": "https://93.184.216.34/hook", "events": ["certificate.revoked"]}),
-        )
-        .await;
-    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
     let quick = quick(&app, 12, 30).await;
     let id = cleared(&app, &key, &quick).await;
     let certificate = certificate_of(&app, &key, id).await;
@@ -335,6 +329,12 @@ async fn the_admin_revokes_once_and_the_certificate_then_verifies_as_revoked() {
     .await
     .assert_problem(404);
     assert_eq!(verify(&app, &jws).await.body["status"], "active");
+    // A second process of the deployment has verified (and may have cached) it too.
+    let second = spawn_second_app(&app).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // its change listener is up
+    for _ in 0..3 {
+        assert_eq!(verify(&second, &jws).await.body["status"], "active");
+    }
 
     let revoked = app
         .post(
@@ -353,6 +353,16 @@ async fn the_admin_revokes_once_and_the_certificate_then_verifies_as_revoked() {
         !verdict.text.contains("police"),
         "never the revocation ground"
     );
+    // The other process knows at once (its cache was emptied by the revocation's NOTIFY).
+    let mut elsewhere = verify(&second, &jws).await;
+    for _ in 0..20 {
+        if elsewhere.body["status"] == "revoked" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        elsewhere = verify(&second, &jws).await;
+    }
+    assert_eq!(elsewhere.body["status"], "revoked");
     assert_eq!(
         certificate_of(&app, &key, id).await.body["status"],
         "revoked"
@@ -515,16 +525,7 @@ async fn an_imported_key_signs_and_a_certificate_past_its_expiry_verifies_as_exp
 #[tokio::test]
 async fn the_expiry_warning_reaches_the_organisation_by_webhook() {
     let app = spawn_app_with(&[("SAFESCREEN_WORKER_INTERVAL_MS", "100")]).await;
-    let (org, key) = org_with_key(&app).await;
-    let (_, org_admin) = app.create_member(org, "org_admin").await;
-    let endpoint = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": "https://93.184.216.34/hook", "events": ["clearance.expiring"]}),
-        )
-        .await;
-    assert_eq!(endpoint.status, 201, "{}", endpoint.text);
+    let (_, key) = org_with_webhook(&app, "clearance.expiring").await;
     // Valid for a month, warned 60 days before: the warning is due at once.
     let quick = quick(&app, 1, 60).await;
     let id = cleared(&app, &key, &quick).await;
@@ -546,4 +547,133 @@ async fn the_expiry_warning_reaches_the_organisation_by_webhook() {
         warned[0].payload["data"],
         json!({"id": id, "status": "cleared", "certificate_id": certificate_id})
     );
+}
+
+async fn erased(app: &TestApp, request: Uuid) -> entity::screening_request::Model {
+    for _ in 0..200 {
+        let row = entity::screening_request::Entity::find_by_id(request)
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        if row.erased_at.is_some() {
+            return row;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("request {request} was not erased");
+}
+
+/// Retention: a clearance's personal data (the stored certificate too) goes once it has
+/// expired, a refusal's once the objection window is over; verification keeps working.
+#[tokio::test]
+async fn personal_data_goes_after_the_clearance_expires_or_the_objection_window_closes() {
+    let app = spawn_app_with(&[
+        ("SAFESCREEN_RETENTION_DAYS", "0"),
+        ("SAFESCREEN_WORKER_INTERVAL_MS", "100"),
+    ])
+    .await;
+    let (_, key) = org_with_key(&app).await;
+    let quick = quick(&app, 12, 30).await;
+    let expired = cleared(&app, &key, &quick).await;
+    let kept = cleared(&app, &key, &quick).await;
+    let jws = certificate_of(&app, &key, expired).await.body["jws"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Time passes for one of them: its clearance's valid_until is behind us.
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let row = certificate::Entity::find()
+        .filter(certificate::Column::RequestId.eq(expired))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row = row.into_active_model();
+    row.expires_at = Set(row.expires_at.unwrap() - time::Duration::days(400));
+    row.update(&app.db).await.unwrap();
+
+    let request = erased(&app, expired).await;
+    assert!(request.subject_sealed.is_none());
+    let row = certificate::Entity::find()
+        .filter(certificate::Column::RequestId.eq(expired))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.jws_sealed.is_none(), "the stored certificate is erased");
+    certificate_of(&app, &key, expired)
+        .await
+        .assert_problem(404);
+    let verdict = verify(&app, &jws).await;
+    assert_eq!(verdict.body["status"], "expired", "{}", verdict.text);
+    // The unexpired clearance keeps its data.
+    let unexpired = entity::screening_request::Entity::find_by_id(kept)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(unexpired.erased_at.is_none() && unexpired.subject_sealed.is_some());
+    assert_eq!(certificate_of(&app, &key, kept).await.status, 200);
+
+    // A refusal: kept while the subject may still object, erased once the window closes.
+    let mut definition = json!({"title": "Quick refusal", "auto_clear": false,
+        "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"}],
+        "assessment": {"authorisation": "assessment", "sla": "P1D", "four_eyes": false},
+        "response_window": "PT1S", "objection_window": "PT2S"});
+    definition["final_review"] = json!({"authorisation": "assessment", "sla": "P1D"});
+    let profile = crate::engine::profile_for(&app, definition).await;
+    let (_, all) = checker(&app, &["identity", "assessment"], false, 10, &[]).await;
+    let (refused, _) = consented(&app, &key, |b| b["profile"] = json!(profile)).await;
+    let identity = open_task(&app, refused, "check", Some("identity")).await;
+    let done = complete(&app, &all, identity.id, json!({"outcome": "concerns"})).await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    let assessment = open_task(&app, refused, "assessment", None).await;
+    let grounds = json!({"outcome": "refuse", "grounds": "Unverifiable."});
+    assert_eq!(
+        complete(&app, &all, assessment.id, grounds.clone())
+            .await
+            .status,
+        200
+    );
+    // The response window closes by itself; the final review refuses.
+    let mut final_review = None;
+    for _ in 0..100 {
+        let open: Vec<_> = entity::task::Entity::find()
+            .filter(entity::task::Column::RequestId.eq(refused))
+            .filter(entity::task::Column::Kind.eq("final_review"))
+            .all(&app.db)
+            .await
+            .unwrap();
+        if let Some(task) = open.into_iter().next() {
+            final_review = Some(task);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let final_review = final_review.expect("the final review opens");
+    assert_eq!(
+        complete(&app, &all, final_review.id, grounds).await.status,
+        200
+    );
+    let decided = entity::screening_request::Entity::find_by_id(refused)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(decided.status, "refused");
+    assert!(
+        decided.erased_at.is_none(),
+        "kept inside the objection window"
+    );
+    let request = erased(&app, refused).await;
+    assert!(request.subject_sealed.is_none() && request.invitation_token_hash.is_none());
+    let window_closed = entity::timer::Entity::find()
+        .filter(entity::timer::Column::RequestId.eq(refused))
+        .filter(entity::timer::Column::Kind.eq("objection_window"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(window_closed.fired_at.is_some() && request.erased_at >= window_closed.fired_at);
 }

@@ -126,17 +126,22 @@ pub(crate) async fn org_with_key(app: &TestApp) -> (Uuid, String) {
 /// An organisation's API key, with a webhook endpoint subscribed to `screening_request.decided`
 /// (deliveries stay in the outbox for the test to read).
 async fn org_with_decided_webhook(app: &TestApp) -> String {
+    org_with_webhook(app, "screening_request.decided").await.1
+}
+
+/// An organisation and its API key, with a webhook endpoint subscribed to `event`.
+pub(crate) async fn org_with_webhook(app: &TestApp, event: &str) -> (Uuid, String) {
     let (org, key) = org_with_key(app).await;
     let (_, org_admin) = app.create_member(org, "org_admin").await;
     let endpoint = app
         .post(
             "/v1/webhook-endpoints",
             &org_admin,
-            json!({"url": "https://93.184.216.34/hook", "events": ["screening_request.decided"]}),
+            json!({"url": "https://93.184.216.34/hook", "events": [event]}),
         )
         .await;
     assert_eq!(endpoint.status, 201, "{}", endpoint.text);
-    key
+    (org, key)
 }
 
 fn checks_of(view: &Value) -> Vec<(String, String)> {
