@@ -197,13 +197,14 @@ async fn assigned_holder(app: &TestApp, token: &str) -> Option<Uuid> {
         .and_then(|id| id.parse().ok())
 }
 
-struct Binary {
+/// The real `safescreen serve`, as its own process on the test's database.
+pub(crate) struct Binary {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Binary {
-    async fn start(app: &TestApp, port: u16) -> Binary {
+    pub(crate) async fn start(app: &TestApp, port: u16) -> Binary {
         let mut vars = test_vars(&app.database);
         vars.insert("SAFESCREEN_LISTEN".into(), format!("127.0.0.1:{port}"));
         vars.insert("SAFESCREEN_LOG".into(), "error".into());
@@ -238,7 +239,7 @@ impl Binary {
         panic!("the server did not start");
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.child.kill().unwrap(); // SIGKILL
         self.child.wait().unwrap();
     }

@@ -9,6 +9,7 @@ mod certificates;
 mod cli;
 mod engine;
 mod engine_faults;
+mod faults;
 mod identity;
 mod migrations;
 mod openapi;
