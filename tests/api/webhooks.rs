@@ -1,12 +1,13 @@
 //! Webhooks: registration with SSRF protection, signed delivery verified by an independent
 //! Standard Webhooks implementation, retries, 410, and the delivery log.
 use std::{
-    collections::VecDeque,
+    collections::{HashMap, VecDeque},
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use axum::{Router, body::Bytes, extract::State, http::HeaderMap, http::StatusCode, routing::post};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -26,15 +27,28 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
 }
 
 async fn start_receiver(answers: &[u16]) -> (Receiver, String) {
-    let receiver = Receiver::default();
-    receiver.answers.lock().unwrap().extend(answers);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    (serve_receiver(listener, answers), url)
+}
+
+fn serve_receiver(listener: tokio::net::TcpListener, answers: &[u16]) -> Receiver {
+    let receiver = Receiver::default();
+    receiver.answers.lock().unwrap().extend(answers);
     let app = Router::new()
         .route("/hook", post(receive))
         .with_state(receiver.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (receiver, url)
+    receiver
+}
+
+/// The Standard Webhooks headers of a received delivery.
+fn standard_headers(headers: &HeaderMap) -> http::HeaderMap {
+    let mut standard = http::HeaderMap::new();
+    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        standard.insert(name, headers[name].to_str().unwrap().parse().unwrap());
+    }
+    standard
 }
 
 async fn wait_for(receiver: &Receiver, count: usize) -> Vec<(HeaderMap, Bytes)> {
@@ -161,12 +175,8 @@ async fn events_are_delivered_signed_in_the_organisations_view() {
         standardwebhooks::Webhook::new(&secret).expect("secret in the Standard Webhooks format");
     let mut types = Vec::new();
     for (headers, body) in &received {
-        let mut standard = http::HeaderMap::new();
-        for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
-            standard.insert(name, headers[name].to_str().unwrap().parse().unwrap());
-        }
         verifier
-            .verify(body, &standard)
+            .verify(body, &standard_headers(headers))
             .expect("a valid Standard Webhooks signature");
         let event: Value = serde_json::from_slice(body).unwrap();
         assert_eq!(event["data"]["id"], id.to_string());
@@ -197,10 +207,7 @@ async fn events_are_delivered_signed_in_the_organisations_view() {
     );
     // A tampered body does not verify.
     let (headers, body) = &received[0];
-    let mut standard = http::HeaderMap::new();
-    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
-        standard.insert(name, headers[name].to_str().unwrap().parse().unwrap());
-    }
+    let standard = standard_headers(headers);
     let mut forged = body.to_vec();
     forged[2] ^= 1;
     assert!(verifier.verify(&forged, &standard).is_err());
@@ -306,5 +313,161 @@ async fn redirects_are_not_followed() {
         receiver.received.lock().unwrap().len(),
         2,
         "each attempt was one POST, no redirect followed"
+    );
+}
+
+/// A receiver that is down for a while, then answers 500 for a while: every event arrives in
+/// the end, signed, each `webhook-id` once after removing retries; the delivery log shows the
+/// retries; `timestamp` and `status` put each request's events in order.
+#[tokio::test]
+async fn a_receiver_down_then_failing_gets_every_event_in_the_end() {
+    let schedule = vec!["PT0.2S"; 60].join(",");
+    let app = spawn_app_with(&[
+        ("SAFESCREEN_WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("SAFESCREEN_WEBHOOK_RETRY_SCHEDULE", &schedule),
+        ("SAFESCREEN_WORKER_INTERVAL_MS", "100"),
+    ])
+    .await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let (_, key) = app.create_api_key(org).await;
+    // Down: nothing listens on the endpoint's port yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let created = app
+        .post(
+            "/v1/webhook-endpoints",
+            &org_admin,
+            json!({"url": format!("http://127.0.0.1:{port}/hook"), "events": ["*"]}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    let endpoint_id = created.body["id"].as_str().unwrap().to_owned();
+
+    // Events meanwhile: created, consented and withdrawn, declined, created alone.
+    let mut expected_events = 0;
+    let mut timelines: Vec<(Uuid, Vec<&str>)> = Vec::new();
+    for n in 0..6 {
+        let email = format!("s-{}@example.org", Uuid::new_v4().simple());
+        let id = app.submit(&key, &email).await;
+        let token = app.invitation_token(&email).await;
+        let statuses = match n % 3 {
+            0 => {
+                assert_eq!(app.consent(&token).await.status, 200);
+                let withdrawn = app
+                    .post(
+                        &format!("/v1/screening-requests/{id}/withdraw"),
+                        &key,
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
+                vec!["awaiting_consent", "in_progress", "withdrawn"]
+            }
+            1 => {
+                let declined = app
+                    .call(
+                        reqwest::Method::POST,
+                        &format!("/v1/invitations/{token}/decline"),
+                        None,
+                        Some(json!({"reason": "not_consenting"})),
+                    )
+                    .await;
+                assert_eq!(declined.status, 200);
+                vec!["awaiting_consent", "declined"]
+            }
+            _ => vec!["awaiting_consent"],
+        };
+        expected_events += statuses.len();
+        timelines.push((id, statuses));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Up, but failing: the next 20 answers are 500.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let receiver = serve_receiver(listener, &[500; 20]);
+
+    let mut delivered = 0;
+    for _ in 0..300 {
+        delivered = entity::webhook_delivery::Entity::find()
+            .filter(entity::webhook_delivery::Column::DeliveredAt.is_not_null())
+            .count(&app.db)
+            .await
+            .unwrap();
+        if delivered == expected_events as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        delivered, expected_events as u64,
+        "every event delivered in the end"
+    );
+
+    let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
+    let received = receiver.received.lock().unwrap().clone();
+    let mut unique: HashMap<String, Value> = HashMap::new();
+    for (headers, body) in &received {
+        verifier
+            .verify(body, &standard_headers(headers))
+            .expect("every attempt is signed");
+        let id = headers["webhook-id"].to_str().unwrap().to_owned();
+        let event: Value = serde_json::from_slice(body).unwrap();
+        if let Some(first) = unique.get(&id) {
+            assert_eq!(*first, event, "a retry carries the same event");
+        }
+        unique.insert(id, event);
+    }
+    assert!(received.len() > unique.len(), "retries were received");
+    assert_eq!(
+        unique.len(),
+        expected_events,
+        "each webhook-id once after deduplication"
+    );
+
+    // Each request's events, ordered by timestamp, follow its life.
+    for (id, statuses) in &timelines {
+        let mut events: Vec<&Value> = unique
+            .values()
+            .filter(|e| e["data"]["id"] == id.to_string())
+            .collect();
+        events.sort_by_key(|e| e["timestamp"].as_str().unwrap().to_owned());
+        let in_order: Vec<&str> = events
+            .iter()
+            .map(|e| e["data"]["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(in_order, *statuses, "request {id}");
+    }
+
+    // The delivery log shows the refused connections, the 500s and the final 200.
+    let log = app
+        .get(
+            &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries?limit=100"),
+            &org_admin,
+        )
+        .await;
+    let attempts: Vec<&Value> = log.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["attempts"].as_array().unwrap())
+        .collect();
+    assert!(
+        attempts
+            .iter()
+            .any(|a| a["status_code"].is_null() && a["error"].is_string())
+    );
+    assert!(attempts.iter().any(|a| a["status_code"] == 500));
+    assert!(
+        log.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["state"] == "delivered")
     );
 }
