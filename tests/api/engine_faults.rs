@@ -16,7 +16,7 @@ use entity::{audit_event, request_event, screening_request, task};
 
 /// Checks the database after a storm: no check opened twice, no task completed twice, no
 /// request decided twice.
-async fn assert_each_thing_happened_once(app: &TestApp) {
+pub(crate) async fn assert_each_thing_happened_once(app: &TestApp) {
     let tasks = task::Entity::find().all(&app.db).await.unwrap();
     let mut per_check: HashMap<(Uuid, String), usize> = HashMap::new();
     for t in tasks.iter().filter(|t| t.status != "cancelled") {
@@ -205,7 +205,15 @@ pub(crate) struct Binary {
 
 impl Binary {
     pub(crate) async fn start(app: &TestApp, port: u16) -> Binary {
+        Binary::start_with(app, port, &[]).await
+    }
+
+    /// The same, with extra `SAFESCREEN_*` settings.
+    pub(crate) async fn start_with(app: &TestApp, port: u16, settings: &[(&str, &str)]) -> Binary {
         let mut vars = test_vars(&app.database);
+        for (name, value) in settings {
+            vars.insert((*name).to_owned(), (*value).to_owned());
+        }
         vars.insert("SAFESCREEN_LISTEN".into(), format!("127.0.0.1:{port}"));
         vars.insert("SAFESCREEN_LOG".into(), "error".into());
         let mut child = Command::new(env!("CARGO_BIN_EXE_safescreen"))

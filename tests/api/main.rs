@@ -14,5 +14,6 @@ mod identity;
 mod migrations;
 mod openapi;
 mod operations;
+mod scale_out;
 mod screening;
 mod webhooks;

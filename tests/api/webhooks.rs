@@ -15,8 +15,8 @@ use crate::helpers::*;
 
 /// A local receiver that records what it gets and answers with queued status codes (then 200).
 #[derive(Clone, Default)]
-struct Receiver {
-    received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+pub(crate) struct Receiver {
+    pub(crate) received: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
 }
 
@@ -26,7 +26,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
     StatusCode::from_u16(code).unwrap()
 }
 
-async fn start_receiver(answers: &[u16]) -> (Receiver, String) {
+pub(crate) async fn start_receiver(answers: &[u16]) -> (Receiver, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     (serve_receiver(listener, answers), url)
