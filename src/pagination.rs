@@ -17,6 +17,7 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]{21}[AQgw]$")]
     pub cursor: Option<String>,
 }
 
@@ -106,5 +107,31 @@ impl<T> Page<T> {
             data: rows.into_iter().map(map).collect(),
             next_cursor,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    /// The documented pattern `^[A-Za-z0-9_-]{21}[AQgw]$` is exactly what we issue and accept.
+    #[test]
+    fn the_documented_cursor_pattern_matches_issued_cursors_and_only_accepted_ones() {
+        for _ in 0..200 {
+            let cursor = encode_cursor(Uuid::new_v4());
+            assert_eq!(cursor.len(), 22);
+            assert!(cursor.bytes().all(|b| ALPHABET.contains(&b)));
+            assert!(b"AQgw".contains(&cursor.as_bytes()[21]), "{cursor}");
+        }
+        for n in 0..200usize {
+            let mut cursor: String = (0..21)
+                .map(|i| ALPHABET[(n * 7 + i * 13) % ALPHABET.len()] as char)
+                .collect();
+            cursor.push(['A', 'Q', 'g', 'w'][n % 4]);
+            assert!(decode_cursor(&cursor).is_some(), "{cursor}");
+        }
+        assert!(decode_cursor("AAAAAAAAAAAAAAAAAAAAAB").is_none());
     }
 }

@@ -176,7 +176,7 @@ async fn revoke_certificate(
     AppJson(body): AppJson<RevokeRequest>,
 ) -> AppResult<Json<RevokedCertificateDto>> {
     let reason =
-        text::required(&body.reason, 2000).map_err(|m| AppError::validation("reason", m))?;
+        text::multiline(&body.reason, 2000).map_err(|m| AppError::validation("reason", m))?;
     let revoked = certificates::revoke(&state, &principal, id, &reason).await?;
     Ok(Json(revoked.into()))
 }

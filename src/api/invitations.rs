@@ -245,7 +245,7 @@ pub struct DeclineRequest {
 pub fn decline_message(message: Option<&str>) -> AppResult<Option<String>> {
     match message.map(str::trim).filter(|m| !m.is_empty()) {
         None => Ok(None),
-        Some(m) => text::required(m, 2000)
+        Some(m) => text::multiline(m, 2000)
             .map(Some)
             .map_err(|e| AppError::validation("message", e)),
     }
@@ -289,7 +289,7 @@ pub struct ObjectionRequest {
 
 /// A free text of the subject's: 1 to 10,000 characters.
 fn subject_text(field: &str, value: &str) -> AppResult<String> {
-    text::required(value, 10_000).map_err(|e| AppError::validation(field, e))
+    text::multiline(value, 10_000).map_err(|e| AppError::validation(field, e))
 }
 
 /// The subject's response to an intention to refuse (only in `intent_to_refuse`).

@@ -445,11 +445,15 @@ pub struct RequestFilter {
     pub profile: Option<String>,
     pub reference: Option<String>,
     /// RFC 3339
+    #[param(format = DateTime)]
     pub created_after: Option<String>,
     /// RFC 3339
+    #[param(format = DateTime)]
     pub created_before: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]{21}[AQgw]$")]
     pub cursor: Option<String>,
 }
 

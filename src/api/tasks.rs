@@ -194,7 +194,7 @@ async fn complete_task(
     let outcome = f.check("outcome", text::required(&body.outcome, 32));
     let optional = |f: &mut Fields, field: &str, value: Option<String>| match value {
         None => Some(None),
-        Some(v) => f.check(field, text::required(&v, MAX_TEXT)).map(Some),
+        Some(v) => f.check(field, text::multiline(&v, MAX_TEXT)).map(Some),
     };
     let notes = optional(&mut f, "notes", body.notes);
     let grounds = optional(&mut f, "grounds", body.grounds);

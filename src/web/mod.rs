@@ -284,7 +284,7 @@ async fn decline_form(
 /// A required free text of the subject's from a form: 1 to 10,000 characters.
 fn form_text(text: Result<String, FormRejection>, field: &str) -> Result<String, AppError> {
     let text = text.map_err(|_| AppError::validation(field, "must not be empty"))?;
-    crate::domain::text::required(&text, 10_000).map_err(|e| AppError::validation(field, e))
+    crate::domain::text::multiline(&text, 10_000).map_err(|e| AppError::validation(field, e))
 }
 
 #[derive(Deserialize, ToSchema)]

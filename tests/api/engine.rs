@@ -362,7 +362,7 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
         &app,
         &all,
         record.id,
-        json!({"outcome": "concerns", "notes": "A conviction in 2015 (art. 240b Sr)."}),
+        json!({"outcome": "concerns", "notes": "A conviction in 2015 (art. 240b Sr).\nSentence served in full."}),
     )
     .await;
     assert_eq!(done.status, 200);
@@ -391,9 +391,8 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
         .get(&format!("/v1/tasks/{}", assessment.id), assessor_token)
         .await;
     let earlier = shown.body["context"]["earlier_tasks"].as_array().unwrap();
-    assert!(earlier.iter().any(
-        |t| t["outcome"] == "concerns" && t["notes"] == "A conviction in 2015 (art. 240b Sr)."
-    ));
+    assert!(earlier.iter().any(|t| t["outcome"] == "concerns"
+        && t["notes"] == "A conviction in 2015 (art. 240b Sr).\nSentence served in full."));
 
     // A refusal needs grounds; an outcome of another kind is refused.
     complete(
@@ -510,7 +509,11 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
     let form = app
         .client
         .post(app.url(&format!("/s/{token}/objection")))
-        .form(&[("grounds", "The appeal court's judgment is attached.")])
+        // A textarea's lines arrive with CRLF line breaks.
+        .form(&[(
+            "grounds",
+            "The appeal court's judgment is attached.\r\nIt quashed the conviction.",
+        )])
         .send()
         .await
         .unwrap();
