@@ -229,6 +229,7 @@ async fn subject_page(
     params(("token" = String, Path, description = "The token from the subject's personal link")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String)))]
 async fn consent_form(
     State(state): State<AppState>,
@@ -254,6 +255,7 @@ pub struct DeclineForm {
     params(("token" = String, Path, description = "The token from the subject's personal link")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No or an unknown reason", content_type = "text/html", body = String)))]
 async fn decline_form(
@@ -298,6 +300,7 @@ pub struct ResponseForm {
     params(("token" = String, Path, description = "The token from the subject's personal link")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No statement", content_type = "text/html", body = String)))]
 async fn response_form(
@@ -327,6 +330,7 @@ pub struct ObjectionForm {
     params(("token" = String, Path, description = "The token from the subject's personal link")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No grounds", content_type = "text/html", body = String)))]
 async fn objection_form(
