@@ -51,6 +51,15 @@ async fn cleared(app: &TestApp, key: &str, quick: &Quick) -> Uuid {
     id
 }
 
+/// Clears a new request and returns its certificate's JWS.
+async fn new_certificate(app: &TestApp, key: &str, quick: &Quick) -> String {
+    let request = cleared(app, key, quick).await;
+    certificate_of(app, key, request).await.body["jws"]
+        .as_str()
+        .expect("a certificate")
+        .to_owned()
+}
+
 async fn certificate_of(app: &TestApp, key: &str, request: Uuid) -> Reply {
     app.get(
         &format!("/v1/screening-requests/{request}/certificate"),
@@ -447,33 +456,10 @@ async fn a_rotated_key_signs_new_certificates_and_old_ones_still_verify() {
     let app = spawn_app().await;
     let (_, key) = org_with_key(&app).await;
     let quick = quick(&app, 12, 30).await;
-    let first = certificate_of(&app, &key, cleared(&app, &key, &quick).await)
-        .await
-        .body["jws"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    // The real command, while the server keeps running (asynchronously: the server shares
-    // this test's runtime).
-    let rotated = tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
-        .args(["keys", "rotate"])
-        .envs(test_vars(&app.database))
-        .env("SAFESCREEN_LOG", "error")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        rotated.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&rotated.stdout),
-        String::from_utf8_lossy(&rotated.stderr)
-    );
-    let second = certificate_of(&app, &key, cleared(&app, &key, &quick).await)
-        .await
-        .body["jws"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let first = new_certificate(&app, &key, &quick).await;
+    // The real command, while the server keeps running.
+    let rotated = run_safescreen(&app.database, &["keys", "rotate"]).await;
+    let second = new_certificate(&app, &key, &quick).await;
     let (old_kid, new_kid) = (
         decode_header(&first).unwrap().kid.unwrap(),
         decode_header(&second).unwrap().kid.unwrap(),
@@ -506,12 +492,7 @@ async fn an_imported_key_signs_and_a_certificate_past_its_expiry_verifies_as_exp
 
     let (_, key) = org_with_key(&app).await;
     let quick = quick(&app, 12, 30).await;
-    let jws = certificate_of(&app, &key, cleared(&app, &key, &quick).await)
-        .await
-        .body["jws"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let jws = new_certificate(&app, &key, &quick).await;
     let (header, mut claims, _) = parts(&jws);
     assert_eq!(header["kid"], published["keys"][0]["kid"]);
     // The same certificate, signed by our key, with an `exp` that has passed.

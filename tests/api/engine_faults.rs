@@ -263,11 +263,7 @@ async fn a_killed_server_loses_no_acknowledged_completion() {
     let (_, token) = identity_checker(&app).await;
     let requests = consent_many(&app, &key, 30).await;
     app.stop().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     // No pooled connections: those to a killed server would fail the next requests.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))

@@ -70,11 +70,7 @@ async fn submissions_survive_three_kills_exactly_once() {
     let org = app.create_organisation("Kids Abroad").await;
     let (_, key) = app.create_api_key(org).await;
     app.stop().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     // No pooled connections: those to a killed server would fail the next requests.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -212,17 +208,5 @@ async fn submissions_survive_three_kills_exactly_once() {
     assert_eq!(invitations, SUBMISSIONS as u64);
 
     // The audit chain verifies.
-    let verified = tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
-        .args(["audit", "verify"])
-        .envs(test_vars(&app.database))
-        .env("SAFESCREEN_LOG", "error")
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        verified.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&verified.stdout),
-        String::from_utf8_lossy(&verified.stderr)
-    );
+    run_safescreen(&app.database, &["audit", "verify"]).await;
 }

@@ -366,6 +366,50 @@ impl TestApp {
     pub fn database_url(&self) -> &str {
         &self.database.url
     }
+
+    /// Registers a webhook endpoint as the organisation's org_admin.
+    pub async fn create_webhook_endpoint(
+        &self,
+        org_admin: &str,
+        url: &str,
+        events: &[&str],
+    ) -> Reply {
+        self.post(
+            "/v1/webhook-endpoints",
+            org_admin,
+            json!({"url": url, "events": events}),
+        )
+        .await
+    }
+}
+
+/// A port nothing listens on (yet).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs the real `safescreen` command on the test's database and returns its output;
+/// asynchronously, since a test's server shares its runtime. Fails the test unless it
+/// succeeds.
+pub async fn run_safescreen(database: &TestDatabase, args: &[&str]) -> std::process::Output {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
+        .args(args)
+        .envs(test_vars(database))
+        .env("SAFESCREEN_LOG", "error")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "safescreen {args:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
 }
 
 pub fn organisation_body(name: &str) -> Value {

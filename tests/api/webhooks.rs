@@ -89,32 +89,18 @@ async fn strict_mode_refuses_http_private_loopback_link_local_and_metadata_targe
         "https://localhost/x",
         "not a url",
     ] {
-        let reply = app
-            .post(
-                "/v1/webhook-endpoints",
-                &org_admin,
-                json!({"url": url, "events": ["*"]}),
-            )
-            .await;
+        let reply = app.create_webhook_endpoint(&org_admin, url, &["*"]).await;
         reply.assert_problem(422);
         assert_eq!(reply.problem_fields(), ["url"], "{url}: {}", reply.text);
     }
     let unknown = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": "https://93.184.216.34/x", "events": ["tea.time"]}),
-        )
+        .create_webhook_endpoint(&org_admin, "https://93.184.216.34/x", &["tea.time"])
         .await;
     unknown.assert_problem(422);
     assert_eq!(unknown.problem_fields(), ["events[0]"]);
     // A public address is accepted; the secret is shown once.
     let created = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": "https://93.184.216.34/x", "events": ["*"]}),
-        )
+        .create_webhook_endpoint(&org_admin, "https://93.184.216.34/x", &["*"])
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let secret = created.body["secret"].as_str().unwrap();
@@ -154,13 +140,7 @@ async fn events_are_delivered_signed_in_the_organisations_view() {
     let (_, org_admin) = app.create_member(org, "org_admin").await;
     let (_, key) = app.create_api_key(org).await;
     let (receiver, url) = start_receiver(&[]).await;
-    let created = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": url, "events": ["*"]}),
-        )
-        .await;
+    let created = app.create_webhook_endpoint(&org_admin, &url, &["*"]).await;
     assert_eq!(created.status, 201, "{}", created.text);
     let secret = created.body["secret"].as_str().unwrap().to_owned();
 
@@ -225,11 +205,7 @@ async fn failures_are_retried_with_the_same_id_and_410_disables_the_endpoint() {
     let (_, key) = app.create_api_key(org).await;
     let (receiver, url) = start_receiver(&[500, 503]).await;
     let endpoint = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": url, "events": ["screening_request.created"]}),
-        )
+        .create_webhook_endpoint(&org_admin, &url, &["screening_request.created"])
         .await;
     let endpoint_id = endpoint.body["id"].as_str().unwrap().to_owned();
     app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
@@ -290,13 +266,7 @@ async fn redirects_are_not_followed() {
     let (_, key) = app.create_api_key(org).await;
     // The receiver answers 307 (towards itself) and then 200: the 307 counts as a failure.
     let (receiver, url) = start_receiver(&[307]).await;
-    let endpoint = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": url, "events": ["*"]}),
-        )
-        .await;
+    let endpoint = app.create_webhook_endpoint(&org_admin, &url, &["*"]).await;
     let endpoint_id = endpoint.body["id"].as_str().unwrap().to_owned();
     app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
         .await;
@@ -332,17 +302,9 @@ async fn a_receiver_down_then_failing_gets_every_event_in_the_end() {
     let (_, org_admin) = app.create_member(org, "org_admin").await;
     let (_, key) = app.create_api_key(org).await;
     // Down: nothing listens on the endpoint's port yet.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let created = app
-        .post(
-            "/v1/webhook-endpoints",
-            &org_admin,
-            json!({"url": format!("http://127.0.0.1:{port}/hook"), "events": ["*"]}),
-        )
+        .create_webhook_endpoint(&org_admin, &format!("http://127.0.0.1:{port}/hook"), &["*"])
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let secret = created.body["secret"].as_str().unwrap().to_owned();
