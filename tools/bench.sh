@@ -4,6 +4,9 @@
 #   tools/bench.sh                 # both databases
 #   DATABASES=sqlite SCENARIOS="read submit" tools/bench.sh
 #
+# `list` pages through 10,000 requests it submits first, `list-large` through 1,000,000
+# (LIST_LARGE; seeding them through the API takes about ten minutes per database).
+#
 # Needs wrk (Debian package `wrk`) and, for PostgreSQL, a server at $BENCH_PG (trust auth).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +16,9 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DATABASES=${DATABASES:-"sqlite postgres"}
 # lifecycle before submit: submit leaves tens of thousands of invitations for the mail worker.
-SCENARIOS=${SCENARIOS:-"me read lifecycle verify submit login"}
+SCENARIOS=${SCENARIOS:-"me read lifecycle verify submit list list-large login"}
+LIST_SMALL=${LIST_SMALL:-10000}
+LIST_LARGE=${LIST_LARGE:-1000000}
 # PostgreSQL on loopback without TLS, as a local database is best reached (TLS here only costs
 # CPU on both ends of the same machine).
 BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
@@ -72,12 +77,15 @@ for database in $DATABASES; do
     start_server "$url"
     for scenario in $SCENARIOS; do
         [ "$scenario" = login ] || [ "$scenario" = verify ] && continue
+        run=$scenario requests=$LIST_SMALL
+        [ "$scenario" = list-large ] && run=list requests=$LIST_LARGE
         "$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
-            --scenario "$scenario" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
-            --mail-dir "$WORK/mail" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"
+            --scenario "$run" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
+            --mail-dir "$WORK/mail" --requests "$requests" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"
         while read -r line count rps p50 p95 p99 errors; do
             label=$(case $line in me) echo "GET /v1/me (API key)";; read) echo "read: GET /v1/screening-requests/{id}";;
                 submit) echo "submit: POST /v1/screening-requests";;
+                list) echo "list: GET /v1/screening-requests, a page of 25 ($requests submitted first)";;
                 lifecycle) echo "lifecycle: submit → consent → checks → cleared (screenings)";;
                 consent) echo "lifecycle: consent → first task assigned";; esac)
             echo "| $database | $label | $CONNECTIONS | $rps | $p50 | $p95 | $p99 | $errors | $(peak_rss_mb) MB |"

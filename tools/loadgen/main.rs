@@ -1,13 +1,16 @@
 //! Load generator: drives the real HTTP API and prints throughput and latency percentiles.
 //!
 //!   loadgen --url http://127.0.0.1:8080 --admin-email E --admin-password P \
-//!           --scenario submit|read|me|lifecycle --connections 32 --seconds 15 [--mail-dir D]
+//!           --scenario submit|read|list|me|lifecycle --connections 32 --seconds 15
+//!           [--mail-dir D] [--requests N]
 //!
 //! It signs in as the admin, creates an organisation and an API key, and then runs the
 //! scenario from that many concurrent connections for that long. `lifecycle` is a whole
 //! screening: submit, the subject reads the invitation from the mail drop (`--mail-dir`) and
 //! consents, checkers complete every check `no_concerns`, and the request is cleared; it
 //! prints a second line with the latency of the consent, which assigns the first task.
+//! `list` first submits `--requests` requests, then pages through them 25 at a time (the
+//! first page and the next 39, by their cursors).
 use std::{
     sync::{
         Arc,
@@ -28,9 +31,12 @@ struct Args {
     admin_email: String,
     #[arg(long)]
     admin_password: String,
-    /// `submit`, `read`, `me` or `lifecycle`.
+    /// `submit`, `read`, `list`, `me` or `lifecycle`.
     #[arg(long)]
     scenario: String,
+    /// For `list`: how many requests to submit first (the list pages through them).
+    #[arg(long, default_value_t = 10_000)]
+    requests: u64,
     #[arg(long, default_value_t = 32)]
     connections: usize,
     #[arg(long, default_value_t = 15)]
@@ -118,6 +124,74 @@ async fn seed(
         ids.push(created["id"].as_str().unwrap_or_default().to_owned());
     }
     Ok(ids)
+}
+
+/// Submits `count` requests from `parallel` connections at once.
+async fn seed_many(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    count: u64,
+    parallel: usize,
+) -> anyhow::Result<()> {
+    let next = Arc::new(AtomicU64::new(0));
+    let mut seeders = Vec::new();
+    for _ in 0..parallel {
+        let (client, url, key, next) = (
+            client.clone(),
+            url.to_owned(),
+            key.to_owned(),
+            Arc::clone(&next),
+        );
+        seeders.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= count {
+                    return anyhow::Ok(());
+                }
+                client
+                    .post(format!("{url}/v1/screening-requests"))
+                    .bearer_auth(&key)
+                    .json(&submission(n))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+            }
+        }));
+    }
+    for seeder in seeders {
+        seeder.await??;
+    }
+    Ok(())
+}
+
+/// The query suffixes of the first `pages` pages of the list: "" for the first, then
+/// `&cursor=…` for each one after it.
+async fn page_cursors(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    pages: usize,
+) -> anyhow::Result<Vec<String>> {
+    let mut suffixes = vec![String::new()];
+    while suffixes.len() < pages {
+        let page: Value = client
+            .get(format!(
+                "{url}/v1/screening-requests?limit=25{}",
+                suffixes[suffixes.len() - 1]
+            ))
+            .bearer_auth(key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        match page["next_cursor"].as_str() {
+            Some(cursor) => suffixes.push(format!("&cursor={cursor}")),
+            None => break,
+        }
+    }
+    Ok(suffixes)
 }
 
 /// The subject's side: invitation tokens read from the mail drop, by recipient.
@@ -319,10 +393,13 @@ async fn main() -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.connections)
         .build()?;
     let key = setup(&client, &args).await?;
-    let ids = Arc::new(if args.scenario == "read" {
-        seed(&client, &args.url, &key, 200).await?
-    } else {
-        Vec::new()
+    let ids = Arc::new(match args.scenario.as_str() {
+        "read" => seed(&client, &args.url, &key, 200).await?,
+        "list" => {
+            seed_many(&client, &args.url, &key, args.requests, args.connections).await?;
+            page_cursors(&client, &args.url, &key, 40).await?
+        }
+        _ => Vec::new(),
     });
     let mailbox = Arc::new(Mailbox::default());
     let checkers = Arc::new(if args.scenario == "lifecycle" {
@@ -381,6 +458,11 @@ async fn main() -> anyhow::Result<()> {
                         .json(&submission(n)),
                     "read" => client.get(format!(
                         "{url}/v1/screening-requests/{}",
+                        ids[n as usize % ids.len()]
+                    )),
+                    // A page of 25, newest first: the first page, or one further on.
+                    "list" => client.get(format!(
+                        "{url}/v1/screening-requests?limit=25{}",
                         ids[n as usize % ids.len()]
                     )),
                     _ => client.get(format!("{url}/v1/me")),
