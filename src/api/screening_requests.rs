@@ -25,7 +25,7 @@ use crate::{
     extract::{AppJson, AppPath, AppQuery, OptionalJson, from_value},
     pagination::{Page, PageParams},
     services::{
-        screening::{self, ListFilter, RequestView},
+        screening::{self, ListFilter, Related, RequestView},
         submissions::{self, Idempotency, NewRequest, Submitted},
     },
     state::AppState,
@@ -299,44 +299,57 @@ async fn render(
     view: RequestView,
     principal: &Principal,
 ) -> AppResult<RequestDto> {
-    let decision = screening::decision_of(state, &view.request)
-        .await?
-        .map(|d| DecisionDto {
+    let mut page = render_page(state, vec![view], principal).await?;
+    Ok(page.remove(0))
+}
+
+/// The same for a page of requests, with what they need fetched once for the page.
+async fn render_page(
+    state: &AppState,
+    views: Vec<RequestView>,
+    principal: &Principal,
+) -> AppResult<Vec<RequestDto>> {
+    let requests: Vec<&entity::screening_request::Model> =
+        views.iter().map(|v| &v.request).collect();
+    let related = Related::load(state, &requests).await?;
+    let mut page = Vec::with_capacity(views.len());
+    for view in views {
+        let id = view.request.id;
+        let decision = related.decision(id).map(|d| DecisionDto {
             outcome: d.outcome,
             decided_at: db::utc(d.decided_at),
             valid_until: d.valid_until.map(|date| date.to_string()),
             certificate_id: d.certificate_id,
             revised: d.revised,
         });
-    let tasks = if principal.is_staff() {
-        Some(
-            screening::tasks_of(state, view.request.id)
-                .await?
-                .into_iter()
-                .map(|t| task_dto(t, None))
-                .collect(),
-        )
-    } else {
-        None
-    };
-    let checks = screening::check_states(state, &view.request)
-        .await?
-        .into_iter()
-        .map(|(id, state)| CheckDto {
-            id,
-            state: match state {
-                checks::CheckState::Pending => CheckState::Pending,
-                checks::CheckState::Running => CheckState::Running,
-                // The organisation learns that a check is done, never what it found.
-                checks::CheckState::Done(_) => CheckState::Done,
-                checks::CheckState::Skipped => CheckState::Skipped,
-            },
-        })
-        .collect();
-    let mut dto = request_dto(view, principal, checks);
-    dto.decision = decision;
-    dto.tasks = tasks;
-    Ok(dto)
+        let tasks = principal.is_staff().then(|| {
+            related
+                .tasks(id)
+                .iter()
+                .map(|t| task_dto(t.clone(), None))
+                .collect()
+        });
+        let checks = related
+            .check_states(state, &view.request)
+            .await?
+            .into_iter()
+            .map(|(id, state)| CheckDto {
+                id,
+                state: match state {
+                    checks::CheckState::Pending => CheckState::Pending,
+                    checks::CheckState::Running => CheckState::Running,
+                    // The organisation learns that a check is done, never what it found.
+                    checks::CheckState::Done(_) => CheckState::Done,
+                    checks::CheckState::Skipped => CheckState::Skipped,
+                },
+            })
+            .collect();
+        let mut dto = request_dto(view, principal, checks);
+        dto.decision = decision;
+        dto.tasks = tasks;
+        page.push(dto);
+    }
+    Ok(page)
 }
 
 fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) -> RequestDto {
@@ -522,16 +535,9 @@ async fn list_requests(
             page?,
         ))
     })?;
-    let mut rows = Vec::new();
-    for view in screening::list(&state, &principal, filter, page).await? {
-        rows.push((view.request.id, render(&state, view, &principal).await?));
-    }
-    Ok(Json(Page::from_rows(
-        rows,
-        page,
-        |(id, _)| *id,
-        |(_, dto)| dto,
-    )))
+    let views = screening::list(&state, &principal, filter, page).await?;
+    let rows = render_page(&state, views, &principal).await?;
+    Ok(Json(Page::from_rows(rows, page, |dto| dto.id, |dto| dto)))
 }
 
 /// One request, in the caller's view.

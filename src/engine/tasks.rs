@@ -57,9 +57,9 @@ pub async fn check_states(
     request: &screening_request::Model,
     definition: &Definition,
 ) -> AppResult<CheckStates> {
-    let mut states = checks::initial_states(definition, &facts(request)?);
     if request.consented_at.is_none() {
-        return Ok(states); // no task exists before the subject consents
+        // No task exists before the subject consents.
+        return check_states_of(request, definition, &[]);
     }
     let tasks = task::Entity::find()
         .filter(task::Column::RequestId.eq(request.id))
@@ -67,8 +67,21 @@ pub async fn check_states(
         .filter(task::Column::Status.ne(routing::CANCELLED))
         .all(conn)
         .await?;
-    for task in tasks {
-        let Some(check_id) = task.check_id else {
+    check_states_of(request, definition, &tasks)
+}
+
+/// Where each check stands, from the request's tasks (any kinds; cancelled ones are ignored).
+pub fn check_states_of(
+    request: &screening_request::Model,
+    definition: &Definition,
+    tasks: &[task::Model],
+) -> AppResult<CheckStates> {
+    let mut states = checks::initial_states(definition, &facts(request)?);
+    let check_tasks = tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Check.as_str() && t.status != routing::CANCELLED);
+    for task in check_tasks {
+        let Some(check_id) = task.check_id.clone() else {
             continue;
         };
         let state = match task.outcome.as_deref().and_then(check_outcome) {

@@ -1,5 +1,7 @@
 //! Screening requests on the organisation's side: read, list, withdraw, the timeline, and
 //! rescreening (submitting is in [`super::submissions`]).
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
@@ -47,31 +49,107 @@ pub fn open(state: &AppState, request: screening_request::Model) -> AppResult<Re
     Ok(RequestView { request, subject })
 }
 
-/// Each check of the request's pinned workflow, in the definition's order, and where it
-/// stands: pending, running (a task is open), done, or skipped where its `when` does not hold.
-pub async fn check_states(
-    state: &AppState,
-    request: &screening_request::Model,
-) -> AppResult<Vec<(String, checks::CheckState)>> {
-    let definition = workflows::cached_definition(
-        state,
-        &state.db,
-        &request.workflow_key,
-        request.workflow_version,
-    )
-    .await?;
-    let states = engine_tasks::check_states(&state.db, request, &definition).await?;
-    Ok(definition
-        .checks
-        .iter()
-        .map(|c| {
-            let state = states
-                .get(&c.id)
-                .copied()
-                .unwrap_or(checks::CheckState::Pending);
-            (c.id.clone(), state)
+/// What showing requests needs beyond their rows, fetched once for a whole page (three
+/// queries, whatever the page's size): their tasks, decisions and certificates.
+#[derive(Default)]
+pub struct Related {
+    tasks: HashMap<Uuid, Vec<task::Model>>,
+    decisions: HashMap<Uuid, decision::Model>,
+    certificates: HashMap<Uuid, certificate::Model>,
+}
+
+impl Related {
+    pub async fn load(state: &AppState, requests: &[&screening_request::Model]) -> AppResult<Self> {
+        // Tasks exist only after consent, decisions and certificates only once decided.
+        let consented: Vec<Uuid> = requests
+            .iter()
+            .filter(|r| r.consented_at.is_some())
+            .map(|r| r.id)
+            .collect();
+        let decided: Vec<Uuid> = requests
+            .iter()
+            .filter(|r| RequestStatus::parse(&r.status).is_some_and(RequestStatus::is_decided))
+            .map(|r| r.id)
+            .collect();
+        let mut related = Related::default();
+        if !consented.is_empty() {
+            for task in task::Entity::find()
+                .filter(task::Column::RequestId.is_in(consented))
+                .order_by_asc(task::Column::Id)
+                .all(&state.db)
+                .await?
+            {
+                related.tasks.entry(task.request_id).or_default().push(task);
+            }
+        }
+        if !decided.is_empty() {
+            related.decisions = decision::Entity::find()
+                .filter(decision::Column::RequestId.is_in(decided.clone()))
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .map(|d| (d.request_id, d))
+                .collect();
+            related.certificates = certificate::Entity::find()
+                .filter(certificate::Column::RequestId.is_in(decided))
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .map(|c| (c.request_id, c))
+                .collect();
+        }
+        Ok(related)
+    }
+
+    /// The request's tasks, oldest first.
+    pub fn tasks(&self, request_id: Uuid) -> &[task::Model] {
+        self.tasks.get(&request_id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The decision as the organisation sees it: the outcome, never the grounds.
+    pub fn decision(&self, request_id: Uuid) -> Option<DecisionSummary> {
+        let row = self.decisions.get(&request_id)?;
+        let certificate = self
+            .certificates
+            .get(&request_id)
+            .filter(|_| row.outcome == "cleared");
+        Some(DecisionSummary {
+            outcome: row.outcome.clone(),
+            decided_at: row.decided_at,
+            valid_until: certificate.map(|c| c.expires_at.date()),
+            certificate_id: certificate.map(|c| c.id),
+            revised: row.revised,
         })
-        .collect())
+    }
+
+    /// Each check of the request's pinned workflow, in the definition's order, and where it
+    /// stands: pending, running (a task is open), done, or skipped where its `when` does not
+    /// hold.
+    pub async fn check_states(
+        &self,
+        state: &AppState,
+        request: &screening_request::Model,
+    ) -> AppResult<Vec<(String, checks::CheckState)>> {
+        let definition = workflows::cached_definition(
+            state,
+            &state.db,
+            &request.workflow_key,
+            request.workflow_version,
+        )
+        .await?;
+        let states = engine_tasks::check_states_of(request, &definition, self.tasks(request.id))?;
+        Ok(definition
+            .checks
+            .iter()
+            .map(|c| {
+                let state = states
+                    .get(&c.id)
+                    .copied()
+                    .unwrap_or(checks::CheckState::Pending);
+                (c.id.clone(), state)
+            })
+            .collect())
+    }
 }
 
 /// A decision as the organisation sees it: the outcome, never the grounds.
@@ -84,36 +162,6 @@ pub struct DecisionSummary {
     pub revised: bool,
 }
 
-pub async fn decision_of(
-    state: &AppState,
-    request: &screening_request::Model,
-) -> AppResult<Option<DecisionSummary>> {
-    if !commands::status_of(request)?.is_decided() {
-        return Ok(None); // a decision row exists only once decided
-    }
-    let Some(row) = decision::Entity::find_by_id(request.id)
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let certificate = if row.outcome == "cleared" {
-        certificate::Entity::find()
-            .filter(certificate::Column::RequestId.eq(request.id))
-            .one(&state.db)
-            .await?
-    } else {
-        None
-    };
-    Ok(Some(DecisionSummary {
-        outcome: row.outcome,
-        decided_at: row.decided_at,
-        valid_until: certificate.as_ref().map(|c| c.expires_at.date()),
-        certificate_id: certificate.map(|c| c.id),
-        revised: row.revised,
-    }))
-}
-
 /// `date` plus whole months, the day clamped to the target month's length (31 Jan + 1 → 28/29 Feb).
 pub fn add_months(date: time::Date, months: i32) -> time::Date {
     let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 + months;
@@ -122,15 +170,6 @@ pub fn add_months(date: time::Date, months: i32) -> time::Date {
         .unwrap_or(time::Month::January);
     let day = date.day().min(month.length(year));
     time::Date::from_calendar_date(year, month, day).unwrap_or(date)
-}
-
-/// The request's tasks, oldest first.
-pub async fn tasks_of(state: &AppState, request_id: Uuid) -> AppResult<Vec<task::Model>> {
-    Ok(task::Entity::find()
-        .filter(task::Column::RequestId.eq(request_id))
-        .order_by_asc(task::Column::Id)
-        .all(&state.db)
-        .await?)
 }
 
 /// The ids of the requests a checker holds or held a task for.
