@@ -287,8 +287,8 @@ pub struct ObjectionRequest {
     pub grounds: String,
 }
 
-/// A free text of the subject's: 1 to 10,000 characters.
-fn subject_text(field: &str, value: &str) -> AppResult<String> {
+/// A free text of the subject's (statement, objection): 1 to 10,000 characters, lines allowed.
+pub fn subject_text(field: &str, value: &str) -> AppResult<String> {
     text::multiline(value, 10_000).map_err(|e| AppError::validation(field, e))
 }
 

@@ -236,10 +236,10 @@ async fn consent_form(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
 ) -> Response {
-    match invitations::consent(&state, &token, &client.ip().to_string()).await {
-        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
-        Err(error) => error_page(error),
-    }
+    back_to_page(
+        &token,
+        invitations::consent(&state, &token, &client.ip().to_string()).await,
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -277,16 +277,24 @@ async fn decline_form(
         Ok(m) => m,
         Err(error) => return error_page(error),
     };
-    match invitations::decline(&state, &token, &client.ip().to_string(), reason, message).await {
+    back_to_page(
+        &token,
+        invitations::decline(&state, &token, &client.ip().to_string(), reason, message).await,
+    )
+}
+
+/// A required free text of the subject's from a form, by the API's rule.
+fn form_text(text: Result<String, FormRejection>, field: &str) -> Result<String, AppError> {
+    let text = text.map_err(|_| AppError::validation(field, "must not be empty"))?;
+    crate::api::invitations::subject_text(field, &text)
+}
+
+/// After a form: back to the subject page, or the error as a page.
+fn back_to_page<T>(token: &str, outcome: Result<T, AppError>) -> Response {
+    match outcome {
         Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
         Err(error) => error_page(error),
     }
-}
-
-/// A required free text of the subject's from a form: 1 to 10,000 characters.
-fn form_text(text: Result<String, FormRejection>, field: &str) -> Result<String, AppError> {
-    let text = text.map_err(|_| AppError::validation(field, "must not be empty"))?;
-    crate::domain::text::multiline(&text, 10_000).map_err(|e| AppError::validation(field, e))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -313,10 +321,10 @@ async fn response_form(
         Ok(text) => text,
         Err(error) => return error_page(error),
     };
-    match invitations::respond(&state, &token, &client.ip().to_string(), statement).await {
-        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
-        Err(error) => error_page(error),
-    }
+    back_to_page(
+        &token,
+        invitations::respond(&state, &token, &client.ip().to_string(), statement).await,
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -343,8 +351,8 @@ async fn objection_form(
         Ok(text) => text,
         Err(error) => return error_page(error),
     };
-    match invitations::object(&state, &token, &client.ip().to_string(), grounds).await {
-        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
-        Err(error) => error_page(error),
-    }
+    back_to_page(
+        &token,
+        invitations::object(&state, &token, &client.ip().to_string(), grounds).await,
+    )
 }
