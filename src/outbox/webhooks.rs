@@ -34,9 +34,24 @@ pub async fn enqueue(
     event_type: &str,
     status: RequestStatus,
 ) -> Result<(), DbErr> {
+    enqueue_data(
+        txn,
+        organisation_id,
+        event_type,
+        request_data(request_id, status),
+    )
+    .await
+}
+
+/// Queues an event with this `data` for the organisation's subscribed live endpoints.
+async fn enqueue_data(
+    txn: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    event_type: &str,
+    data: Value,
+) -> Result<(), DbErr> {
     let endpoints = live_endpoints(txn, &[organisation_id]).await?;
-    let deliveries = delivery_rows(&endpoints, event_type, request_data(request_id, status));
-    webhook_delivery::Entity::insert_many(deliveries)
+    webhook_delivery::Entity::insert_many(delivery_rows(&endpoints, event_type, data))
         .exec_without_returning(txn)
         .await?;
     Ok(())
@@ -51,7 +66,6 @@ pub async fn enqueue_decided(
     revised: bool,
     certificate_id: Option<Uuid>,
 ) -> Result<(), DbErr> {
-    let endpoints = live_endpoints(txn, &[request.organisation_id]).await?;
     let status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::Cleared);
     let mut data = request_data(request.id, status);
     data["outcome"] = json!(outcome);
@@ -61,11 +75,13 @@ pub async fn enqueue_decided(
     if let Some(certificate_id) = certificate_id {
         data["certificate_id"] = json!(certificate_id);
     }
-    let deliveries = delivery_rows(&endpoints, "screening_request.decided", data);
-    webhook_delivery::Entity::insert_many(deliveries)
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
+    enqueue_data(
+        txn,
+        request.organisation_id,
+        "screening_request.decided",
+        data,
+    )
+    .await
 }
 
 /// `certificate.revoked` or `clearance.expiring`: the request's id and status, and the
@@ -77,14 +93,9 @@ pub async fn enqueue_certificate(
     certificate_id: Uuid,
     event_type: &str,
 ) -> Result<(), DbErr> {
-    let endpoints = live_endpoints(txn, &[organisation_id]).await?;
     let mut data = request_data(request_id, RequestStatus::Cleared);
     data["certificate_id"] = json!(certificate_id);
-    let deliveries = delivery_rows(&endpoints, event_type, data);
-    webhook_delivery::Entity::insert_many(deliveries)
-        .exec_without_returning(txn)
-        .await?;
-    Ok(())
+    enqueue_data(txn, organisation_id, event_type, data).await
 }
 
 /// What every request event carries: its id and status in the organisation's view.
