@@ -65,15 +65,7 @@ fn submission_for(n: u64, email: &str) -> Value {
 }
 
 async fn setup(client: &reqwest::Client, args: &Args) -> anyhow::Result<String> {
-    let login: Value = client
-        .post(format!("{}/v1/auth/login", args.url))
-        .json(&json!({"email": args.admin_email, "password": args.admin_password}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let token = login["token"].as_str().unwrap_or_default().to_owned();
+    let token = login(client, &args.url, &args.admin_email, &args.admin_password).await?;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let org: Value = client
         .post(format!("{}/v1/organisations", args.url))
@@ -103,37 +95,14 @@ async fn setup(client: &reqwest::Client, args: &Args) -> anyhow::Result<String> 
     Ok(key["key"].as_str().unwrap_or_default().to_owned())
 }
 
-/// Creates `count` requests to read back.
+/// Submits `count` requests from `parallel` connections at once; returns their ids.
 async fn seed(
     client: &reqwest::Client,
     url: &str,
     key: &str,
     count: u64,
-) -> anyhow::Result<Vec<String>> {
-    let mut ids = Vec::new();
-    for n in 0..count {
-        let created: Value = client
-            .post(format!("{url}/v1/screening-requests"))
-            .bearer_auth(key)
-            .json(&submission(n))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        ids.push(created["id"].as_str().unwrap_or_default().to_owned());
-    }
-    Ok(ids)
-}
-
-/// Submits `count` requests from `parallel` connections at once.
-async fn seed_many(
-    client: &reqwest::Client,
-    url: &str,
-    key: &str,
-    count: u64,
     parallel: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     let next = Arc::new(AtomicU64::new(0));
     let mut seeders = Vec::new();
     for _ in 0..parallel {
@@ -144,25 +113,30 @@ async fn seed_many(
             Arc::clone(&next),
         );
         seeders.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= count {
-                    return anyhow::Ok(());
+                    return anyhow::Ok(ids);
                 }
-                client
+                let created: Value = client
                     .post(format!("{url}/v1/screening-requests"))
                     .bearer_auth(&key)
                     .json(&submission(n))
                     .send()
                     .await?
-                    .error_for_status()?;
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                ids.push(created["id"].as_str().unwrap_or_default().to_owned());
             }
         }));
     }
+    let mut ids = Vec::new();
     for seeder in seeders {
-        seeder.await??;
+        ids.extend(seeder.await??);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// The query suffixes of the first `pages` pages of the list: "" for the first, then
@@ -394,9 +368,9 @@ async fn main() -> anyhow::Result<()> {
         .build()?;
     let key = setup(&client, &args).await?;
     let ids = Arc::new(match args.scenario.as_str() {
-        "read" => seed(&client, &args.url, &key, 200).await?,
+        "read" => seed(&client, &args.url, &key, 200, args.connections).await?,
         "list" => {
-            seed_many(&client, &args.url, &key, args.requests, args.connections).await?;
+            seed(&client, &args.url, &key, args.requests, args.connections).await?;
             page_cursors(&client, &args.url, &key, 40).await?
         }
         _ => Vec::new(),
