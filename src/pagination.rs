@@ -16,8 +16,7 @@ pub struct PageParams {
     /// Items per page, 1–100 (default 25).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    #[param(pattern = r"^[A-Za-z0-9_-]{21}[AQgw]$")]
+    #[param(schema_with = crate::api::schemas::cursor)]
     pub cursor: Option<String>,
 }
 

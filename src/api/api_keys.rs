@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::TAG_ORGANISATIONS;
+use super::{TAG_ORGANISATIONS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(schema_with = schemas::line::<100>)]
     pub name: String,
 }
 

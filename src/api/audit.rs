@@ -33,6 +33,7 @@ pub struct AuditFilter {
     pub action: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+    #[param(schema_with = super::schemas::cursor)]
     pub cursor: Option<String>,
 }
 

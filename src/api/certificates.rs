@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_CERTIFICATES, TAG_REQUESTS};
+use super::{TAG_CERTIFICATES, TAG_REQUESTS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -135,7 +135,7 @@ async fn verify_certificate(
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Why (kept sealed; never shown to verifiers).
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(schema_with = schemas::text::<2000>)]
     pub reason: String,
 }
 

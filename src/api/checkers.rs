@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::TAG_CHECKERS;
+use super::{TAG_CHECKERS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -41,9 +41,9 @@ fn check_cap(cap: i64) -> Result<i32, String> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChecker {
-    #[schema(max_length = 254)]
+    #[schema(schema_with = schemas::email)]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = schemas::line::<200>)]
     pub name: String,
     /// What this checker may check (may be empty).
     pub authorisations: Vec<Authorisation>,
@@ -59,7 +59,7 @@ pub struct CreateChecker {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChecker {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = schemas::optional_line::<200>)]
     pub name: Option<String>,
     pub authorisations: Option<Vec<Authorisation>>,
     pub supervisor: Option<bool>,

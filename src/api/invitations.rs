@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::TAG_SUBJECT;
+use super::{TAG_SUBJECT, schemas};
 use crate::{
     db,
     domain::{PositionRole, RequestStatus, subject::Subject, text},
@@ -190,7 +190,7 @@ async fn get_invitation(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
-    /// Must be `true`; to refuse, decline.
+    #[schema(schema_with = schemas::consent)]
     pub consent: bool,
 }
 
@@ -237,7 +237,7 @@ impl From<DeclineReasonDto> for DeclineReason {
 pub struct DeclineRequest {
     pub reason: DeclineReasonDto,
     /// For safescreen only; the organisation sees the reason, not the message.
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = schemas::optional_text_or_blank::<2000>)]
     pub message: Option<String>,
 }
 
@@ -276,14 +276,14 @@ async fn decline(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseRequest {
-    #[schema(max_length = 10000)]
+    #[schema(schema_with = schemas::text::<10000>)]
     pub statement: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectionRequest {
-    #[schema(max_length = 10000)]
+    #[schema(schema_with = schemas::text::<10000>)]
     pub grounds: String,
 }
 

@@ -7,6 +7,7 @@ pub mod checkers;
 pub mod health;
 pub mod invitations;
 pub mod organisations;
+pub mod schemas;
 pub mod screening_requests;
 pub mod tasks;
 pub mod users;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::TAG_ORGANISATIONS;
+use super::{TAG_ORGANISATIONS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -31,16 +31,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganisation {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = schemas::line::<200>)]
     pub name: String,
-    #[schema(min_length = 1, max_length = 64)]
+    #[schema(schema_with = schemas::line::<64>)]
     pub registration_number: String,
-    /// Country of registration, ISO 3166-1 alpha-2.
-    #[schema(example = "NL")]
+    /// Country of registration.
+    #[schema(schema_with = schemas::country)]
     pub country: String,
     /// Where the organisation deploys people; at least one country outside the EU.
-    #[schema(example = json!(["UG", "KE"]))]
+    #[schema(schema_with = schemas::operating_countries)]
     pub operating_countries: Vec<String>,
+    #[schema(schema_with = schemas::email)]
     pub contact_email: String,
 }
 

@@ -10,14 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::TAG_REQUESTS;
+use super::{TAG_REQUESTS, schemas};
 use crate::{
     api::tasks::{TaskDto, task_dto},
     auth::Principal,
     db,
     domain::{
         CountryCode, OrgStatus, PositionRole, RequestStatus,
-        subject::{EmployerInput, RefereeInput, SubjectInput, mask_email, parse_date},
+        subject::{EmployerInput, MAX_NAME, RefereeInput, SubjectInput, mask_email, parse_date},
         text,
     },
     engine::checks,
@@ -46,9 +46,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
     /// A screening profile code, e.g. `child-contact-abroad`.
+    #[schema(schema_with = schemas::line::<64>)]
     pub profile: String,
     /// The organisation's own reference.
-    #[schema(max_length = 100)]
+    #[schema(schema_with = schemas::line::<100>)]
     pub reference: String,
     pub position: PositionInput,
     pub deployment: DeploymentInput,
@@ -58,9 +59,9 @@ pub struct SubmitRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PositionInput {
-    #[schema(max_length = 200)]
+    #[schema(schema_with = schemas::line::<200>)]
     pub title: String,
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = schemas::optional_line::<2000>)]
     pub description: Option<String>,
     pub role: PositionRole,
 }
@@ -68,53 +69,62 @@ pub struct PositionInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeploymentInput {
-    /// ISO 3166-1 alpha-2, outside the EU.
-    #[schema(example = "UG")]
+    #[schema(schema_with = schemas::deployment_country)]
     pub country: String,
-    #[schema(example = "2027-02-01")]
+    #[schema(schema_with = schemas::date)]
     pub start_date: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubjectDto {
-    #[schema(max_length = 200)]
+    #[schema(schema_with = schemas::line::<MAX_NAME>)]
     pub given_names: String,
-    #[schema(max_length = 200)]
+    #[schema(schema_with = schemas::line::<MAX_NAME>)]
     pub family_name: String,
-    /// `YYYY-MM-DD`; the subject is 16 to 100 years old.
-    #[schema(example = "1990-04-12")]
+    #[schema(schema_with = schemas::date_of_birth)]
     pub date_of_birth: String,
-    #[schema(max_length = 200)]
+    #[schema(schema_with = schemas::line::<MAX_NAME>)]
     pub place_of_birth: String,
+    #[schema(schema_with = schemas::country)]
     pub country_of_birth: String,
+    #[schema(schema_with = schemas::nationalities)]
     pub nationalities: Vec<String>,
+    #[schema(schema_with = schemas::email)]
     pub email: String,
-    /// Nine digits passing the 11-check.
+    #[schema(schema_with = schemas::bsn)]
     pub bsn: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub previous_employers: Vec<EmployerDto>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub referees: Vec<RefereeDto>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmployerDto {
+    #[schema(schema_with = schemas::line::<MAX_NAME>)]
     pub organisation: String,
+    #[schema(schema_with = schemas::country)]
     pub country: String,
-    /// `YYYY-MM`
+    #[schema(schema_with = schemas::month)]
     pub from: String,
-    /// `YYYY-MM`
+    #[schema(schema_with = schemas::optional_month)]
     pub to: Option<String>,
+    #[schema(schema_with = schemas::email)]
     pub contact_email: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefereeDto {
+    #[schema(schema_with = schemas::line::<MAX_NAME>)]
     pub name: String,
+    #[schema(schema_with = schemas::email)]
     pub email: String,
+    #[schema(schema_with = schemas::line::<MAX_NAME>)]
     pub relationship: String,
 }
 
@@ -393,7 +403,18 @@ fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) 
     }
 }
 
-/// The `Idempotency-Key` header, if sent: 1–255 characters.
+/// The `Idempotency-Key` header, as documented.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // documentation only: `idempotency_key` reads the header
+struct IdempotencyHeader {
+    /// 1–255 visible ASCII characters; a retry with the same key and body answers as the first
+    /// time.
+    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
+    key: Option<String>,
+}
+
+/// The `Idempotency-Key` header, if sent: 1–255 visible ASCII characters.
 fn idempotency_key(
     headers: &HeaderMap,
     body: &serde_json::Value,
@@ -434,7 +455,7 @@ async fn submitted(
 /// With an `Idempotency-Key`, the same key and body return the same request; the same key with
 /// another body is 422; while the first is in flight, 409.
 #[utoipa::path(post, path = "/v1/screening-requests", tag = TAG_REQUESTS, request_body = SubmitRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; makes retries safe")),
+    params(IdempotencyHeader),
     responses((status = 201, description = "Created (or the first answer to this Idempotency-Key)", body = RequestDto)))]
 async fn submit_request(
     State(state): State<AppState>,
@@ -452,8 +473,9 @@ async fn submit_request(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RequestFilter {
-    /// A status in the caller's view (organisations: awaiting_consent, in_progress, cleared,
-    /// refused, withdrawn, declined, lapsed).
+    /// A status in the organisation's view; checkers and admins may also give a full status
+    /// (`assessment`, `intent_to_refuse`, `final_review`, `objection_review`).
+    #[param(value_type = Option<OrgStatus>)]
     pub status: Option<String>,
     pub profile: Option<String>,
     pub reference: Option<String>,
@@ -465,8 +487,7 @@ pub struct RequestFilter {
     pub created_before: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    /// The `next_cursor` of the previous page.
-    #[param(pattern = r"^[A-Za-z0-9_-]{21}[AQgw]$")]
+    #[param(schema_with = schemas::cursor)]
     pub cursor: Option<String>,
 }
 
@@ -630,15 +651,14 @@ async fn request_events(
 #[serde(deny_unknown_fields)]
 pub struct RescreenRequest {
     /// A new reference; the old one if absent.
-    #[schema(max_length = 100)]
+    #[schema(schema_with = schemas::optional_line::<100>)]
     pub reference: Option<String>,
 }
 
 /// Starts a new request for the same subject and profile, linked to this one. The body may be
 /// left out.
 #[utoipa::path(post, path = "/v1/screening-requests/{id}/rescreen", tag = TAG_REQUESTS, request_body = RescreenRequest,
-    params(("id" = Uuid, Path, description = "Request id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "1–255 characters; makes retries safe")),
+    params(("id" = Uuid, Path, description = "Request id"), IdempotencyHeader),
     responses((status = 201, description = "The new request", body = RequestDto)))]
 async fn rescreen_request(
     State(state): State<AppState>,
@@ -648,9 +668,12 @@ async fn rescreen_request(
     OptionalJson(body): OptionalJson<serde_json::Value>,
 ) -> AppResult<(StatusCode, Json<RequestDto>)> {
     let body = body.unwrap_or_else(|| serde_json::json!({}));
-    let mut hashed = body.clone();
-    hashed["rescreen_of"] = serde_json::json!(id);
-    let idempotency = idempotency_key(&headers, &hashed)?;
+    // An object only (serde would also take an array for the struct).
+    let serde_json::Value::Object(mut hashed) = body.clone() else {
+        return Err(AppError::validation("body", "must be a JSON object"));
+    };
+    hashed.insert("rescreen_of".into(), serde_json::json!(id));
+    let idempotency = idempotency_key(&headers, &serde_json::Value::Object(hashed))?;
     let input = from_value::<RescreenRequest>(body)?;
     let reference = match input.reference {
         Some(r) => Some(text::required(&r, 100).map_err(|m| AppError::validation("reference", m))?),

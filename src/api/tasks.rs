@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::TAG_TASKS;
+use super::{TAG_TASKS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -82,13 +82,15 @@ pub fn task_dto(task: task::Model, context: Option<serde_json::Value>) -> TaskDt
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
-    /// `unassigned`, `assigned`, `completed` or `cancelled`.
+    #[param(schema_with = schemas::task_status)]
     pub status: Option<String>,
+    #[param(schema_with = schemas::task_kind)]
     pub kind: Option<String>,
     pub overdue: Option<bool>,
     pub request_id: Option<Uuid>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
+    #[param(schema_with = schemas::cursor)]
     pub cursor: Option<String>,
 }
 
@@ -166,15 +168,12 @@ async fn get_task(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompleteTask {
-    /// check: `no_concerns`, `concerns`, `unable_to_verify`; assessment, supervisor_review,
-    /// final_review: `clear`, `refuse`; four_eyes_review: `concur`, `dissent`;
-    /// objection_review: `uphold`, `overturn`.
-    #[schema(max_length = 32)]
+    #[schema(schema_with = schemas::task_outcome)]
     pub outcome: String,
-    #[schema(max_length = 10000)]
+    #[schema(schema_with = schemas::optional_text::<MAX_TEXT>)]
     pub notes: Option<String>,
     /// Required with `refuse`; the subject is shown them.
-    #[schema(max_length = 10000)]
+    #[schema(schema_with = schemas::optional_text::<MAX_TEXT>)]
     pub grounds: Option<String>,
 }
 

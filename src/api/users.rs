@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::TAG_ORGANISATIONS;
+use super::{TAG_ORGANISATIONS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -30,9 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    #[schema(max_length = 254)]
+    #[schema(schema_with = schemas::email)]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = schemas::line::<200>)]
     pub name: String,
     pub role: OrgRole,
 }

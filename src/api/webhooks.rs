@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::TAG_WEBHOOKS;
+use super::{TAG_WEBHOOKS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -30,10 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
-    /// An https URL on the public internet.
-    #[schema(max_length = 2000, example = "https://hr.example.org/hooks/safescreen")]
+    #[schema(schema_with = schemas::webhook_url)]
     pub url: String,
-    /// Event types, or `["*"]` for all.
+    #[schema(schema_with = schemas::webhook_events)]
     pub events: Vec<String>,
 }
 

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::TAG_WORKFLOWS;
+use super::{TAG_WORKFLOWS, schemas};
 use crate::{
     auth::Principal,
     db,
@@ -94,11 +94,11 @@ async fn list_profiles(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProfile {
-    #[schema(max_length = 64)]
+    #[schema(schema_with = schemas::line::<64>)]
     pub code: String,
-    #[schema(max_length = 200)]
+    #[schema(schema_with = schemas::line::<200>)]
     pub title: String,
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = schemas::line::<2000>)]
     pub description: String,
     pub workflow: WorkflowRef,
     #[schema(minimum = 1, maximum = 120)]

@@ -12,15 +12,16 @@ pub fn multiline(text: &str, max: usize) -> Result<String, String> {
 }
 
 fn checked(text: &str, max: usize, allowed: impl Fn(char) -> bool) -> Result<String, String> {
+    // Judged on the text as sent, as the document's pattern judges it; then trimmed.
+    if text.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err("must not contain control characters".to_owned());
+    }
+    if text.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err("must not be empty".to_owned());
-    }
-    if trimmed.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    if trimmed.chars().any(|c| c.is_control() && !allowed(c)) {
-        return Err("must not contain control characters".to_owned());
     }
     Ok(trimmed.to_owned())
 }
@@ -38,5 +39,6 @@ mod tests {
         assert!(multiline(" \n\t ", 100).is_err(), "blank");
         assert_eq!(multiline("  padded \n", 100).unwrap(), "padded");
         assert!(multiline(&"x".repeat(101), 100).is_err());
+        assert!(required("line\n", 100).is_err(), "a line break in one line");
     }
 }

@@ -42,24 +42,31 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
         || a >= 240 // reserved
 }
 
+/// Why a host name is not connected to.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("{0} does not resolve")]
+    Unresolved(String),
+    #[error("{0} resolves to a private, loopback or link-local address")]
+    Forbidden(String),
+}
+
 /// Resolves a host name and refuses it when any address is forbidden (so a name cannot mix a
 /// public and a private address to slip through).
 pub async fn resolve_allowed(
     host: &str,
     port: u16,
     allow_private: bool,
-) -> Result<Vec<SocketAddr>, String> {
+) -> Result<Vec<SocketAddr>, Refused> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|_| format!("{host} does not resolve"))?
+        .map_err(|_| Refused::Unresolved(host.to_owned()))?
         .collect();
     if addrs.is_empty() {
-        return Err(format!("{host} does not resolve"));
+        return Err(Refused::Unresolved(host.to_owned()));
     }
     if !allow_private && addrs.iter().any(|a| is_forbidden(a.ip())) {
-        return Err(format!(
-            "{host} resolves to a private, loopback or link-local address"
-        ));
+        return Err(Refused::Forbidden(host.to_owned()));
     }
     Ok(addrs)
 }

@@ -24,6 +24,10 @@ pub async fn check_url(text: &str, allow_private: bool) -> Result<url::Url, Stri
     if text.len() > 2000 {
         return Err("must be at most 2000 characters".into());
     }
+    // The url crate forgives what RFC 3986 does not (spaces, stray `%`); we do not.
+    if !is_uri_text(text) {
+        return Err("is not a URL (RFC 3986)".into());
+    }
     let url = url::Url::parse(text).map_err(|_| "is not an absolute URL".to_owned())?;
     match url.scheme() {
         "https" => {}
@@ -42,12 +46,28 @@ pub async fn check_url(text: &str, allow_private: bool) -> Result<url::Url, Stri
         Some(url::Host::Ipv6(ip)) if !allow_private && ssrf::is_forbidden(ip.into()) => {
             Err("must not point at a private, loopback, link-local or metadata address".into())
         }
+        // A name that does not resolve yet is taken (its DNS may follow the registration):
+        // every delivery resolves it again and refuses forbidden addresses then.
         Some(url::Host::Domain(name)) => {
-            ssrf::resolve_allowed(name, port, allow_private).await?;
-            Ok(url)
+            match ssrf::resolve_allowed(name, port, allow_private).await {
+                Ok(_) | Err(ssrf::Refused::Unresolved(_)) => Ok(url),
+                Err(refused @ ssrf::Refused::Forbidden(_)) => Err(refused.to_string()),
+            }
         }
         Some(_) => Ok(url),
     }
+}
+
+/// Only the characters RFC 3986 allows in a URI, and `%` only as a percent-encoded octet.
+fn is_uri_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| match b {
+        b'%' => bytes
+            .get(i + 1..i + 3)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)),
+        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => true,
+        _ => b"-._~:/?#[]@!$&'()*+,;=".contains(&b),
+    })
 }
 
 pub async fn create(

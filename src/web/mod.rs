@@ -17,12 +17,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     api::{
         TAG_SUBJECT,
-        invitations::{decline_message, mask_bsn},
+        invitations::{DeclineReasonDto, decline_message, mask_bsn},
+        schemas,
     },
     domain::RequestStatus,
     error::AppError,
     extract::AppPath,
-    services::invitations::{self, DeclineReason, Invitation},
+    services::invitations::{self, Invitation},
     state::AppState,
 };
 
@@ -244,8 +245,8 @@ async fn consent_form(
 
 #[derive(Deserialize, ToSchema)]
 pub struct DeclineForm {
-    /// `data_incorrect`, `not_consenting` or `other`.
-    pub reason: String,
+    pub reason: DeclineReasonDto,
+    #[schema(schema_with = schemas::optional_text_or_blank::<2000>)]
     pub message: Option<String>,
 }
 
@@ -264,14 +265,9 @@ async fn decline_form(
     AppPath(token): AppPath<String>,
     form: Result<Form<DeclineForm>, FormRejection>,
 ) -> Response {
+    // No reason or one not on the list.
     let Ok(Form(form)) = form else {
-        return error_page(AppError::validation("reason", "choose a reason"));
-    };
-    let reason = match form.reason.as_str() {
-        "data_incorrect" => DeclineReason::DataIncorrect,
-        "not_consenting" => DeclineReason::NotConsenting,
-        "other" => DeclineReason::Other,
-        _ => return error_page(AppError::validation("reason", "choose one of the reasons")),
+        return error_page(AppError::validation("reason", "choose one of the reasons"));
     };
     let message = match decline_message(form.message.as_deref()) {
         Ok(m) => m,
@@ -279,7 +275,14 @@ async fn decline_form(
     };
     back_to_page(
         &token,
-        invitations::decline(&state, &token, &client.ip().to_string(), reason, message).await,
+        invitations::decline(
+            &state,
+            &token,
+            &client.ip().to_string(),
+            form.reason.into(),
+            message,
+        )
+        .await,
     )
 }
 
@@ -299,6 +302,7 @@ fn back_to_page<T>(token: &str, outcome: Result<T, AppError>) -> Response {
 
 #[derive(Deserialize, ToSchema)]
 pub struct ResponseForm {
+    #[schema(schema_with = schemas::text::<10000>)]
     pub statement: String,
 }
 
@@ -329,6 +333,7 @@ async fn response_form(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ObjectionForm {
+    #[schema(schema_with = schemas::text::<10000>)]
     pub grounds: String,
 }
 

@@ -42,6 +42,61 @@ async fn malformed_json_is_400() {
     assert_eq!(organisation_count(&app).await, 0);
 }
 
+/// Every body is an object: an array is refused whole, even where serde could read one, and
+/// an array where the body is optional too (it answered 500 once).
+#[tokio::test]
+async fn an_array_for_a_body_is_422() {
+    let app = spawn_app().await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, key) = app.create_api_key(org).await;
+    let reply = app
+        .post(
+            &format!("/v1/organisations/{org}/api-keys"),
+            &app.admin_token,
+            json!(["fuzz"]),
+        )
+        .await;
+    reply.assert_problem(422);
+    assert_eq!(reply.problem_fields(), ["body"]);
+    let id = app.submit(&key, "jan@example.org").await;
+    for body in [json!([null, null]), json!(["HR-1"])] {
+        let reply = app
+            .client
+            .post(app.url(&format!("/v1/screening-requests/{id}/rescreen")))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "rescreen-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 422);
+        let problem: serde_json::Value = reply.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "body", "{problem}");
+    }
+    assert_eq!(
+        entity::screening_request::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+/// One-line fields take no line breaks or other control characters anywhere, not even at
+/// the ends where trimming would have hidden them; blank is empty.
+#[tokio::test]
+async fn one_line_texts_with_control_characters_or_blank_are_422() {
+    let app = spawn_app().await;
+    for name in ["Kids Abroad\n", "\tKids", " \u{a0} "] {
+        let mut body = organisation_body("x");
+        body["name"] = json!(name);
+        let reply = app.post("/v1/organisations", &app.admin_token, body).await;
+        reply.assert_problem(422);
+        assert_eq!(reply.problem_fields(), ["name"], "{name:?}");
+    }
+    assert_eq!(organisation_count(&app).await, 0);
+}
+
 #[tokio::test]
 async fn unknown_fields_are_422_naming_the_field() {
     let app = spawn_app().await;

@@ -88,6 +88,9 @@ async fn strict_mode_refuses_http_private_loopback_link_local_and_metadata_targe
         "https://[::1]/x",
         "https://localhost/x",
         "not a url",
+        // What RFC 3986 does not allow, though the url crate would take it.
+        "https://hooks.example.org/a%zz",
+        "https://hooks.example.org/a b",
     ] {
         let reply = app.create_webhook_endpoint(&org_admin, url, &["*"]).await;
         reply.assert_problem(422);
@@ -98,6 +101,18 @@ async fn strict_mode_refuses_http_private_loopback_link_local_and_metadata_targe
         .await;
     unknown.assert_problem(422);
     assert_eq!(unknown.problem_fields(), ["events[0]"]);
+    // A name that does not resolve (yet) is taken: every delivery resolves it again.
+    let later = app
+        .create_webhook_endpoint(&org_admin, "https://hooks.invalid/x", &["*"])
+        .await;
+    assert_eq!(later.status, 201, "{}", later.text);
+    let later = later.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.delete(&format!("/v1/webhook-endpoints/{later}"), &org_admin)
+            .await
+            .status,
+        204
+    );
     // A public address is accepted; the secret is shown once.
     let created = app
         .create_webhook_endpoint(&org_admin, "https://93.184.216.34/x", &["*"])
