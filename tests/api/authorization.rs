@@ -1,17 +1,19 @@
 //! Deny by default: every documented operation has an access rule, and every operation answers
-//! each kind of caller as expected, with another organisation's objects answering 404.
+//! each kind of caller as expected, with another organisation's objects answering 404; every
+//! refusal changes nothing, and no organisation caller is shown what only staff see
+//! (`org_view.rs` checks the organisation's view field by field).
 use std::collections::BTreeSet;
 
 use reqwest::Method;
 use safescreen::auth::policy;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::*;
 
 /// The kinds of caller, in the order of the expectation arrays below.
-const CALLERS: [&str; 8] = [
+const CALLERS: [&str; 9] = [
     "admin",
     "org_admin",
     "org_requester",
@@ -20,6 +22,16 @@ const CALLERS: [&str; 8] = [
     "supervisor",
     "anonymous",
     "other_org_admin",
+    "other_org_key",
+];
+
+/// The callers who see the organisation's view.
+const ORG_CALLERS: [&str; 5] = [
+    "org_admin",
+    "org_requester",
+    "api_key",
+    "other_org_admin",
+    "other_org_key",
 ];
 
 fn documented_operations() -> BTreeSet<(String, String)> {
@@ -79,7 +91,58 @@ struct Row {
     /// The concrete path.
     path: String,
     body: Option<Value>,
-    expect: [u16; 8],
+    expect: [u16; 9],
+}
+
+/// Every row of `E`'s table, in a stable order.
+async fn rows_of<E: EntityTrait + Default>(db: &DatabaseConnection) -> String {
+    let mut rows: Vec<String> = E::find()
+        .into_json()
+        .all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    rows.sort();
+    format!("{}: {}", E::default().table_name(), rows.join("\n"))
+}
+
+/// What a refused call must leave as it was: every row of the tables operations write, and how
+/// many e-mails, webhook events and audit events there are (the workers change those rows).
+async fn state_of(db: &DatabaseConnection) -> Vec<String> {
+    use entity::*;
+    vec![
+        rows_of::<organisation::Entity>(db).await,
+        rows_of::<user::Entity>(db).await,
+        rows_of::<activation_token::Entity>(db).await,
+        rows_of::<session::Entity>(db).await,
+        rows_of::<api_key::Entity>(db).await,
+        rows_of::<checker::Entity>(db).await,
+        rows_of::<checker_authorisation::Entity>(db).await,
+        rows_of::<checker_conflict::Entity>(db).await,
+        rows_of::<screening_profile::Entity>(db).await,
+        rows_of::<workflow_definition::Entity>(db).await,
+        rows_of::<screening_request::Entity>(db).await,
+        rows_of::<request_event::Entity>(db).await,
+        rows_of::<idempotency_key::Entity>(db).await,
+        rows_of::<task::Entity>(db).await,
+        rows_of::<decision::Entity>(db).await,
+        rows_of::<certificate::Entity>(db).await,
+        rows_of::<webhook_endpoint::Entity>(db).await,
+        format!(
+            "e-mails: {}",
+            mail_outbox::Entity::find().count(db).await.unwrap()
+        ),
+        format!(
+            "webhook events: {}",
+            webhook_delivery::Entity::find().count(db).await.unwrap()
+        ),
+        format!(
+            "audit events: {}",
+            audit_event::Entity::find().count(db).await.unwrap()
+        ),
+    ]
 }
 
 fn unique_email() -> String {
@@ -97,6 +160,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
     let (checker_id, checker) = app.create_checker(false).await;
     let (_, supervisor) = app.create_checker(true).await;
     let (_, other_admin) = app.create_member(org_b, "org_admin").await;
+    let (_, other_key) = app.create_api_key(org_b).await;
     // A request of org A, consented by its subject; a declined one to rescreen; another to withdraw.
     let subject = format!("s-{}@example.org", Uuid::new_v4().simple());
     let request = app.submit(&api_key, &subject).await;
@@ -148,7 +212,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
         .await;
     assert_eq!(endpoint.status, 201, "{}", endpoint.text);
     let endpoint = endpoint.body["id"].as_str().unwrap().to_owned();
-    let tokens: [Option<String>; 8] = [
+    let tokens: [Option<String>; 9] = [
         Some(app.admin_token.clone()),
         Some(org_admin),
         Some(requester),
@@ -157,6 +221,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
         Some(supervisor),
         None,
         Some(other_admin),
+        Some(other_key),
     ];
 
     let org = |suffix: &str| format!("/v1/organisations/{org_a}{suffix}");
@@ -166,161 +231,161 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/healthz",
             path: "/healthz".into(),
             body: None,
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::GET,
             template: "/readyz",
             path: "/readyz".into(),
             body: None,
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::GET,
             template: "/metrics",
             path: "/metrics".into(),
             body: None,
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::GET,
             template: "/openapi.json",
             path: "/openapi.json".into(),
             body: None,
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::GET,
             template: "/v1/me",
             path: "/v1/me".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 401, 200],
+            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/login",
             path: "/v1/auth/login".into(),
             body: Some(Value::Null),
-            expect: [401; 8],
+            expect: [401; 9],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/activate",
             path: "/v1/auth/activate".into(),
             body: Some(json!({"token": "ss_act_unknown", "password": USER_PASSWORD})),
-            expect: [401; 8],
+            expect: [401; 9],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations",
             path: "/v1/organisations".into(),
             body: Some(Value::Null),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations",
             path: "/v1/organisations".into(),
             body: None,
-            expect: [200, 200, 200, 200, 403, 403, 401, 200],
+            expect: [200, 200, 200, 200, 403, 403, 401, 200, 200],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations/{id}",
             path: org(""),
             body: None,
-            expect: [200, 200, 200, 200, 403, 403, 401, 404],
+            expect: [200, 200, 200, 200, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::PATCH,
             template: "/v1/organisations/{id}",
             path: org(""),
             body: Some(json!({"status": "active"})),
-            expect: [200, 403, 403, 403, 403, 403, 401, 404],
+            expect: [200, 403, 403, 403, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations/{id}/users",
             path: org("/users"),
             body: Some(Value::Null),
-            expect: [201, 201, 403, 403, 403, 403, 401, 404],
+            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations/{id}/users",
             path: org("/users"),
             body: None,
-            expect: [200, 200, 403, 403, 403, 403, 401, 404],
+            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::PATCH,
             template: "/v1/organisations/{id}/users/{user_id}",
             path: org(&format!("/users/{user_a}")),
             body: Some(json!({"role": "org_admin"})),
-            expect: [200, 200, 403, 403, 403, 403, 401, 404],
+            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations/{id}/users/{user_id}/activation",
             path: org(&format!("/users/{user_a}/activation")),
             body: None,
-            expect: [201, 201, 403, 403, 403, 403, 401, 404],
+            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations/{id}/api-keys",
             path: org("/api-keys"),
             body: Some(json!({"name": "k"})),
-            expect: [201, 201, 403, 403, 403, 403, 401, 404],
+            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations/{id}/api-keys",
             path: org("/api-keys"),
             body: None,
-            expect: [200, 200, 403, 403, 403, 403, 401, 404],
+            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/checkers",
             path: "/v1/checkers".into(),
             body: Some(Value::Null),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/checkers",
             path: "/v1/checkers".into(),
             body: None,
-            expect: [200, 403, 403, 403, 403, 200, 401, 403],
+            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/checkers/{id}",
             path: format!("/v1/checkers/{checker_id}"),
             body: None,
-            expect: [200, 403, 403, 403, 403, 200, 401, 403],
+            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403],
         },
         Row {
             method: Method::PATCH,
             template: "/v1/checkers/{id}",
             path: format!("/v1/checkers/{checker_id}"),
             body: Some(json!({"max_open_tasks": 3})),
-            expect: [200, 403, 403, 403, 403, 403, 401, 403],
+            expect: [200, 403, 403, 403, 403, 403, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/tasks",
             path: "/v1/tasks".into(),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/tasks/{id}",
             path: format!("/v1/tasks/{t1}"),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
         },
         // The supervisor's task goes to the checker (again, for the second caller).
         Row {
@@ -328,7 +393,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/tasks/{id}/assign",
             path: format!("/v1/tasks/{t2}/assign"),
             body: Some(json!({"checker_id": checker_id})),
-            expect: [200, 403, 403, 403, 403, 200, 401, 403],
+            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403],
         },
         // Only the assignee completes, once; for anyone else the task is not there.
         Row {
@@ -336,7 +401,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/tasks/{id}/complete",
             path: format!("/v1/tasks/{t3}/complete"),
             body: Some(json!({"outcome": "no_concerns"})),
-            expect: [403, 403, 403, 403, 200, 404, 401, 403],
+            expect: [403, 403, 403, 403, 200, 404, 401, 403, 403],
         },
         // Released by the checker, it goes to the supervisor, who releases it too.
         Row {
@@ -344,21 +409,21 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/tasks/{id}/release",
             path: format!("/v1/tasks/{t1}/release"),
             body: None,
-            expect: [403, 403, 403, 403, 200, 200, 401, 403],
+            expect: [403, 403, 403, 403, 200, 200, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/audit-events",
             path: "/v1/audit-events".into(),
             body: None,
-            expect: [200, 403, 403, 403, 403, 403, 401, 403],
+            expect: [200, 403, 403, 403, 403, 403, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-profiles",
             path: "/v1/screening-profiles".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 401, 200],
+            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200],
         },
         Row {
             method: Method::POST,
@@ -368,14 +433,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                 json!({"code": "matrix", "title": "M", "description": "M", "workflow": {"key": "general", "version": 1},
                                 "validity_months": 12, "roles": ["staff"], "expiry_warning_days": 10}),
             ),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/workflow-definitions",
             path: "/v1/workflow-definitions".into(),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
         },
         Row {
             method: Method::POST,
@@ -385,112 +450,112 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                 json!({"key": "matrix", "title": "M", "consent_window": "P1D", "decision_deadline": "P1D",
                                 "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"}]}),
             ),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/workflow-definitions/{key}/versions/{version}",
             path: "/v1/workflow-definitions/general/versions/1".into(),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/screening-requests",
             path: "/v1/screening-requests".into(),
             body: Some(Value::Null),
-            expect: [403, 201, 201, 201, 403, 403, 401, 201],
+            expect: [403, 201, 201, 201, 403, 403, 401, 201, 201],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-requests",
             path: "/v1/screening-requests".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 401, 200],
+            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-requests/{id}",
             path: format!("/v1/screening-requests/{request}"),
             body: None,
-            expect: [200, 200, 200, 200, 404, 200, 401, 404],
+            expect: [200, 200, 200, 200, 404, 200, 401, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-requests/{id}/events",
             path: format!("/v1/screening-requests/{request}/events"),
             body: None,
-            expect: [200, 200, 200, 200, 404, 200, 401, 404],
+            expect: [200, 200, 200, 200, 404, 200, 401, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/screening-requests/{id}/rescreen",
             path: format!("/v1/screening-requests/{declined}/rescreen"),
             body: Some(json!({})),
-            expect: [403, 201, 201, 201, 403, 403, 401, 404],
+            expect: [403, 201, 201, 201, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/screening-requests/{id}/withdraw",
             path: format!("/v1/screening-requests/{to_withdraw}/withdraw"),
             body: None,
-            expect: [403, 200, 409, 409, 403, 403, 401, 404],
+            expect: [403, 200, 409, 409, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/v1/invitations/{token}",
             path: format!("/v1/invitations/{token}"),
             body: None,
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/consent",
             path: format!("/v1/invitations/{token}/consent"),
             body: Some(json!({"consent": true})),
-            expect: [200, 409, 409, 409, 409, 409, 409, 409],
+            expect: [200, 409, 409, 409, 409, 409, 409, 409, 409],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/decline",
             path: format!("/v1/invitations/{token}/decline"),
             body: Some(json!({"reason": "other"})),
-            expect: [409; 8],
+            expect: [409; 9],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/response",
             path: format!("/v1/invitations/{token}/response"),
             body: Some(json!({"statement": "I disagree"})),
-            expect: [409; 8],
+            expect: [409; 9],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/objection",
             path: format!("/v1/invitations/{token}/objection"),
             body: Some(json!({"grounds": "I object"})),
-            expect: [409; 8],
+            expect: [409; 9],
         },
         Row {
             method: Method::GET,
             template: "/v1/invitations/{token}/decision",
             path: format!("/v1/invitations/{token}/decision"),
             body: None,
-            expect: [409; 8],
+            expect: [409; 9],
         },
         Row {
             method: Method::GET,
             template: "/s/{token}",
             path: format!("/s/{token}"),
             body: None,
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::POST,
             template: "/s/{token}/consent",
             path: format!("/s/{token}/consent"),
             body: None,
-            expect: [409; 8],
+            expect: [409; 9],
         },
         // Without a form body the reason is missing: 422, before anything else is looked at.
         Row {
@@ -498,7 +563,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/s/{token}/decline",
             path: format!("/s/{token}/decline"),
             body: None,
-            expect: [422; 8],
+            expect: [422; 9],
         },
         // The same for a statement or an objection without a form body.
         Row {
@@ -506,14 +571,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/s/{token}/response",
             path: format!("/s/{token}/response"),
             body: None,
-            expect: [422; 8],
+            expect: [422; 9],
         },
         Row {
             method: Method::POST,
             template: "/s/{token}/objection",
             path: format!("/s/{token}/objection"),
             body: None,
-            expect: [422; 8],
+            expect: [422; 9],
         },
         Row {
             method: Method::POST,
@@ -522,28 +587,28 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             body: Some(
                 json!({"url": "https://93.184.216.34/other", "events": ["screening_request.created"]}),
             ),
-            expect: [403, 201, 403, 403, 403, 403, 401, 201],
+            expect: [403, 201, 403, 403, 403, 403, 401, 201, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/webhook-endpoints",
             path: "/v1/webhook-endpoints".into(),
             body: None,
-            expect: [403, 200, 403, 403, 403, 403, 401, 200],
+            expect: [403, 200, 403, 403, 403, 403, 401, 200, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/webhook-endpoints/{id}/deliveries",
             path: format!("/v1/webhook-endpoints/{endpoint}/deliveries"),
             body: None,
-            expect: [403, 200, 403, 403, 403, 403, 401, 404],
+            expect: [403, 200, 403, 403, 403, 403, 401, 404, 403],
         },
         Row {
             method: Method::DELETE,
             template: "/v1/webhook-endpoints/{id}",
             path: format!("/v1/webhook-endpoints/{endpoint}"),
             body: None,
-            expect: [403, 204, 403, 403, 403, 403, 401, 404],
+            expect: [403, 204, 403, 403, 403, 403, 401, 404, 403],
         },
         // Certificates: the request is not cleared, so there is none to show to anyone.
         Row {
@@ -551,28 +616,28 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/screening-requests/{id}/certificate",
             path: format!("/v1/screening-requests/{request}/certificate"),
             body: None,
-            expect: [404, 404, 404, 404, 403, 403, 401, 404],
+            expect: [404, 404, 404, 404, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/.well-known/jwks.json",
             path: "/.well-known/jwks.json".into(),
             body: None,
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::POST,
             template: "/v1/certificates/verify",
             path: "/v1/certificates/verify".into(),
             body: Some(json!({"jws": "not.a.certificate"})),
-            expect: [200; 8],
+            expect: [200; 9],
         },
         Row {
             method: Method::POST,
             template: "/v1/certificates/{id}/revoke",
             path: format!("/v1/certificates/{}/revoke", Uuid::new_v4()),
             body: Some(json!({"reason": "New information"})),
-            expect: [404, 403, 403, 403, 403, 403, 401, 403],
+            expect: [404, 403, 403, 403, 403, 403, 401, 403, 403],
         },
         // Revoking and signing out end credentials: last.
         Row {
@@ -580,14 +645,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/organisations/{id}/api-keys/{key_id}",
             path: org(&format!("/api-keys/{key_a}")),
             body: None,
-            expect: [204, 204, 403, 401, 403, 403, 401, 404],
+            expect: [204, 204, 403, 401, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/logout",
             path: "/v1/auth/logout".into(),
             body: None,
-            expect: [204, 204, 204, 401, 204, 204, 401, 204],
+            expect: [204, 204, 204, 401, 204, 204, 401, 204, 403],
         },
     ];
 
@@ -622,6 +687,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                 }
                 (body, _) => body.clone(),
             };
+            let before = state_of(&app.db).await;
             let reply = app
                 .call(row.method.clone(), &row.path, tokens[i].as_deref(), body)
                 .await;
@@ -630,6 +696,36 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                     "{} {} as {caller}: expected {}, got {} {}",
                     row.method, row.path, row.expect[i], reply.status, reply.text
                 ));
+            }
+            if ORG_CALLERS.contains(caller) && row.template.starts_with("/v1/screening-requests") {
+                for staff_only in [
+                    "full_status",
+                    "decision_deadline",
+                    "\"tasks\"",
+                    "\"workflow\"",
+                ] {
+                    if reply.text.contains(staff_only) {
+                        failures.push(format!(
+                            "{} {} as {caller} shows {staff_only}: {}",
+                            row.method, row.path, reply.text
+                        ));
+                    }
+                }
+            }
+            // A refusal changes nothing (a failed login is audited: that is its record).
+            if reply.status.is_client_error() && row.template != "/v1/auth/login" {
+                let after = state_of(&app.db).await;
+                for (was, is) in before.iter().zip(&after) {
+                    if was != is {
+                        failures.push(format!(
+                            "{} {} as {caller} ({}) changed {}",
+                            row.method,
+                            row.path,
+                            reply.status,
+                            was.split(':').next().unwrap_or_default()
+                        ));
+                    }
+                }
             }
             // The subject page answers people with pages; everything else with problems.
             if reply.status.is_client_error() && !row.template.starts_with("/s/") {

@@ -14,6 +14,7 @@ mod identity;
 mod migrations;
 mod openapi;
 mod operations;
+mod org_view;
 mod scale_out;
 mod screening;
 mod webhooks;

@@ -239,7 +239,7 @@ async fn withdrawal_before_a_decision_and_consent_afterwards_is_409() {
 }
 
 /// Publishes a workflow whose consent window is `window`, and a profile using it.
-async fn profile_with_consent_window(app: &TestApp, window: &str) -> String {
+pub(crate) async fn profile_with_consent_window(app: &TestApp, window: &str) -> String {
     let key = format!("fast-{}", &Uuid::new_v4().simple().to_string()[..8]);
     let definition = json!({
         "key": key, "title": "Fast", "consent_window": window, "decision_deadline": "P1D",
