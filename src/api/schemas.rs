@@ -29,50 +29,48 @@ fn nullable_string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
 }
 
-/// Something besides blanks, of `chars` only: `text::required` and `text::multiline`.
-fn non_blank(builder: ObjectBuilder, chars: &str, max: usize) -> ObjectBuilder {
+/// One line (`text::required`) or several (`text::multiline`).
+#[derive(Clone, Copy)]
+enum Lines {
+    One,
+    Several,
+}
+
+/// Up to `max` characters, something besides blanks, and no control characters but line
+/// breaks and tabs in a text of several lines; surrounding blanks are trimmed.
+fn free_text(builder: ObjectBuilder, lines: Lines, max: usize) -> Object {
+    let (chars, what) = match lines {
+        Lines::One => (LINE_CHAR, "One line"),
+        Lines::Several => (TEXT_CHAR, "Text (line breaks and tabs allowed)"),
+    };
     builder
         .min_length(Some(1))
         .max_length(Some(max))
         .pattern(Some(format!("^{chars}*{VISIBLE_CHAR}{chars}*$")))
-}
-
-/// One line of text, `text::required`: up to `MAX` characters, not blank, no control
-/// characters; surrounding blanks are trimmed.
-pub fn line<const MAX: usize>() -> Object {
-    non_blank(string(), LINE_CHAR, MAX)
         .description(Some(format!(
-            "One line, up to {MAX} characters, not blank; surrounding blanks are trimmed."
+            "{what}, up to {max} characters, not blank; surrounding blanks are trimmed."
         )))
         .build()
+}
+
+/// One line of text, `text::required`.
+pub fn line<const MAX: usize>() -> Object {
+    free_text(string(), Lines::One, MAX)
 }
 
 /// The same, or null.
 pub fn optional_line<const MAX: usize>() -> Object {
-    non_blank(nullable_string(), LINE_CHAR, MAX)
-        .description(Some(format!(
-            "One line, up to {MAX} characters, not blank; surrounding blanks are trimmed."
-        )))
-        .build()
+    free_text(nullable_string(), Lines::One, MAX)
 }
 
-/// A text of several lines, `text::multiline`: up to `MAX` characters, not blank, no
-/// control characters but line breaks and tabs.
+/// A text of several lines, `text::multiline`.
 pub fn text<const MAX: usize>() -> Object {
-    non_blank(string(), TEXT_CHAR, MAX)
-        .description(Some(format!(
-            "Text, up to {MAX} characters, not blank; line breaks and tabs allowed."
-        )))
-        .build()
+    free_text(string(), Lines::Several, MAX)
 }
 
 /// The same, or null.
 pub fn optional_text<const MAX: usize>() -> Object {
-    non_blank(nullable_string(), TEXT_CHAR, MAX)
-        .description(Some(format!(
-            "Text, up to {MAX} characters, not blank; line breaks and tabs allowed."
-        )))
-        .build()
+    free_text(nullable_string(), Lines::Several, MAX)
 }
 
 /// An optional text where blank means none (a decline's message).
