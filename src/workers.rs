@@ -1,7 +1,7 @@
 //! Background work inside `serve`: woken every `SAFESCREEN_WORKER_INTERVAL_MS` at the latest,
 //! and at once when a commit in this process created work. Each step finishes before a
 //! shutdown completes.
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -9,6 +9,8 @@ use crate::{audit, engine, mail, outbox, services, state::AppState};
 
 /// Audit events are chained within this time of their commit.
 const AUDIT_CHAIN_INTERVAL: Duration = Duration::from_millis(250);
+/// The longest one round spends sending e-mail.
+const MAIL_PER_ROUND: Duration = Duration::from_millis(200);
 /// After a wake-up, how long to let more commits arrive before polling: under load a stream
 /// of commits then costs one round of polls per window instead of one per commit.
 const GATHER: Duration = Duration::from_millis(20);
@@ -19,17 +21,20 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
             Duration::from_millis(state.config.worker_interval_ms).min(AUDIT_CHAIN_INTERVAL);
         // Retention scans ended requests: ten worker intervals apart is soon enough.
         let retention_every = Duration::from_millis(state.config.worker_interval_ms * 10);
-        let mut retention_ran: Option<std::time::Instant> = None;
+        let mut retention_ran: Option<Instant> = None;
         loop {
-            step(&state).await;
+            let backlog = step(&state, &stopped).await;
             if retention_ran.is_none_or(|at| at.elapsed() >= retention_every) {
                 if let Err(err) = services::retention::run(&state).await {
                     tracing::warn!(error = %err, "retention failed; will retry");
                 }
-                retention_ran = Some(std::time::Instant::now());
+                retention_ran = Some(Instant::now());
             }
             if *stopped.borrow() {
                 break;
+            }
+            if backlog {
+                continue; // straight into the next round
             }
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
@@ -41,25 +46,32 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
 }
 
 /// One round of every kind of background work; a failure is logged and retried next round.
-pub async fn step(state: &AppState) {
+/// True when e-mail is still waiting at the end of it.
+async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
     if let Err(err) = engine::timers::fire_due(state).await {
         tracing::warn!(error = %err, "firing timers failed; will retry");
     }
     if let Err(err) = outbox::webhooks::deliver_due(state).await {
         tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
-    // A full batch means more may be waiting: keep going, so a burst does not pile up.
-    loop {
-        match mail::send_due(state).await {
-            Ok(sent) if sent == mail::BATCH => continue,
-            Ok(_) => break,
-            Err(err) => {
-                tracing::warn!(error = %err, "sending e-mail failed; will retry");
-                break;
-            }
-        }
-    }
+    // Before the e-mail: every event is to be chained within a second of its commit.
     if let Err(err) = audit::chain::chain_pending(&state.db_write).await {
         tracing::warn!(error = %err, "audit chaining failed; will retry");
+    }
+    // A full batch means more may be waiting: keep going, so a burst does not pile up; but
+    // only for so long, so that a backlog (a million invitations in the benchmark) neither
+    // starves the other work of its rounds nor holds up a shutdown. What is left stays in
+    // the outbox for the next round or the next start.
+    let began = Instant::now();
+    loop {
+        match mail::send_due(state).await {
+            Ok(sent) if sent < mail::BATCH => return false,
+            Ok(_) if began.elapsed() >= MAIL_PER_ROUND || *stopped.borrow() => return true,
+            Ok(_) => continue,
+            Err(err) => {
+                tracing::warn!(error = %err, "sending e-mail failed; will retry");
+                return false;
+            }
+        }
     }
 }
