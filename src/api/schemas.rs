@@ -84,22 +84,17 @@ pub fn optional_text_or_blank<const MAX: usize>() -> Object {
         .build()
 }
 
-/// An e-mail address we can deliver to: `Email::parse`.
-pub fn email() -> Object {
-    string()
+fn email_in(builder: ObjectBuilder) -> Object {
+    builder
         .format(Some(SchemaFormat::Custom("email".into())))
         .max_length(Some(Email::MAX_LEN))
         .description(Some("An e-mail address with a full domain."))
         .build()
 }
 
-/// The same, or null.
-pub fn optional_email() -> Object {
-    nullable_string()
-        .format(Some(SchemaFormat::Custom("email".into())))
-        .max_length(Some(Email::MAX_LEN))
-        .description(Some("An e-mail address with a full domain."))
-        .build()
+/// An e-mail address we can deliver to: `Email::parse`.
+pub fn email() -> Object {
+    email_in(string())
 }
 
 fn assigned_countries() -> impl Iterator<Item = String> {
@@ -153,42 +148,40 @@ pub fn deployment_country() -> Object {
         .build()
 }
 
-/// A calendar date, `YYYY-MM-DD`.
-pub fn date() -> Object {
+fn date_described(description: &str) -> Object {
     string()
         .format(Some(SchemaFormat::KnownFormat(
             utoipa::openapi::KnownFormat::Date,
         )))
-        .description(Some("`YYYY-MM-DD`"))
+        .description(Some(description))
         .build()
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+pub fn date() -> Object {
+    date_described("`YYYY-MM-DD`")
 }
 
 /// The subject's date of birth: a past date, 16 to 100 years ago (checked on submission).
 pub fn date_of_birth() -> Object {
-    string()
-        .format(Some(SchemaFormat::KnownFormat(
-            utoipa::openapi::KnownFormat::Date,
-        )))
-        .description(Some("`YYYY-MM-DD`; the subject is 16 to 100 years old."))
+    date_described("`YYYY-MM-DD`; the subject is 16 to 100 years old.")
+}
+
+fn month_in(builder: ObjectBuilder) -> Object {
+    builder
+        .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
+        .description(Some("`YYYY-MM`"))
         .build()
 }
 
-const MONTH: &str = "^[0-9]{4}-(0[1-9]|1[0-2])$";
-
 /// A month, `YYYY-MM`.
 pub fn month() -> Object {
-    string()
-        .pattern(Some(MONTH))
-        .description(Some("`YYYY-MM`"))
-        .build()
+    month_in(string())
 }
 
 /// The same, or null.
 pub fn optional_month() -> Object {
-    nullable_string()
-        .pattern(Some(MONTH))
-        .description(Some("`YYYY-MM`"))
-        .build()
+    month_in(nullable_string())
 }
 
 /// A Dutch citizen service number, `Bsn::parse`.
