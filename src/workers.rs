@@ -9,8 +9,8 @@ use crate::{audit, engine, mail, outbox, services, state::AppState};
 
 /// Audit events are chained within this time of their commit.
 const AUDIT_CHAIN_INTERVAL: Duration = Duration::from_millis(250);
-/// The longest one round spends sending e-mail.
-const MAIL_PER_ROUND: Duration = Duration::from_millis(200);
+/// The longest one round spends on one kind of backlog.
+const SHARE_OF_A_ROUND: Duration = Duration::from_millis(150);
 /// After a wake-up, how long to let more commits arrive before polling: under load a stream
 /// of commits then costs one round of polls per window instead of one per commit.
 const GATHER: Duration = Duration::from_millis(20);
@@ -46,7 +46,7 @@ pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<
 }
 
 /// One round of every kind of background work; a failure is logged and retried next round.
-/// True when e-mail is still waiting at the end of it.
+/// True when work is still waiting at the end of it.
 async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
     if let Err(err) = engine::timers::fire_due(state).await {
         tracing::warn!(error = %err, "firing timers failed; will retry");
@@ -54,22 +54,35 @@ async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
     if let Err(err) = outbox::webhooks::deliver_due(state).await {
         tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
-    // Before the e-mail: every event is to be chained within a second of its commit.
-    if let Err(err) = audit::chain::chain_pending(&state.db_write).await {
-        tracing::warn!(error = %err, "audit chaining failed; will retry");
-    }
-    // A full batch means more may be waiting: keep going, so a burst does not pile up; but
-    // only for so long, so that a backlog (a million invitations in the benchmark) neither
-    // starves the other work of its rounds nor holds up a shutdown. What is left stays in
-    // the outbox for the next round or the next start.
+    let chain_waiting = drain("audit chaining", audit::chain::BATCH, stopped, || {
+        audit::chain::chain_batch(&state.db_write)
+    })
+    .await;
+    let mail_waiting = drain("sending e-mail", mail::BATCH as u64, stopped, || async {
+        mail::send_due(state).await.map(|sent| sent as u64)
+    })
+    .await;
+    chain_waiting || mail_waiting
+}
+
+/// Runs `batch` while it comes back full, so a burst does not pile up, but for one share of a
+/// round at most: a backlog (a million invitations in the benchmark) then neither starves the
+/// other work of its turn (the audit chain is to follow within a second) nor holds up a
+/// shutdown. True when the last batch was full: more is waiting for the next round.
+async fn drain<F, Fut, E>(what: &str, full: u64, stopped: &watch::Receiver<bool>, batch: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<u64, E>>,
+    E: std::fmt::Display,
+{
     let began = Instant::now();
     loop {
-        match mail::send_due(state).await {
-            Ok(sent) if sent < mail::BATCH => return false,
-            Ok(_) if began.elapsed() >= MAIL_PER_ROUND || *stopped.borrow() => return true,
+        match batch().await {
+            Ok(done) if done < full => return false,
+            Ok(_) if began.elapsed() >= SHARE_OF_A_ROUND || *stopped.borrow() => return true,
             Ok(_) => continue,
             Err(err) => {
-                tracing::warn!(error = %err, "sending e-mail failed; will retry");
+                tracing::warn!(error = %err, "{what} failed; will retry");
                 return false;
             }
         }

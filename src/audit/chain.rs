@@ -14,7 +14,7 @@ use entity::{audit_chain, audit_event};
 /// `prev_hash` of the first event (the migration seeds the chain head with it).
 pub use migration::GENESIS_HASH;
 
-const BATCH: u64 = 500;
+pub const BATCH: u64 = 500;
 /// Rows linked per UPDATE statement (4 parameters each, well under both databases' limits).
 const UPDATE_CHUNK: usize = 100;
 
@@ -127,52 +127,59 @@ pub fn link_hash(prev_hash: &str, canonical: &str) -> String {
 }
 
 /// Links every committed, unchained event into the chain; returns how many it linked.
-/// One writer at a time: SQLite's `BEGIN IMMEDIATE`, PostgreSQL's row lock on the chain head.
 pub async fn chain_pending(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
     let mut linked = 0;
     loop {
-        let txn = db::begin_write(db).await?;
-        let Some(head) = audit_chain::Entity::find_by_id(1)
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-        else {
-            return Err(sea_orm::DbErr::RecordNotFound("audit chain head".into()));
-        };
-        let pending = audit_event::Entity::find()
-            .filter(audit_event::Column::Seq.is_null())
-            .order_by_asc(audit_event::Column::At)
-            .order_by_asc(audit_event::Column::Id)
-            .limit(BATCH)
-            .all(&txn)
-            .await?;
-        if pending.is_empty() {
-            txn.rollback().await?;
-            return Ok(linked);
-        }
-        let count = pending.len() as u64;
-        let mut seq = head.last_seq;
-        let mut prev = head.last_hash.clone();
-        let mut links = Vec::with_capacity(pending.len());
-        for event in pending {
-            seq += 1;
-            let hash = link_hash(&prev, &canonical_event(&event, seq));
-            links.push((event.id, seq, prev.clone(), hash.clone()));
-            prev = hash;
-        }
-        for chunk in links.chunks(UPDATE_CHUNK) {
-            link_rows(&txn, chunk).await?;
-        }
-        let mut head = head.into_active_model();
-        head.last_seq = Set(seq);
-        head.last_hash = Set(prev);
-        head.update(&txn).await?;
-        txn.commit().await?;
+        let count = chain_batch(db).await?;
         linked += count;
         if count < BATCH {
             return Ok(linked);
         }
     }
+}
+
+/// Links the oldest unchained events, up to a batch; returns how many it linked (a full
+/// batch: more may be waiting). One writer at a time: SQLite's `BEGIN IMMEDIATE`,
+/// PostgreSQL's row lock on the chain head.
+pub async fn chain_batch(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    let txn = db::begin_write(db).await?;
+    let Some(head) = audit_chain::Entity::find_by_id(1)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+    else {
+        return Err(sea_orm::DbErr::RecordNotFound("audit chain head".into()));
+    };
+    let pending = audit_event::Entity::find()
+        .filter(audit_event::Column::Seq.is_null())
+        .order_by_asc(audit_event::Column::At)
+        .order_by_asc(audit_event::Column::Id)
+        .limit(BATCH)
+        .all(&txn)
+        .await?;
+    if pending.is_empty() {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let count = pending.len() as u64;
+    let mut seq = head.last_seq;
+    let mut prev = head.last_hash.clone();
+    let mut links = Vec::with_capacity(pending.len());
+    for event in pending {
+        seq += 1;
+        let hash = link_hash(&prev, &canonical_event(&event, seq));
+        links.push((event.id, seq, prev.clone(), hash.clone()));
+        prev = hash;
+    }
+    for chunk in links.chunks(UPDATE_CHUNK) {
+        link_rows(&txn, chunk).await?;
+    }
+    let mut head = head.into_active_model();
+    head.last_seq = Set(seq);
+    head.last_hash = Set(prev);
+    head.update(&txn).await?;
+    txn.commit().await?;
+    Ok(count)
 }
 
 /// What a verification found when the chain is whole.
