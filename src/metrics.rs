@@ -38,6 +38,8 @@ pub struct Metrics {
     overdue_tasks: Gauge,
     /// Requests past their decision deadline without a decision.
     deadlines_missed: Gauge,
+    /// Audit events committed but not yet linked into the hash chain.
+    audit_unchained: Gauge,
 }
 
 impl Default for Metrics {
@@ -53,6 +55,7 @@ impl Default for Metrics {
         let open_tasks = Family::<OutboxLabels, Gauge>::default();
         let overdue_tasks = Gauge::default();
         let deadlines_missed = Gauge::default();
+        let audit_unchained = Gauge::default();
         registry.register(
             "safescreen_open_tasks",
             "Tasks not yet completed or cancelled, by kind",
@@ -79,6 +82,11 @@ impl Default for Metrics {
             latency.clone(),
         );
         registry.register(
+            "safescreen_audit_unchained",
+            "Audit events not yet linked into the hash chain (it follows within a second)",
+            audit_unchained.clone(),
+        );
+        registry.register(
             "safescreen_outbox_backlog",
             "Webhook deliveries and e-mails not yet delivered or given up",
             outbox_backlog.clone(),
@@ -91,6 +99,7 @@ impl Default for Metrics {
             open_tasks,
             overdue_tasks,
             deadlines_missed,
+            audit_unchained,
         }
     }
 }
@@ -118,6 +127,11 @@ impl Metrics {
                 kind: kind.to_owned(),
             })
             .set(count.min(i64::MAX as u64) as i64);
+    }
+
+    pub fn set_audit_unchained(&self, count: u64) {
+        self.audit_unchained
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// The engine's gauges, counted in the database at scrape time (so every process of a

@@ -7,46 +7,79 @@ use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{audit, engine, mail, outbox, services, state::AppState};
 
-/// Audit events are chained within this time of their commit.
-const AUDIT_CHAIN_INTERVAL: Duration = Duration::from_millis(250);
+/// The longest a worker sleeps whatever the configuration: events are chained, and due
+/// timers fire, within this time.
+const LONGEST_SLEEP: Duration = Duration::from_millis(250);
 /// The longest one round spends on one kind of backlog.
 const SHARE_OF_A_ROUND: Duration = Duration::from_millis(150);
 /// After a wake-up, how long to let more commits arrive before polling: under load a stream
 /// of commits then costs one round of polls per window instead of one per commit.
 const GATHER: Duration = Duration::from_millis(20);
 
-pub fn spawn(state: AppState, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+/// The background work, and beside it the audit chain's writer; the handle ends when both
+/// have finished after a shutdown.
+pub fn spawn(state: AppState, stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+    let chain = tokio::spawn(chain_audit_events(state.clone(), stopped.clone()));
+    let work = tokio::spawn(work(state, stopped));
     tokio::spawn(async move {
-        let interval =
-            Duration::from_millis(state.config.worker_interval_ms).min(AUDIT_CHAIN_INTERVAL);
-        // Retention scans ended requests: ten worker intervals apart is soon enough.
-        let retention_every = Duration::from_millis(state.config.worker_interval_ms * 10);
-        let mut retention_ran: Option<Instant> = None;
-        loop {
-            let backlog = step(&state, &stopped).await;
-            if retention_ran.is_none_or(|at| at.elapsed() >= retention_every) {
-                if let Err(err) = services::retention::run(&state).await {
-                    tracing::warn!(error = %err, "retention failed; will retry");
-                }
-                retention_ran = Some(Instant::now());
-            }
-            if *stopped.borrow() {
-                break;
-            }
-            if backlog {
-                continue; // straight into the next round
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = state.wake_workers.notified() => tokio::time::sleep(GATHER).await,
-                _ = stopped.changed() => {}
+        for task in [work, chain] {
+            if let Err(err) = task.await {
+                tracing::error!(error = %err, "a background worker ended abnormally");
             }
         }
     })
 }
 
+/// The audit chain's one writer, on its own so that no other backlog delays it: every event
+/// is to be chained within a second of its commit.
+async fn chain_audit_events(state: AppState, mut stopped: watch::Receiver<bool>) {
+    loop {
+        let behind = drain("audit chaining", audit::chain::BATCH, &stopped, || {
+            audit::chain::chain_batch(&state.db_write)
+        })
+        .await;
+        if *stopped.borrow() {
+            break;
+        }
+        if !behind {
+            tokio::select! {
+                _ = tokio::time::sleep(LONGEST_SLEEP) => {}
+                _ = stopped.changed() => {}
+            }
+        }
+    }
+}
+
+/// Timers, webhooks, e-mail and retention.
+async fn work(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let interval = Duration::from_millis(state.config.worker_interval_ms).min(LONGEST_SLEEP);
+    // Retention scans ended requests: ten worker intervals apart is soon enough.
+    let retention_every = Duration::from_millis(state.config.worker_interval_ms * 10);
+    let mut retention_ran: Option<Instant> = None;
+    loop {
+        let backlog = step(&state, &stopped).await;
+        if retention_ran.is_none_or(|at| at.elapsed() >= retention_every) {
+            if let Err(err) = services::retention::run(&state).await {
+                tracing::warn!(error = %err, "retention failed; will retry");
+            }
+            retention_ran = Some(Instant::now());
+        }
+        if *stopped.borrow() {
+            break;
+        }
+        if backlog {
+            continue; // straight into the next round
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = state.wake_workers.notified() => tokio::time::sleep(GATHER).await,
+            _ = stopped.changed() => {}
+        }
+    }
+}
+
 /// One round of every kind of background work; a failure is logged and retried next round.
-/// True when work is still waiting at the end of it.
+/// True when e-mail is still waiting at the end of it.
 async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
     if let Err(err) = engine::timers::fire_due(state).await {
         tracing::warn!(error = %err, "firing timers failed; will retry");
@@ -54,21 +87,16 @@ async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
     if let Err(err) = outbox::webhooks::deliver_due(state).await {
         tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
-    let chain_waiting = drain("audit chaining", audit::chain::BATCH, stopped, || {
-        audit::chain::chain_batch(&state.db_write)
-    })
-    .await;
-    let mail_waiting = drain("sending e-mail", mail::BATCH as u64, stopped, || async {
+    drain("sending e-mail", mail::BATCH as u64, stopped, || async {
         mail::send_due(state).await.map(|sent| sent as u64)
     })
-    .await;
-    chain_waiting || mail_waiting
+    .await
 }
 
 /// Runs `batch` while it comes back full, so a burst does not pile up, but for one share of a
 /// round at most: a backlog (a million invitations in the benchmark) then neither starves the
-/// other work of its turn (the audit chain is to follow within a second) nor holds up a
-/// shutdown. True when the last batch was full: more is waiting for the next round.
+/// other work of its turn nor holds up a shutdown. True when the last batch was full: more is
+/// waiting for the next round.
 async fn drain<F, Fut, E>(what: &str, full: u64, stopped: &watch::Receiver<bool>, batch: F) -> bool
 where
     F: Fn() -> Fut,

@@ -45,6 +45,9 @@ async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
     let (webhooks, mails) = crate::outbox::backlog(&state.db).await?;
     state.metrics.set_outbox_backlog("webhook", webhooks);
     state.metrics.set_outbox_backlog("mail", mails);
+    state
+        .metrics
+        .set_audit_unchained(crate::audit::chain::unchained(&state.db).await?);
     let (open, overdue, missed) = crate::services::tasks::gauges(&state).await?;
     state.metrics.set_engine(&open, overdue, missed);
     Ok((

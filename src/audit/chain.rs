@@ -126,6 +126,14 @@ pub fn link_hash(prev_hash: &str, canonical: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// How many committed events wait to be linked.
+pub async fn unchained(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    audit_event::Entity::find()
+        .filter(audit_event::Column::Seq.is_null())
+        .count(db)
+        .await
+}
+
 /// Links every committed, unchained event into the chain; returns how many it linked.
 pub async fn chain_pending(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
     let mut linked = 0;

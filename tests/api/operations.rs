@@ -95,6 +95,22 @@ async fn metrics_count_requests_by_route_template() {
         "no concrete ids in labels"
     );
     assert!(metrics.contains("safescreen_http_request_duration_seconds_bucket"));
+    // The organisation's creation is audited, and chained within a second.
+    let mut unchained = String::new();
+    for _ in 0..40 {
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+        let text = metrics.text().await.unwrap();
+        unchained = text
+            .lines()
+            .find(|l| l.starts_with("safescreen_audit_unchained "))
+            .unwrap_or_default()
+            .to_owned();
+        if unchained == "safescreen_audit_unchained 0" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(unchained, "safescreen_audit_unchained 0");
     assert!(
         metrics.contains(r#"safescreen_outbox_backlog{kind="mail"}"#),
         "{metrics}"
