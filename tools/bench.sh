@@ -5,7 +5,8 @@
 #   DATABASES=sqlite SCENARIOS="read submit" tools/bench.sh
 #
 # `list` pages through 10,000 requests it submits first, `list-large` through 1,000,000
-# (LIST_LARGE; seeding them through the API takes about ten minutes per database).
+# (LIST_LARGE; seeding them through the API takes about ten minutes per database); both
+# measure once the service has sent the seeding's e-mail and chained its audit events.
 #
 # Needs wrk (Debian package `wrk`) and, for PostgreSQL, a server at $BENCH_PG (trust auth).
 set -euo pipefail
@@ -82,6 +83,8 @@ for database in $DATABASES; do
         "$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
             --scenario "$run" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
             --mail-dir "$WORK/mail" --requests "$requests" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"
+        # How long the service took to catch up after seeding (to stderr, beside the table).
+        grep -h "caught up" "$WORK/loadgen.err" | sed "s/^/$database $scenario: /" >&2 || true
         while read -r line count rps p50 p95 p99 errors; do
             label=$(case $line in me) echo "GET /v1/me (API key)";; read) echo "read: GET /v1/screening-requests/{id}";;
                 submit) echo "submit: POST /v1/screening-requests";;

@@ -139,6 +139,37 @@ async fn seed(
     Ok(ids)
 }
 
+/// Waits until the service has sent the seeding's e-mail and chained its audit events (as its
+/// `/metrics` tell), so that `list` measures the list and not the catching up.
+async fn caught_up(client: &reqwest::Client, url: &str) -> anyhow::Result<()> {
+    let began = Instant::now();
+    loop {
+        let metrics = client
+            .get(format!("{url}/metrics"))
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let waiting = |name: &str| {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .is_some_and(|n| n.trim() != "0")
+        };
+        if !waiting("safescreen_outbox_backlog{kind=\"mail\"}")
+            && !waiting("safescreen_audit_unchained")
+        {
+            eprintln!(
+                "caught up {:.0} s after seeding",
+                began.elapsed().as_secs_f64()
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
 /// The query suffixes of the first `pages` pages of the list: "" for the first, then
 /// `&cursor=…` for each one after it.
 async fn page_cursors(
@@ -371,6 +402,7 @@ async fn main() -> anyhow::Result<()> {
         "read" => seed(&client, &args.url, &key, 200, args.connections).await?,
         "list" => {
             seed(&client, &args.url, &key, args.requests, args.connections).await?;
+            caught_up(&client, &args.url).await?;
             page_cursors(&client, &args.url, &key, 40).await?
         }
         _ => Vec::new(),
