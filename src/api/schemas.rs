@@ -278,3 +278,56 @@ pub fn webhook_url() -> Object {
         .examples(["https://hr.example.org/hooks/safescreen"])
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::text;
+
+    /// The document's patterns take exactly what `text::required` and `text::multiline` take
+    /// (the length aside, which `maxLength` states).
+    #[test]
+    fn text_patterns_agree_with_the_validators() {
+        let samples = [
+            "",
+            " ",
+            "\u{a0}",
+            "\u{3000}",
+            "a",
+            " a ",
+            "a b",
+            "é",
+            "日本",
+            "\u{feff}",
+            "a\n",
+            "\na",
+            "a\nb",
+            "a\r\nb",
+            "\ta",
+            "a\tb",
+            "a\u{85}b",
+            "a\u{7}b",
+            "a\u{0}",
+            "\u{1f600}",
+            " \n ",
+            "\u{2028}",
+            "x\u{2028}y",
+        ];
+        type Validator = fn(&str, usize) -> Result<String, String>;
+        let cases: [(Lines, Validator); 2] = [
+            (Lines::One, text::required),
+            (Lines::Several, text::multiline),
+        ];
+        for (lines, validator) in cases {
+            let schema = free_text(string(), lines, 100);
+            let pattern = regex::Regex::new(schema.pattern.as_deref().unwrap()).unwrap();
+            for sample in samples {
+                assert_eq!(
+                    pattern.is_match(sample),
+                    validator(sample, 100).is_ok(),
+                    "{sample:?}"
+                );
+            }
+        }
+    }
+}
