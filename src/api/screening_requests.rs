@@ -665,16 +665,13 @@ async fn rescreen_request(
     principal: Principal,
     AppPath(id): AppPath<Uuid>,
     headers: HeaderMap,
-    OptionalJson(body): OptionalJson<serde_json::Value>,
+    OptionalJson(body): OptionalJson<serde_json::Map<String, serde_json::Value>>,
 ) -> AppResult<(StatusCode, Json<RequestDto>)> {
-    let body = body.unwrap_or_else(|| serde_json::json!({}));
-    // An object only (serde would also take an array for the struct).
-    let serde_json::Value::Object(mut hashed) = body.clone() else {
-        return Err(AppError::validation("body", "must be a JSON object"));
-    };
+    let body = body.unwrap_or_default();
+    let mut hashed = body.clone();
     hashed.insert("rescreen_of".into(), serde_json::json!(id));
     let idempotency = idempotency_key(&headers, &serde_json::Value::Object(hashed))?;
-    let input = from_value::<RescreenRequest>(body)?;
+    let input = from_value::<RescreenRequest>(serde_json::Value::Object(body))?;
     let reference = match input.reference {
         Some(r) => Some(text::required(&r, 100).map_err(|m| AppError::validation("reference", m))?),
         None => None,
