@@ -463,15 +463,21 @@ impl TestApp {
         reply.body["id"].as_str().unwrap().parse().unwrap()
     }
 
-    /// The subject consents through the JSON endpoint.
-    pub async fn consent(&self, token: &str) -> Reply {
+    /// The subject acts through the JSON endpoint `/v1/invitations/{token}/{action}`.
+    pub async fn subject_posts(&self, token: &str, action: &str, body: Value) -> Reply {
         self.call(
             Method::POST,
-            &format!("/v1/invitations/{token}/consent"),
+            &format!("/v1/invitations/{token}/{action}"),
             None,
-            Some(json!({"consent": true})),
+            Some(body),
         )
         .await
+    }
+
+    /// The subject consents through the JSON endpoint.
+    pub async fn consent(&self, token: &str) -> Reply {
+        self.subject_posts(token, "consent", json!({"consent": true}))
+            .await
     }
 
     /// Waits for the invitation e-mail to this address in the mail drop; returns the token

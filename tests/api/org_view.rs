@@ -179,16 +179,6 @@ impl Staff {
     }
 }
 
-async fn subject_says(app: &TestApp, token: &str, what: &str, body: Value) -> Reply {
-    app.call(
-        Method::POST,
-        &format!("/v1/invitations/{token}/{what}"),
-        None,
-        Some(body),
-    )
-    .await
-}
-
 /// A consented request taken along the refusal path until it reaches `target`.
 async fn request_in(app: &TestApp, staff: &Staff, key: &str, target: &str) -> (Uuid, String) {
     let (id, token) = consented(app, key, |_| {}).await;
@@ -206,14 +196,18 @@ async fn request_in(app: &TestApp, staff: &Staff, key: &str, target: &str) -> (U
         .complete(app, id, "four_eyes_review", json!({"outcome": "concur"}))
         .await;
     if target != "intent_to_refuse" {
-        let answered = subject_says(app, &token, "response", json!({"statement": STATEMENT})).await;
+        let answered = app
+            .subject_posts(&token, "response", json!({"statement": STATEMENT}))
+            .await;
         assert_eq!(answered.status, 200, "{}", answered.text);
     }
     if !["intent_to_refuse", "final_review"].contains(&target) {
         staff.complete(app, id, "final_review", refuse).await;
     }
     if target == "objection_review" {
-        let objected = subject_says(app, &token, "objection", json!({"grounds": OBJECTION})).await;
+        let objected = app
+            .subject_posts(&token, "objection", json!({"grounds": OBJECTION}))
+            .await;
         assert_eq!(objected.status, 200, "{}", objected.text);
     }
     assert_eq!(status_of(app, id).await, target);
@@ -273,11 +267,10 @@ async fn organisations_see_their_view_in_every_status_answer_and_webhook() {
     let declined = app.submit(&key, &declining).await;
     let token = app.invitation_token(&declining).await;
     let reply = app
-        .call(
-            Method::POST,
-            &format!("/v1/invitations/{token}/decline"),
-            None,
-            Some(json!({"reason": "data_incorrect", "message": DECLINE_MESSAGE})),
+        .subject_posts(
+            &token,
+            "decline",
+            json!({"reason": "data_incorrect", "message": DECLINE_MESSAGE}),
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
