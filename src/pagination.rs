@@ -70,7 +70,11 @@ impl PageParams {
     }
 }
 
-fn decode_cursor(cursor: &str) -> Option<Uuid> {
+/// What [`encode_cursor`] writes: 16 bytes in unpadded base64url, whose last character carries
+/// two bits of the last byte and four zero bits (the base64 crate refuses anything else).
+pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
+
+pub fn decode_cursor(cursor: &str) -> Option<Uuid> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     Uuid::from_slice(&bytes).ok()
 }

@@ -7,7 +7,9 @@ use utoipa::openapi::{
 };
 
 use crate::{
-    domain::{country::EU_MEMBER_STATES, email::Email, subject::MAX_LIST},
+    domain::{
+        bsn, calendar, country::EU_MEMBER_STATES, email::Email, subject::MAX_LIST, webhook_url,
+    },
     engine::{routing, tasks::TaskKind},
     outbox::webhooks::EVENT_TYPES,
 };
@@ -86,9 +88,14 @@ pub fn optional_text_or_blank<const MAX: usize>() -> Object {
 
 fn email_in(builder: ObjectBuilder) -> Object {
     builder
-        .format(Some(SchemaFormat::Custom("email".into())))
         .max_length(Some(Email::MAX_LEN))
-        .description(Some("An e-mail address with a full domain."))
+        .pattern(Some(Email::pattern()))
+        .description(Some(
+            "An e-mail address: a local part of letters, digits, dots and \
+             ``!#$%&'*+/=?^_`{|}~-`` (up to 64), `@`, and a full domain name (letters, digits \
+             and hyphens; an international name in punycode).",
+        ))
+        .examples(["jan@example.org"])
         .build()
 }
 
@@ -153,7 +160,19 @@ fn date_described(description: &str) -> Object {
         .format(Some(SchemaFormat::KnownFormat(
             utoipa::openapi::KnownFormat::Date,
         )))
+        .pattern(Some(calendar::date_pattern()))
         .description(Some(description))
+        .build()
+}
+
+/// An instant, RFC 3339 (`2026-12-02T09:30:00Z`), as the list filters take it.
+pub fn timestamp() -> Object {
+    string()
+        .format(Some(SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::DateTime,
+        )))
+        .pattern(Some(calendar::timestamp_pattern()))
+        .description(Some("RFC 3339, e.g. `2026-12-02T09:30:00Z`."))
         .build()
 }
 
@@ -169,7 +188,7 @@ pub fn date_of_birth() -> Object {
 
 fn month_in(builder: ObjectBuilder) -> Object {
     builder
-        .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))
+        .pattern(Some(calendar::month_pattern()))
         .description(Some("`YYYY-MM`"))
         .build()
 }
@@ -187,7 +206,7 @@ pub fn optional_month() -> Object {
 /// A Dutch citizen service number, `Bsn::parse`.
 pub fn bsn() -> Object {
     nullable_string()
-        .pattern(Some("^[0-9]{9}$"))
+        .pattern(Some(bsn::PATTERN))
         .description(Some("Nine digits passing the 11-check."))
         .build()
 }
@@ -195,8 +214,16 @@ pub fn bsn() -> Object {
 /// A list's `next_cursor`, as `pagination::decode_cursor` accepts it.
 pub fn cursor() -> Object {
     string()
-        .pattern(Some(r"^[A-Za-z0-9_-]{21}[AQgw]$"))
+        .pattern(Some(crate::pagination::CURSOR_PATTERN))
         .description(Some("The `next_cursor` of the previous page."))
+        .build()
+}
+
+/// The `Idempotency-Key` header, `idempotency_key::parse`.
+pub fn idempotency_key() -> Object {
+    string()
+        .pattern(Some(crate::domain::idempotency_key::PATTERN))
+        .description(Some("1 to 255 visible ASCII characters."))
         .build()
 }
 
@@ -262,18 +289,18 @@ pub fn webhook_events() -> RefOr<Schema> {
         .into()
 }
 
-/// A webhook target: an https URL naming a host (not an address: literal addresses are
-/// checked against the private ranges, and names are resolved when delivering).
+/// A webhook target, `webhook_url::parse`.
 pub fn webhook_url() -> Object {
     string()
         .format(Some(SchemaFormat::Custom("uri".into())))
-        .max_length(Some(2000))
-        .pattern(Some(
-            r"^https://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*(:[0-9]{1,4})?(/([A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?$",
-        ))
+        .max_length(Some(webhook_url::MAX_LEN))
+        .pattern(Some(webhook_url::pattern()))
         .description(Some(
-            "An https URL on the public internet; a private, loopback, link-local or metadata \
-             target is refused (422), now and at every delivery.",
+            "An https URL naming a host on the public internet (a DNS name: letters, digits, \
+             hyphens, labels of at most 63 characters, 253 in all; an international name in \
+             punycode; no IP address), an optional port 1–65535, a path and a query; no \
+             credentials, no fragment. A name that resolves to a private, loopback, link-local \
+             or metadata address is refused (422), now and at every delivery.",
         ))
         .examples(["https://hr.example.org/hooks/safescreen"])
         .build()
@@ -329,5 +356,404 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A schema's pattern, compiled as JSON Schema reads it (ECMA-262, lookaheads included).
+    fn pattern_of(schema: &Object) -> fancy_regex::Regex {
+        fancy_regex::Regex::new(schema.pattern.as_deref().expect("a pattern")).unwrap()
+    }
+
+    /// Whether the document takes `sample`: its pattern and its `maxLength`.
+    fn document_takes(schema: &Object, sample: &str) -> bool {
+        pattern_of(schema).is_match(sample).unwrap()
+            && schema
+                .max_length
+                .is_none_or(|max| sample.chars().count() <= max)
+    }
+
+    /// Holds the document against a validator: every sample is taken by both or by neither.
+    fn agree(schema: &Object, samples: &[String], valid: impl Fn(&str) -> bool) {
+        for sample in samples {
+            assert_eq!(
+                document_takes(schema, sample),
+                valid(sample),
+                "the document and the validator disagree on {sample:?}"
+            );
+        }
+    }
+
+    fn owned(samples: &[&str]) -> Vec<String> {
+        samples.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn webhook_url_pattern_agrees_with_the_validator() {
+        let label63 = "a".repeat(63);
+        let label64 = "a".repeat(64);
+        // 253 and 254 characters: three labels of 63 and one of 61 or 62.
+        let name253 = format!("{label63}.{label63}.{label63}.{}", "b".repeat(61));
+        let name254 = format!("{label63}.{label63}.{label63}.{}", "b".repeat(62));
+        assert_eq!((name253.len(), name254.len()), (253, 254));
+        let mut samples = owned(&[
+            "https://hooks.example.org",
+            "https://hooks.example.org/",
+            "https://hooks.example.org/x?a=b&c=%20d",
+            "https://HOOKS.Example.ORG/Hook",
+            "https://a.b.c.example.org:8443/p/q",
+            "https://xn--bcher-kva.example/hook",
+            "https://h.org?x=1",
+            "https://h.org:1/",
+            "https://h.org:65535/",
+            "https://a-b.c--d.org/",
+            "https://0.h.org/",
+            "https://h.org/a:b@c!$&'()*+,;=~-._",
+            "https://h.org/%41%c3%a9",
+            "https://h.org/x?y?z=/",
+            "http://hooks.example.org/x",
+            "HTTPS://hooks.example.org/x",
+            "ftp://hooks.example.org/x",
+            "hooks.example.org/x",
+            "https://",
+            "https:///x",
+            "https://127.0.0.1/x",
+            "https://hooks.example.org/x",
+            "https://[::1]/x",
+            "https://[2606:4700::1111]/x",
+            "https://localhost/x",
+            "https://hooks/x",
+            "https://hooks.example.org/a%zz",
+            "https://hooks.example.org/a%4",
+            "https://hooks.example.org/a b",
+            "https://hooks.example.org/[x]",
+            "https://hooks.example.org/é",
+            "https://bücher.example/x",
+            "https://a_b.example.org/",
+            "https://hooks.example.org./",
+            "https://.example.org/",
+            "https://a..example.org/",
+            "https://-a.example.org/",
+            "https://a-.example.org/",
+            "https://a.1org/",
+            "https://a.org-/",
+            "https://h.org:0/",
+            "https://h.org:65536/",
+            "https://h.org:99999/",
+            "https://h.org:/",
+            "https://h.org:08/",
+            "https://h.org:443:443/",
+            "https://h.org:-1/",
+            "https://u:p@h.org/",
+            "https://u@h.org/",
+            "https://h.org/#frag",
+            "https://h.org/x#",
+            "https://h.org/x\n",
+            "https://h.org\\x",
+            "",
+        ]);
+        for c in ["*", "!", "$", "'", "(", ")", "+", ",", ";", "=", "%41", "~"] {
+            samples.push(format!("https://a{c}b.example.org/"));
+            samples.push(format!("https://92c1.d2.info{c}"));
+        }
+        for name in [&label63, &label64, &name253, &name254] {
+            samples.push(format!("https://{name}.org/"));
+            samples.push(format!("https://{name}/x"));
+            samples.push(format!("https://{name}:8443/x"));
+        }
+        samples.push(format!("https://h.org/{}", "a".repeat(1981)));
+        samples.push(format!("https://h.org/{}", "a".repeat(1982)));
+        let schema = webhook_url();
+        agree(&schema, &samples, |s| {
+            crate::domain::webhook_url::parse(s, false).is_ok()
+        });
+        // What the tests and development setups rely on, and the rule still refuses there.
+        for taken in [
+            "http://127.0.0.1:8080/x",
+            "https://localhost/x",
+            "http://receiver:9000/x",
+            "https://[::1]:9/x",
+            "https://hooks.example.org/x",
+        ] {
+            assert!(
+                crate::domain::webhook_url::parse(taken, true).is_ok(),
+                "{taken}"
+            );
+        }
+        for refused in [
+            "http://[::1/x",
+            "http://[zz::1]/x",
+            "http://[::1]x/",
+            "http://u@127.0.0.1/",
+            "http://h*.org/",
+            "ftp://127.0.0.1/",
+        ] {
+            assert!(
+                crate::domain::webhook_url::parse(refused, true).is_err(),
+                "{refused}"
+            );
+        }
+        assert_eq!(
+            crate::domain::webhook_url::parse("https://Hooks.Example.ORG:8443/Path?Q=A", false)
+                .unwrap()
+                .as_str(),
+            "https://hooks.example.org:8443/Path?Q=A"
+        );
+    }
+
+    #[test]
+    fn email_pattern_agrees_with_the_validator() {
+        let mut samples = owned(&[
+            "jan@example.org",
+            "Jan.de.Vries@Example.ORG",
+            "a+tag@x.co",
+            "o'brien@example.ie",
+            "x@xn--bcher-kva.example",
+            "!#$%&'*+/=?^_`{|}~-@example.org",
+            "jan@mail.a-b.example.org",
+            "",
+            "jan",
+            "jan@",
+            "@example.org",
+            "jan@localhost",
+            "jan@example.org.",
+            "jan@.example.org",
+            ".jan@example.org",
+            "jan.@example.org",
+            "ja..n@example.org",
+            "jan@@example.org",
+            "jan@a@example.org",
+            "jan@exa mple.org",
+            " jan@example.org",
+            "jan@example.org ",
+            "\"jan\"@example.org",
+            "jan@[192.0.2.1]",
+            "jan@192.0.2.1",
+            "jän@example.org",
+            "jan@bücher.de",
+            "Jan <jan@example.org>",
+            "jan@a_b.org",
+            "jan@-a.org",
+            "jan@a-.org",
+            "jan@example.1org",
+            "jan(comment)@example.org",
+            "jan@example.org\n",
+            "ja\nn@example.org",
+        ]);
+        samples.push(format!("{}@example.org", "a".repeat(64)));
+        samples.push(format!("{}@example.org", "a".repeat(65)));
+        samples.push(format!("jan@{}.org", "a".repeat(63)));
+        samples.push(format!("jan@{}.org", "a".repeat(64)));
+        // 254 and 255 characters in all.
+        let long_domain = |n: usize| {
+            format!(
+                "{}.{}.{}.{}",
+                "a".repeat(63),
+                "b".repeat(63),
+                "c".repeat(63),
+                "d".repeat(n)
+            )
+        };
+        samples.push(format!("jan@{}", long_domain(58)));
+        samples.push(format!("jan@{}", long_domain(59)));
+        agree(&email(), &samples, |s| Email::parse(s).is_ok());
+    }
+
+    #[test]
+    fn date_month_and_timestamp_patterns_agree_with_the_validators() {
+        // `format: date` and `date-time` also say the day exists; the patterns give the shape.
+        let exists = |s: &str| {
+            let (y, m, d) = (&s[0..4], &s[5..7], &s[8..10]);
+            time::Month::try_from(m.parse::<u8>().unwrap())
+                .and_then(|m| {
+                    time::Date::from_calendar_date(y.parse().unwrap(), m, d.parse().unwrap())
+                })
+                .is_ok()
+        };
+        let dates = owned(&[
+            "2024-02-29",
+            "0000-01-01",
+            "9999-12-31",
+            "2026-12-02",
+            "2026-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-01-32",
+            "2026-1-01",
+            "2026-01-1",
+            "2026-W01-1",
+            "+2026-01-01",
+            "+026-01-01",
+            "20260101",
+            "2026-001",
+            "2026-01-01T00:00:00Z",
+            " 2026-01-01",
+            "2026-01-01\n",
+            "2026/01/01",
+            "２０２６-01-01",
+            "",
+        ]);
+        let schema = date();
+        for sample in &dates {
+            assert_eq!(
+                document_takes(&schema, sample) && exists(sample),
+                crate::domain::calendar::parse_date(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+        let months = owned(&[
+            "2026-01",
+            "0000-12",
+            "2026-13",
+            "2026-00",
+            "+202-01",
+            "2026-+1",
+            "2026-1",
+            "202-01",
+            "2026/01",
+            "2026-01-01",
+            " 2026-01",
+            "2026-01\n",
+            "",
+        ]);
+        agree(&month(), &months, |s| {
+            crate::domain::calendar::parse_month(s).is_ok()
+        });
+        let timestamps = owned(&[
+            "2026-12-02T09:30:00Z",
+            "2026-12-02t09:30:00z",
+            "2026-12-02T09:30:00.5Z",
+            "2026-12-02T09:30:00.123456789012+01:00",
+            "2026-12-02T23:59:59-23:59",
+            "2024-02-29T00:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "2026-12-02T24:00:00Z",
+            "2026-12-02T09:60:00Z",
+            "2026-12-02T09:30:60Z",
+            "2026-12-02T09:30Z",
+            "2026-12-02 09:30:00Z",
+            "2026-12-02T09:30:00",
+            "2026-12-02T09:30:00+0100",
+            "2026-12-02T09:30:00+01",
+            "2026-12-02T09:30:00+24:00",
+            "2026-12-02T09:30:00+01:60",
+            "2026-12-02T09:30:00.Z",
+            "2026-12-02T09:30:00.5",
+            "2026-02-30T00:00:00Z",
+            "2026-12-02T9:30:00Z",
+            "2026-12-02T09:30:00Zz",
+            "2026-12-02T09:30:00Z\n",
+            "2026-12-02",
+            "",
+        ]);
+        let schema = timestamp();
+        for sample in &timestamps {
+            assert_eq!(
+                document_takes(&schema, sample) && exists(sample),
+                crate::domain::calendar::parse_timestamp(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+        assert_eq!(
+            crate::domain::calendar::parse_timestamp("2026-12-02T00:30:00.5+01:00").unwrap(),
+            time::macros::datetime!(2026-12-01 23:30:00.5)
+        );
+    }
+
+    #[test]
+    fn bsn_pattern_agrees_with_the_validator() {
+        // The pattern gives the shape; the 11-check is said in words beside it.
+        let eleven = |s: &str| {
+            let d: Vec<i64> = s.bytes().map(|b| i64::from(b - b'0')).collect();
+            let sum: i64 = (0..8).map(|i| d[i] * (9 - i as i64)).sum::<i64>() - d[8];
+            sum != 0 && sum % 11 == 0
+        };
+        let samples = owned(&[
+            "123456782",
+            "111222333",
+            "123456789",
+            "000000000",
+            "12345678",
+            "1234567820",
+            "12345678a",
+            " 12345678",
+            "12345678 ",
+            "１２３４５６７８２",
+            "123456782\n",
+            "",
+        ]);
+        let schema = bsn();
+        for sample in &samples {
+            assert_eq!(
+                document_takes(&schema, sample) && eleven(sample),
+                crate::domain::Bsn::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn country_enums_agree_with_the_validator() {
+        let listed = |schema: &Object, s: &str| {
+            schema
+                .enum_values
+                .as_ref()
+                .unwrap()
+                .iter()
+                .any(|v| v.as_str() == Some(s))
+        };
+        let (any, deployment) = (country(), deployment_country());
+        let mut samples: Vec<String> = (b'A'..=b'Z')
+            .flat_map(|a| (b'A'..=b'Z').map(move |b| String::from_utf8(vec![a, b]).unwrap()))
+            .collect();
+        samples.extend(owned(&[
+            "nl", "Nl", "NLD", "N", "", " NL", "NL ", "EU", "UK", "XK",
+        ]));
+        for sample in &samples {
+            let parsed = crate::domain::CountryCode::parse(sample);
+            assert_eq!(listed(&any, sample), parsed.is_ok(), "{sample:?}");
+            assert_eq!(
+                listed(&deployment, sample),
+                parsed.is_ok_and(|c| !c.is_eu_member()),
+                "{sample:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn cursor_pattern_agrees_with_the_decoder() {
+        use crate::pagination::{decode_cursor, encode_cursor};
+        let mut samples: Vec<String> = (0..50)
+            .map(|_| encode_cursor(uuid::Uuid::new_v4()))
+            .collect();
+        // Every last character after the same 21: only those with four zero bits decode.
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        samples.extend(
+            alphabet
+                .chars()
+                .map(|c| format!("AZ09-_AZ09-_AZ09-_AZ0{c}")),
+        );
+        samples.extend(owned(&[
+            "",
+            "AAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAA==",
+            "AAAAAAAAAAAAAAAAAAAA+A",
+            "AAAAAAAAAAAAAAAAAAAA/A",
+            "AAAAAAAAAAAAAAAAAAAAA\n",
+            " AAAAAAAAAAAAAAAAAAAAA",
+        ]));
+        agree(&cursor(), &samples, |s| decode_cursor(s).is_some());
+    }
+
+    #[test]
+    fn idempotency_key_pattern_agrees_with_the_validator() {
+        use crate::domain::idempotency_key;
+        let schema = super::idempotency_key();
+        let mut samples: Vec<String> = (0u8..=255).map(|b| (b as char).to_string()).collect();
+        samples.extend(owned(&["", " a", "a b", "a\tb", "é", "key-1_2.3:4/5"]));
+        samples.push("x".repeat(255));
+        samples.push("x".repeat(256));
+        agree(&schema, &samples, |s| idempotency_key::parse(s).is_ok());
     }
 }

@@ -5,7 +5,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use serde::{Deserialize, Serialize};
-use time::{OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339};
+use time::{OffsetDateTime, PrimitiveDateTime};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::{
     auth::Principal,
     db,
     domain::{
-        CountryCode, OrgStatus, PositionRole, RequestStatus,
+        CountryCode, OrgStatus, PositionRole, RequestStatus, calendar, idempotency_key,
         subject::{EmployerInput, MAX_NAME, RefereeInput, SubjectInput, mask_email, parse_date},
         text,
     },
@@ -226,7 +226,7 @@ pub struct SubjectNameDto {
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
-pub struct InvitationDto {
+pub struct SentInvitationDto {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// The subject's e-mail with the local part masked: `j***@example.org`.
@@ -276,7 +276,7 @@ pub struct RequestDto {
     pub deployment: DeploymentDto,
     pub subject: SubjectNameDto,
     pub checks: Vec<CheckDto>,
-    pub invitation: InvitationDto,
+    pub invitation: SentInvitationDto,
     pub decision: Option<DecisionDto>,
     /// The reason category when the subject declined.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -385,7 +385,7 @@ fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) 
             family_name: view.subject.as_ref().map(|s| s.family_name.clone()),
         },
         checks,
-        invitation: InvitationDto {
+        invitation: SentInvitationDto {
             expires_at: db::utc(r.invitation_expires_at),
             sent_to: view.subject.as_ref().map(|s| mask_email(&s.email)),
         },
@@ -410,7 +410,7 @@ fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) 
 struct IdempotencyHeader {
     /// 1–255 visible ASCII characters; a retry with the same key and body answers as the first
     /// time.
-    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
+    #[param(rename = "Idempotency-Key", schema_with = schemas::idempotency_key)]
     key: Option<String>,
 }
 
@@ -422,16 +422,8 @@ fn idempotency_key(
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=255).contains(&k.len()) && k.chars().all(|c| c.is_ascii_graphic()))
-        .ok_or_else(|| {
-            AppError::validation(
-                "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            )
-        })?;
+    let key = idempotency_key::parse(value.to_str().unwrap_or_default())
+        .map_err(|message| AppError::validation("Idempotency-Key", message))?;
     Ok(Some(Idempotency {
         key: key.to_owned(),
         body_hash: submissions::body_hash(body),
@@ -479,11 +471,9 @@ pub struct RequestFilter {
     pub status: Option<String>,
     pub profile: Option<String>,
     pub reference: Option<String>,
-    /// RFC 3339
-    #[param(format = DateTime)]
+    #[param(schema_with = schemas::timestamp)]
     pub created_after: Option<String>,
-    /// RFC 3339
-    #[param(format = DateTime)]
+    #[param(schema_with = schemas::timestamp)]
     pub created_before: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
@@ -492,15 +482,7 @@ pub struct RequestFilter {
 }
 
 fn parse_instant(field: &str, text: &str, f: &mut Fields) -> Option<PrimitiveDateTime> {
-    f.check(
-        field,
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(|t| {
-                let t = t.to_offset(time::UtcOffset::UTC);
-                PrimitiveDateTime::new(t.date(), t.time())
-            })
-            .map_err(|_| format!("{text} is not an RFC 3339 timestamp")),
-    )
+    f.check(field, calendar::parse_timestamp(text))
 }
 
 /// Lists requests the caller may see, newest first.
@@ -657,7 +639,7 @@ pub struct RescreenRequest {
 
 /// Starts a new request for the same subject and profile, linked to this one. The body may be
 /// left out.
-#[utoipa::path(post, path = "/v1/screening-requests/{id}/rescreen", tag = TAG_REQUESTS, request_body = RescreenRequest,
+#[utoipa::path(post, path = "/v1/screening-requests/{id}/rescreen", tag = TAG_REQUESTS, request_body = Option<RescreenRequest>,
     params(("id" = Uuid, Path, description = "Request id"), IdempotencyHeader),
     responses((status = 201, description = "The new request", body = RequestDto)))]
 async fn rescreen_request(

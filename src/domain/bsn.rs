@@ -4,6 +4,9 @@ use std::fmt;
 #[derive(Clone, PartialEq, Eq)]
 pub struct Bsn(String);
 
+/// The shape, for the OpenAPI document; the 11-check is said in words beside it.
+pub const PATTERN: &str = "^[0-9]{9}$";
+
 impl Bsn {
     pub fn parse(text: &str) -> Result<Self, String> {
         let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();

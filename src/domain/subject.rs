@@ -1,7 +1,8 @@
 //! The person screened: validated, and sealed as one value at rest.
 use serde::{Deserialize, Serialize};
-use time::{Date, Month, OffsetDateTime, format_description::well_known::Iso8601};
+use time::{Date, OffsetDateTime};
 
+pub use super::calendar::{parse_date, parse_month};
 use super::{Bsn, CountryCode, Email, text};
 use crate::validation::Fields;
 
@@ -52,26 +53,6 @@ pub const MAX_NAME: usize = 200;
 pub const MAX_LIST: usize = 10;
 pub const MIN_AGE: i32 = 16;
 pub const MAX_AGE: i32 = 100;
-
-/// A calendar date in `YYYY-MM-DD`, refusing dates that do not exist (31 February).
-pub fn parse_date(text: &str) -> Result<Date, String> {
-    if text.len() != 10 {
-        return Err("must be a date as YYYY-MM-DD".to_owned());
-    }
-    Date::parse(text, &Iso8601::DATE).map_err(|_| format!("{text} is not a real date (YYYY-MM-DD)"))
-}
-
-/// A month in `YYYY-MM`.
-pub fn parse_month(text: &str) -> Result<(i32, Month), String> {
-    let bad = || format!("{text} is not a month as YYYY-MM");
-    let (year, month) = text.split_once('-').ok_or_else(bad)?;
-    if year.len() != 4 || month.len() != 2 {
-        return Err(bad());
-    }
-    let year: i32 = year.parse().map_err(|_| bad())?;
-    let month: u8 = month.parse().map_err(|_| bad())?;
-    Ok((year, Month::try_from(month).map_err(|_| bad())?))
-}
 
 /// Whole years between two dates.
 pub fn age_on(birth: Date, today: Date) -> i32 {

@@ -207,7 +207,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
         .post(
             "/v1/webhook-endpoints",
             &org_admin,
-            json!({"url": "https://93.184.216.34/hook", "events": ["*"]}),
+            json!({"url": "https://hooks.example.org/hook", "events": ["*"]}),
         )
         .await;
     assert_eq!(endpoint.status, 201, "{}", endpoint.text);
@@ -585,7 +585,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/webhook-endpoints",
             path: "/v1/webhook-endpoints".into(),
             body: Some(
-                json!({"url": "https://93.184.216.34/other", "events": ["screening_request.created"]}),
+                json!({"url": "https://hooks.example.org/other", "events": ["screening_request.created"]}),
             ),
             expect: [403, 201, 403, 403, 403, 403, 401, 201, 403],
         },

@@ -134,7 +134,7 @@ pub(crate) async fn org_with_webhook(app: &TestApp, event: &str) -> (Uuid, Strin
     let (org, key) = org_with_key(app).await;
     let (_, org_admin) = app.create_member(org, "org_admin").await;
     let endpoint = app
-        .create_webhook_endpoint(&org_admin, "https://93.184.216.34/hook", &[event])
+        .create_webhook_endpoint(&org_admin, "https://hooks.example.org/hook", &[event])
         .await;
     assert_eq!(endpoint.status, 201, "{}", endpoint.text);
     (org, key)

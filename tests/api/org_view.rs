@@ -222,7 +222,7 @@ async fn organisations_see_their_view_in_every_status_answer_and_webhook() {
     let (_, org_admin) = app.create_member(org, "org_admin").await;
     let (_, requester) = app.create_member(org, "org_requester").await;
     let endpoint = app
-        .create_webhook_endpoint(&org_admin, "https://93.184.216.34/hook", &["*"])
+        .create_webhook_endpoint(&org_admin, "https://hooks.example.org/hook", &["*"])
         .await;
     assert_eq!(endpoint.status, 201, "{}", endpoint.text);
     let staff = Staff::new(&app).await;
