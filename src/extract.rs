@@ -51,7 +51,8 @@ fn is_json_media_type(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// A JSON body that may be left out entirely (`None`); when sent, the same rules as [`AppJson`].
+/// A JSON body that may be left out entirely, or sent as `null` (`None`); when sent, the same
+/// rules as [`AppJson`].
 pub struct OptionalJson<T>(pub Option<T>);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
@@ -72,9 +73,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
             }
             return Err(AppError::UnsupportedMediaType);
         }
-        AppJson::<T>::from_request(req, state)
+        AppJson::<Option<T>>::from_request(req, state)
             .await
-            .map(|AppJson(v)| OptionalJson(Some(v)))
+            .map(|AppJson(v)| OptionalJson(v))
     }
 }
 
@@ -163,5 +164,52 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for AppPath
             .await
             .map(|Path(v)| AppPath(v))
             .map_err(|_| AppError::NotFound)
+    }
+}
+
+/// Integer fields of request bodies: JSON Schema counts a number with a zero fraction (`12.0`)
+/// as an integer, so a client that writes one has sent what the document asks for; serde alone
+/// would refuse it. Anything else that is not a whole number in range is a 422 as before.
+pub mod whole_number {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn whole<T: TryFrom<i64>>(number: &serde_json::Number) -> Option<T> {
+        let integer = number.as_i64().or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 2f64.powi(53))
+                .map(|f| f as i64)
+        })?;
+        T::try_from(integer).ok()
+    }
+
+    fn refused<E: Error>(number: &serde_json::Number) -> E {
+        E::custom(format!(
+            "invalid value: {number}, expected a whole number in range"
+        ))
+    }
+
+    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i64>,
+    {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        whole(&number).ok_or_else(|| refused(&number))
+    }
+
+    /// The same for an optional field (with `#[serde(default)]`).
+    pub mod option {
+        use super::*;
+
+        pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+        where
+            D: Deserializer<'de>,
+            T: TryFrom<i64>,
+        {
+            Option::<serde_json::Number>::deserialize(deserializer)?
+                .map(|number| whole(&number).ok_or_else(|| refused(&number)))
+                .transpose()
+        }
     }
 }

@@ -50,6 +50,7 @@ pub struct CreateChecker {
     pub supervisor: bool,
     /// 0: never assigned automatically.
     #[schema(minimum = 0, maximum = 10000)]
+    #[serde(with = "crate::extract::whole_number")]
     pub max_open_tasks: i64,
     /// Organisations this checker must never work for.
     #[serde(default)]
@@ -64,6 +65,7 @@ pub struct UpdateChecker {
     pub authorisations: Option<Vec<Authorisation>>,
     pub supervisor: Option<bool>,
     #[schema(minimum = 0, maximum = 10000)]
+    #[serde(default, with = "crate::extract::whole_number::option")]
     pub max_open_tasks: Option<i64>,
     pub conflicts: Option<Vec<Uuid>>,
     /// `false` deactivates the checker and revokes their sessions at once.

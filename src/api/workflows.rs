@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowRef {
     pub key: String,
+    #[serde(deserialize_with = "crate::extract::whole_number::deserialize")]
     pub version: i32,
 }
 
@@ -102,9 +103,11 @@ pub struct CreateProfile {
     pub description: String,
     pub workflow: WorkflowRef,
     #[schema(minimum = 1, maximum = 120)]
+    #[serde(with = "crate::extract::whole_number")]
     pub validity_months: i64,
     pub roles: Vec<PositionRole>,
     #[schema(minimum = 0, maximum = 365)]
+    #[serde(with = "crate::extract::whole_number")]
     pub expiry_warning_days: i64,
 }
 

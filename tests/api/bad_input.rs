@@ -278,6 +278,38 @@ async fn an_unknown_authorisation_and_a_negative_cap_are_422() {
     );
 }
 
+/// JSON Schema counts `3.0` as an integer, so a client may send it; `3.5` stays a 422.
+#[tokio::test]
+async fn a_whole_number_with_a_zero_fraction_is_an_integer() {
+    let app = spawn_app().await;
+    let checker = |cap: serde_json::Value, n: u32| {
+        json!({"email": format!("c{n}@example.org"), "name": "C", "authorisations": [],
+               "supervisor": false, "max_open_tasks": cap})
+    };
+    for (n, cap) in [json!(3.5), json!(1e300), json!("3"), json!(-1.0)]
+        .into_iter()
+        .enumerate()
+    {
+        let reply = app
+            .post("/v1/checkers", &app.admin_token, checker(cap, n as u32))
+            .await;
+        reply.assert_problem(422);
+        assert_eq!(reply.problem_fields(), ["max_open_tasks"], "{}", reply.text);
+    }
+    assert_eq!(
+        entity::checker::Entity::find()
+            .count(&app.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let created = app
+        .post("/v1/checkers", &app.admin_token, checker(json!(3.0), 9))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["checker"]["max_open_tasks"], 3);
+}
+
 #[tokio::test]
 async fn expired_revoked_garbage_and_missing_tokens_are_401() {
     let app = spawn_app().await;
