@@ -26,6 +26,8 @@ pub struct Config {
     pub retention_days: u32,
     pub worker_interval_ms: u64,
     pub session_hours: u32,
+    /// Unknown invitation tokens one client may try before its lookups are slowed down (429).
+    pub invitation_lookup_limit: u32,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -164,6 +166,8 @@ impl Config {
             retention_days: parse_num("SAFESCREEN_RETENTION_DAYS", 180)? as u32,
             worker_interval_ms: parse_num("SAFESCREEN_WORKER_INTERVAL_MS", 1000)?.max(10),
             session_hours: parse_num("SAFESCREEN_SESSION_HOURS", 12)?.clamp(1, 24 * 30) as u32,
+            invitation_lookup_limit: parse_num("SAFESCREEN_INVITATION_LOOKUP_LIMIT", 20)?
+                .min(u64::from(i32::MAX as u32)) as u32,
             log: get("SAFESCREEN_LOG").unwrap_or_else(|| "info".to_owned()),
             log_format,
         };
@@ -260,6 +264,7 @@ impl fmt::Debug for Config {
             .field("retention_days", &self.retention_days)
             .field("worker_interval_ms", &self.worker_interval_ms)
             .field("session_hours", &self.session_hours)
+            .field("invitation_lookup_limit", &self.invitation_lookup_limit)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .finish()

@@ -29,11 +29,12 @@ impl ThrottleKey {
         }
     }
 
-    /// One client looking up invitation tokens that do not exist.
-    pub fn invitation_client(client: &str) -> Self {
+    /// One client looking up invitation tokens that do not exist, `free_failures` of them
+    /// before blocks start (`SAFESCREEN_INVITATION_LOOKUP_LIMIT`).
+    pub fn invitation_client(client: &str, free_failures: u32) -> Self {
         ThrottleKey {
             key: hashed(&["invitation-client", client]),
-            free_failures: 20,
+            free_failures: free_failures.min(i32::MAX as u32) as i32,
         }
     }
 

@@ -89,7 +89,10 @@ fn subject_actor(request_id: uuid::Uuid) -> String {
 
 /// The request behind a token; unknown tokens are throttled per client and answer 404.
 async fn find(state: &AppState, token: &str, client: &str) -> AppResult<screening_request::Model> {
-    let keys = [ThrottleKey::invitation_client(client)];
+    let keys = [ThrottleKey::invitation_client(
+        client,
+        state.config.invitation_lookup_limit,
+    )];
     throttle::check(&state.db, &keys).await?;
     let found = if tokens::looks_like(token, tokens::INVITATION_PREFIX) {
         screening_request::Entity::find()

@@ -192,6 +192,16 @@ async fn the_subject_declines_from_the_page_and_the_organisation_sees_only_the_r
         .await;
     assert_eq!(without_body.status, 201, "{}", without_body.text);
     assert_eq!(without_body.body["reference"], "HR-2026-0042");
+    // `null`, which the document allows for the optional body, is no body.
+    let null_body = app
+        .post(
+            &format!("/v1/screening-requests/{id}/rescreen"),
+            &key,
+            Value::Null,
+        )
+        .await;
+    assert_eq!(null_body.status, 201, "{}", null_body.text);
+    assert_eq!(null_body.body["reference"], "HR-2026-0042");
 }
 
 #[tokio::test]
@@ -546,6 +556,29 @@ async fn unknown_and_garbage_invitation_tokens_are_404() {
             .unwrap();
         assert_eq!(page.status(), 404);
     }
+}
+
+#[tokio::test]
+async fn unknown_invitation_tokens_are_slowed_down_past_the_configured_limit() {
+    async fn lookups(app: &TestApp) -> Vec<u16> {
+        let mut statuses = Vec::new();
+        for i in 0..6 {
+            let token = format!("ss_inv_{}{i}", "A".repeat(42));
+            let reply = app
+                .call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
+                .await;
+            statuses.push(reply.status.as_u16());
+        }
+        statuses
+    }
+    // Three free failures: the fourth is still answered, then the client waits.
+    let app = spawn_app_with(&[("SAFESCREEN_INVITATION_LOOKUP_LIMIT", "3")]).await;
+    let statuses = lookups(&app).await;
+    assert_eq!(statuses[..4], [404, 404, 404, 404], "{statuses:?}");
+    assert_eq!(statuses[4..], [429, 429], "{statuses:?}");
+    // By default twenty.
+    let app = spawn_app().await;
+    assert_eq!(lookups(&app).await, [404; 6]);
 }
 
 #[tokio::test]
