@@ -23,7 +23,7 @@ use crate::{
     },
     error::{AppError, MAX_BODY_BYTES},
     openapi,
-    state::AppState,
+    services::AppState,
     workers,
 };
 
@@ -52,7 +52,16 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     let workers = workers::spawn(state.clone(), stopped);
-    let principal_changes = tokio::spawn(crate::cache::listen(state.clone()));
+    let principal_changes = tokio::spawn(crate::cache::listen(
+        state.db.clone(),
+        vec![
+            (crate::cache::PRINCIPALS, state.principals.clone()),
+            (
+                crate::cache::CERTIFICATES,
+                state.certificate_statuses.clone(),
+            ),
+        ],
+    ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

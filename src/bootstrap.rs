@@ -15,7 +15,7 @@ use crate::{
     db,
     domain::{Email, Role},
     mail::Mailer,
-    state::AppState,
+    services::AppState,
 };
 use entity::user;
 

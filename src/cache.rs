@@ -11,15 +11,13 @@ use std::{
     collections::HashMap,
     hash::Hash,
     sync::{
-        RwLock,
+        Arc, RwLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr};
-
-use crate::state::AppState;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
 
 /// The channel for principals (tokens: revoked keys and sessions, deactivated users, new
 /// roles or supervisor flags).
@@ -96,53 +94,67 @@ impl<K: Eq + Hash, V: Clone> InvalidatedCache<K, V> {
     }
 }
 
-/// Commits a transaction and has every process forget what `channel`'s cache holds.
+/// What a notification does to a cache, whatever it holds.
+pub trait Invalidated: Send + Sync {
+    fn forget_all(&self);
+    fn set_listening(&self, listening: bool);
+}
+
+impl<K: Eq + Hash + Send + Sync, V: Clone + Send + Sync> Invalidated for InvalidatedCache<K, V> {
+    fn forget_all(&self) {
+        InvalidatedCache::forget_all(self);
+    }
+
+    fn set_listening(&self, listening: bool) {
+        InvalidatedCache::set_listening(self, listening);
+    }
+}
+
+/// Commits a transaction and has every process forget what `channel`'s cache holds; this
+/// process's `cache` at once.
 pub async fn commit_with_notify(
-    state: &AppState,
     txn: DatabaseTransaction,
     channel: &str,
+    cache: &dyn Invalidated,
 ) -> Result<(), DbErr> {
     if txn.get_database_backend() == DbBackend::Postgres {
         // Delivered to the listeners only when (and if) the transaction commits.
         txn.execute_unprepared(&format!("NOTIFY {channel}")).await?;
     }
     txn.commit().await?;
-    forget(state, channel);
+    cache.forget_all();
     Ok(())
 }
 
-fn forget(state: &AppState, channel: &str) {
-    match channel {
-        PRINCIPALS => state.principals.forget_all(),
-        CERTIFICATES => state.certificate_statuses.forget_all(),
-        _ => {}
-    }
-}
-
-fn set_listening(state: &AppState, listening: bool) {
-    state.principals.set_listening(listening);
-    state.certificate_statuses.set_listening(listening);
-}
-
-/// Listens for changes for as long as the process runs (PostgreSQL only); the caches are
-/// used only while this listens.
-pub async fn listen(state: AppState) {
-    if state.db.get_database_backend() != DbBackend::Postgres {
+/// Listens for changes for as long as the process runs (PostgreSQL only), emptying the cache
+/// of each channel it hears; the caches are used only while this listens.
+pub async fn listen(db: DatabaseConnection, caches: Vec<(&'static str, Arc<dyn Invalidated>)>) {
+    if db.get_database_backend() != DbBackend::Postgres {
         return;
     }
-    let pool = state.db.get_postgres_connection_pool().clone();
+    let set_listening = |listening: bool| {
+        for (_, cache) in &caches {
+            cache.set_listening(listening);
+        }
+    };
+    let pool = db.get_postgres_connection_pool().clone();
+    let channels: Vec<&str> = caches.iter().map(|(channel, _)| *channel).collect();
     loop {
         match sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(mut listener) => {
-                if let Err(err) = listener.listen_all([PRINCIPALS, CERTIFICATES]).await {
+                if let Err(err) = listener.listen_all(channels.iter().copied()).await {
                     tracing::warn!(error = %err, "cannot listen for changes");
                 } else {
-                    set_listening(&state, true);
+                    set_listening(true);
                     // `Ok(None)`: the connection was lost and notifications may be missed.
                     while let Ok(Some(notification)) = listener.try_recv().await {
-                        forget(&state, notification.channel());
+                        for (channel, cache) in &caches {
+                            if *channel == notification.channel() {
+                                cache.forget_all();
+                            }
+                        }
                     }
-                    set_listening(&state, false);
+                    set_listening(false);
                     tracing::warn!("lost the change listener; not caching until it is back");
                 }
             }

@@ -87,7 +87,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             let state = bootstrap::open(config).await?;
             crate::demo::run(&state).await?;
             // Send the invitation e-mails now, so the links are in the mail drop.
-            crate::mail::send_due(&state).await?;
+            crate::mail::send_due(&state.db_write, &state.data_key, &state.mailer).await?;
             crate::audit::chain::chain_pending(&state.db_write).await?;
             Ok(0)
         }

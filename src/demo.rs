@@ -10,6 +10,7 @@ use crate::{
     bootstrap, db,
     domain::{Authorisation, CountryCode, Email, OrgRole, PositionRole, Role, subject::Subject},
     engine::{commands, tasks as engine_tasks, transition::Event},
+    services::AppState,
     services::{
         accounts, api_keys,
         checkers::{self, NewChecker},
@@ -17,9 +18,7 @@ use crate::{
         submissions::{self, NewRequest, Submitted},
         tasks::{self, Completion},
         users::{self, NewUser},
-        workflows,
     },
-    state::AppState,
 };
 use entity::{screening_request, task, user};
 
@@ -50,13 +49,11 @@ async fn advance(
             .one(&txn)
             .await?
             .ok_or_else(|| anyhow::anyhow!("demo request vanished"))?;
-        let definition = workflows::cached_definition(
-            state,
-            &txn,
-            &request.workflow_key,
-            request.workflow_version,
-        )
-        .await?;
+        let definition = state
+            .engine
+            .definitions
+            .get(&txn, &request.workflow_key, request.workflow_version)
+            .await?;
         if outcome == "respond" {
             engine_tasks::start_final_review(&txn, request, &definition, "system:demo").await?;
         } else {
@@ -303,14 +300,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("demo request vanished"))?;
             let moved = commands::apply(&txn, &current, *event, "system:demo").await?;
             if *event == Event::Consented {
-                let definition = workflows::cached_definition(
-                    state,
-                    &txn,
-                    &moved.workflow_key,
-                    moved.workflow_version,
-                )
-                .await?;
-                engine_tasks::start(state, &txn, moved, &definition).await?;
+                let definition = state
+                    .engine
+                    .definitions
+                    .get(&txn, &moved.workflow_key, moved.workflow_version)
+                    .await?;
+                engine_tasks::start(&state.engine, &txn, moved, &definition).await?;
             }
             txn.commit().await?;
         }

@@ -21,8 +21,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod outbox;
 pub mod pagination;
+pub mod schemas;
 pub mod services;
-pub mod state;
 pub mod telemetry;
 pub mod validation;
 pub mod web;
@@ -30,4 +30,4 @@ pub mod workers;
 
 pub use app::{router, serve};
 pub use config::Config;
-pub use state::AppState;
+pub use services::AppState;

@@ -22,7 +22,7 @@ use crate::{
     api,
     auth::policy::{self, Access},
     error::{FieldError, Problem},
-    state::AppState,
+    services::AppState,
 };
 
 pub const BEARER: &str = "bearer";
@@ -54,10 +54,12 @@ pub const BEARER: &str = "bearer";
 )]
 struct ApiDoc;
 
-/// The API's router and its document, built once at start-up (no database needed).
+/// The API's router and the subject page's, and their document, built once at start-up (no
+/// database needed).
 pub fn split() -> (Router<AppState>, Document) {
     let (router, mut document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::router())
+        .merge(crate::web::router())
         .routes(routes!(openapi_json))
         .split_for_parts();
     complete(&mut document);

@@ -16,7 +16,7 @@ pub struct PageParams {
     /// Items per page, 1–100 (default 25).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    #[param(schema_with = crate::api::schemas::cursor)]
+    #[param(schema_with = cursor_schema)]
     pub cursor: Option<String>,
 }
 
@@ -73,6 +73,15 @@ impl PageParams {
 /// What [`encode_cursor`] writes: 16 bytes in unpadded base64url, whose last character carries
 /// two bits of the last byte and four zero bits (the base64 crate refuses anything else).
 pub const CURSOR_PATTERN: &str = "^[A-Za-z0-9_-]{21}[AQgw]$";
+
+/// The schema of a `cursor` parameter: what [`decode_cursor`] takes.
+pub fn cursor_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(CURSOR_PATTERN))
+        .description(Some("The `next_cursor` of the previous page."))
+        .build()
+}
 
 pub fn decode_cursor(cursor: &str) -> Option<Uuid> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;

@@ -1,6 +1,8 @@
-//! Schemas of request fields that say exactly what the validators in `domain` accept, so an
-//! integrator (or a fuzzer) that follows the document sends only what the service takes, and
-//! whatever the document rules out is refused. Used as `#[schema(schema_with = …)]`.
+//! The document's vocabulary, shared by the two adapters it describes (`api/` and the subject
+//! page in `web/`): schemas of request fields that say exactly what the validators in `domain`
+//! accept, so an integrator (or a fuzzer) that follows the document sends only what the
+//! service takes, and whatever the document rules out is refused (`#[schema(schema_with =
+//! …)]`); the tag they share; the decline reasons both take.
 use utoipa::openapi::{
     Object, ObjectBuilder, RefOr, Schema,
     schema::{ArrayBuilder, SchemaFormat, SchemaType, Type},
@@ -8,7 +10,8 @@ use utoipa::openapi::{
 
 use crate::{
     domain::{
-        bsn, calendar, country::EU_MEMBER_STATES, email::Email, subject::MAX_LIST, webhook_url,
+        DeclineReason, bsn, calendar, country::EU_MEMBER_STATES, email::Email, subject::MAX_LIST,
+        webhook_url,
     },
     engine::{routing, tasks::TaskKind},
     outbox::webhooks::EVENT_TYPES,
@@ -22,6 +25,29 @@ const TEXT_CHAR: &str = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]";
 /// what makes a text more than blank.
 const VISIBLE_CHAR: &str =
     r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
+/// The subject's operations, as JSON and as the page's forms.
+pub const TAG_SUBJECT: &str = "subject";
+
+// Why a subject declines, as both the API and the page's form take it (a plain comment: the
+// document describes the enum by its values alone, as before).
+#[derive(Clone, Copy, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeclineReasonDto {
+    DataIncorrect,
+    NotConsenting,
+    Other,
+}
+
+impl From<DeclineReasonDto> for DeclineReason {
+    fn from(reason: DeclineReasonDto) -> Self {
+        match reason {
+            DeclineReasonDto::DataIncorrect => DeclineReason::DataIncorrect,
+            DeclineReasonDto::NotConsenting => DeclineReason::NotConsenting,
+            DeclineReasonDto::Other => DeclineReason::Other,
+        }
+    }
+}
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
@@ -212,12 +238,7 @@ pub fn bsn() -> Object {
 }
 
 /// A list's `next_cursor`, as `pagination::decode_cursor` accepts it.
-pub fn cursor() -> Object {
-    string()
-        .pattern(Some(crate::pagination::CURSOR_PATTERN))
-        .description(Some("The `next_cursor` of the previous page."))
-        .build()
-}
+pub use crate::pagination::cursor_schema as cursor;
 
 /// The `Idempotency-Key` header, `idempotency_key::parse`.
 pub fn idempotency_key() -> Object {

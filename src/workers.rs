@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::{audit, engine, mail, outbox, services, state::AppState};
+use crate::{audit, engine, mail, outbox, services, services::AppState};
 
 /// The longest a worker sleeps whatever the configuration: events are chained, and due
 /// timers fire, within this time.
@@ -81,14 +81,16 @@ async fn work(state: AppState, mut stopped: watch::Receiver<bool>) {
 /// One round of every kind of background work; a failure is logged and retried next round.
 /// True when e-mail is still waiting at the end of it.
 async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
-    if let Err(err) = engine::timers::fire_due(state).await {
+    if let Err(err) = engine::timers::fire_due(&state.engine, &state.db_write).await {
         tracing::warn!(error = %err, "firing timers failed; will retry");
     }
-    if let Err(err) = outbox::webhooks::deliver_due(state).await {
+    if let Err(err) = outbox::delivery::deliver_due(state).await {
         tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
     drain("sending e-mail", mail::BATCH as u64, stopped, || async {
-        mail::send_due(state).await.map(|sent| sent as u64)
+        mail::send_due(&state.db_write, &state.data_key, &state.mailer)
+            .await
+            .map(|sent| sent as u64)
     })
     .await
 }

@@ -19,8 +19,8 @@ use crate::{
     domain::{Authorisation, Role},
     error::AppResult,
     extract::AppJson,
+    services::AppState,
     services::accounts::{self, Me},
-    state::AppState,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -13,7 +13,7 @@ use crate::{
     extract::AppQuery,
     pagination::{Page, PageParams},
     services,
-    state::AppState,
+    services::AppState,
 };
 use entity::audit_event;
 
@@ -33,7 +33,7 @@ pub struct AuditFilter {
     pub action: Option<String>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
-    #[param(schema_with = super::schemas::cursor)]
+    #[param(schema_with = crate::schemas::cursor)]
     pub cursor: Option<String>,
 }
 

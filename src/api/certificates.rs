@@ -12,15 +12,16 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_CERTIFICATES, TAG_REQUESTS, schemas};
+use super::{TAG_CERTIFICATES, TAG_REQUESTS};
+use crate::schemas;
 use crate::{
     auth::Principal,
     db,
     domain::text,
     error::{AppError, AppResult},
     extract::{AppJson, AppPath},
+    services::AppState,
     services::certificates,
-    state::AppState,
 };
 use entity::certificate;
 

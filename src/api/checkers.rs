@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_CHECKERS, schemas};
+use super::TAG_CHECKERS;
+use crate::schemas;
 use crate::{
     auth::Principal,
     db,
@@ -16,8 +17,8 @@ use crate::{
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     pagination::{Page, PageParams},
+    services::AppState,
     services::checkers::{self, CheckerChange, CheckerView, NewChecker},
-    state::AppState,
     validation::Fields,
 };
 

@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::TAG_OPERATIONS;
 use crate::{
     error::{AppError, AppResult},
-    state::AppState,
+    services::AppState,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

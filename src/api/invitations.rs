@@ -10,14 +10,15 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{TAG_SUBJECT, schemas};
+use super::TAG_SUBJECT;
+use crate::schemas::{self, DeclineReasonDto};
 use crate::{
     db,
-    domain::{PositionRole, RequestStatus, subject::Subject, text},
+    domain::{PositionRole, RequestStatus, subject::Subject},
     error::{AppError, AppResult},
     extract::{AppJson, AppPath},
-    services::invitations::{self, DecisionView, DeclineReason, Invitation},
-    state::AppState,
+    services::AppState,
+    services::invitations::{self, DecisionView, Invitation, decline_message, subject_text},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -80,12 +81,6 @@ pub struct HeldSubjectDto {
     pub referees: Vec<HeldRefereeDto>,
 }
 
-/// `123456782` → `******782`.
-pub fn mask_bsn(bsn: &str) -> String {
-    let visible: String = bsn.chars().skip(bsn.len().saturating_sub(3)).collect();
-    format!("{}{visible}", "*".repeat(bsn.len().saturating_sub(3)))
-}
-
 impl From<&Subject> for HeldSubjectDto {
     fn from(s: &Subject) -> Self {
         HeldSubjectDto {
@@ -96,7 +91,7 @@ impl From<&Subject> for HeldSubjectDto {
             country_of_birth: s.country_of_birth.clone(),
             nationalities: s.nationalities.clone(),
             email: s.email.clone(),
-            bsn: s.bsn.as_deref().map(mask_bsn),
+            bsn: s.bsn.clone(),
             previous_employers: s
                 .previous_employers
                 .iter()
@@ -214,24 +209,6 @@ async fn consent(
     Ok(Json(invitation_dto(invitation)))
 }
 
-#[derive(Clone, Copy, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DeclineReasonDto {
-    DataIncorrect,
-    NotConsenting,
-    Other,
-}
-
-impl From<DeclineReasonDto> for DeclineReason {
-    fn from(reason: DeclineReasonDto) -> Self {
-        match reason {
-            DeclineReasonDto::DataIncorrect => DeclineReason::DataIncorrect,
-            DeclineReasonDto::NotConsenting => DeclineReason::NotConsenting,
-            DeclineReasonDto::Other => DeclineReason::Other,
-        }
-    }
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclineRequest {
@@ -239,16 +216,6 @@ pub struct DeclineRequest {
     /// For safescreen only; the organisation sees the reason, not the message.
     #[schema(schema_with = schemas::optional_text_or_blank::<2000>)]
     pub message: Option<String>,
-}
-
-/// Validates the optional free-text message of a decline.
-pub fn decline_message(message: Option<&str>) -> AppResult<Option<String>> {
-    match message.map(str::trim).filter(|m| !m.is_empty()) {
-        None => Ok(None),
-        Some(m) => text::multiline(m, 2000)
-            .map(Some)
-            .map_err(|e| AppError::validation("message", e)),
-    }
 }
 
 /// The subject declines.
@@ -285,11 +252,6 @@ pub struct ResponseRequest {
 pub struct ObjectionRequest {
     #[schema(schema_with = schemas::text::<10000>)]
     pub grounds: String,
-}
-
-/// A free text of the subject's (statement, objection): 1 to 10,000 characters, lines allowed.
-pub fn subject_text(field: &str, value: &str) -> AppResult<String> {
-    text::multiline(value, 10_000).map_err(|e| AppError::validation(field, e))
 }
 
 /// The subject's response to an intention to refuse (only in `intent_to_refuse`).

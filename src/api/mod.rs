@@ -7,7 +7,6 @@ pub mod checkers;
 pub mod health;
 pub mod invitations;
 pub mod organisations;
-pub mod schemas;
 pub mod screening_requests;
 pub mod tasks;
 pub mod users;
@@ -16,7 +15,7 @@ pub mod workflows;
 
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::state::AppState;
+use crate::services::AppState;
 
 pub const TAG_ACCOUNTS: &str = "accounts";
 pub const TAG_ORGANISATIONS: &str = "organisations";
@@ -24,13 +23,13 @@ pub const TAG_CHECKERS: &str = "checkers";
 pub const TAG_TASKS: &str = "tasks";
 pub const TAG_AUDIT: &str = "audit";
 pub const TAG_REQUESTS: &str = "screening-requests";
-pub const TAG_SUBJECT: &str = "subject";
+pub use crate::schemas::TAG_SUBJECT;
 pub const TAG_WORKFLOWS: &str = "workflows";
 pub const TAG_CERTIFICATES: &str = "certificates";
 pub const TAG_WEBHOOKS: &str = "webhooks";
 pub const TAG_OPERATIONS: &str = "operations";
 
-/// Every documented route of the service (the subject page included).
+/// Every operation of the API.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(health::router())
@@ -46,5 +45,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(workflows::router())
         .merge(certificates::router())
         .merge(webhooks::router())
-        .merge(crate::web::router())
 }

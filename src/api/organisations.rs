@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_ORGANISATIONS, schemas};
+use super::TAG_ORGANISATIONS;
+use crate::schemas;
 use crate::{
     auth::Principal,
     db,
@@ -16,8 +17,8 @@ use crate::{
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     pagination::{Page, PageParams},
+    services::AppState,
     services::organisations::{self, NewOrganisation, OrganisationStatus},
-    state::AppState,
     validation::Fields,
 };
 use entity::organisation;

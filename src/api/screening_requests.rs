@@ -10,25 +10,25 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_REQUESTS, schemas};
+use super::TAG_REQUESTS;
+use crate::schemas;
 use crate::{
     api::tasks::{TaskDto, task_dto},
     auth::Principal,
     db,
     domain::{
         CountryCode, OrgStatus, PositionRole, RequestStatus, calendar, idempotency_key,
-        subject::{EmployerInput, MAX_NAME, RefereeInput, SubjectInput, mask_email, parse_date},
+        subject::{EmployerInput, MAX_NAME, RefereeInput, SubjectInput, parse_date},
         text,
     },
-    engine::checks,
     error::{AppError, AppResult},
     extract::{AppJson, AppPath, AppQuery, OptionalJson, from_value},
     pagination::{Page, PageParams},
+    services::AppState,
     services::{
-        screening::{self, ListFilter, Related, RequestView},
+        screening::{self, ListFilter, RequestView, ShownCheck, ShownRequest},
         submissions::{self, Idempotency, NewRequest, Submitted},
     },
-    state::AppState,
     validation::Fields,
 };
 use entity::request_event;
@@ -302,8 +302,7 @@ pub struct RequestDto {
     pub decision_deadline: Option<OffsetDateTime>,
 }
 
-/// The request in the caller's view, with where each check of its workflow stands, its
-/// decision, and for checkers and admins its tasks.
+/// The request in the caller's view (`screening::shown` decides what that holds).
 async fn render(
     state: &AppState,
     view: RequestView,
@@ -319,87 +318,70 @@ async fn render_page(
     views: Vec<RequestView>,
     principal: &Principal,
 ) -> AppResult<Vec<RequestDto>> {
-    let requests: Vec<&entity::screening_request::Model> =
-        views.iter().map(|v| &v.request).collect();
-    let related = Related::load(state, &requests).await?;
-    let mut page = Vec::with_capacity(views.len());
-    for view in views {
-        let id = view.request.id;
-        let decision = related.decision(id).map(|d| DecisionDto {
-            outcome: d.outcome,
-            decided_at: db::utc(d.decided_at),
-            valid_until: d.valid_until.map(|date| date.to_string()),
-            certificate_id: d.certificate_id,
-            revised: d.revised,
-        });
-        let tasks = principal.is_staff().then(|| {
-            related
-                .tasks(id)
-                .iter()
-                .map(|t| task_dto(t.clone(), None))
-                .collect()
-        });
-        let checks = related
-            .check_states(state, &view.request)
-            .await?
-            .into_iter()
-            .map(|(id, state)| CheckDto {
-                id,
-                state: match state {
-                    checks::CheckState::Pending => CheckState::Pending,
-                    checks::CheckState::Running => CheckState::Running,
-                    // The organisation learns that a check is done, never what it found.
-                    checks::CheckState::Done(_) => CheckState::Done,
-                    checks::CheckState::Skipped => CheckState::Skipped,
-                },
-            })
-            .collect();
-        let mut dto = request_dto(view, principal, checks);
-        dto.decision = decision;
-        dto.tasks = tasks;
-        page.push(dto);
-    }
-    Ok(page)
+    let shown = screening::shown(state, views, principal).await?;
+    Ok(shown.into_iter().map(request_dto).collect())
 }
 
-fn request_dto(view: RequestView, principal: &Principal, checks: Vec<CheckDto>) -> RequestDto {
-    let r = view.request;
-    let status = RequestStatus::parse(&r.status).unwrap_or(RequestStatus::AwaitingConsent);
-    let staff = principal.is_staff();
+fn request_dto(r: ShownRequest) -> RequestDto {
+    let (given_names, family_name) = r.subject_name.unzip();
     RequestDto {
         id: r.id,
-        status: status.org_view(),
-        profile: r.profile_code,
+        status: r.status,
+        profile: r.profile,
         reference: r.reference,
         position: PositionDto {
             title: r.position_title,
             description: r.position_description,
-            role: PositionRole::parse(&r.role).unwrap_or(PositionRole::Volunteer),
+            role: r.role,
         },
         deployment: DeploymentDto {
             country: r.deployment_country,
             start_date: r.deployment_start_date.to_string(),
         },
         subject: SubjectNameDto {
-            given_names: view.subject.as_ref().map(|s| s.given_names.clone()),
-            family_name: view.subject.as_ref().map(|s| s.family_name.clone()),
+            given_names,
+            family_name,
         },
-        checks,
+        checks: r
+            .checks
+            .into_iter()
+            .map(|(id, state)| CheckDto {
+                id,
+                state: match state {
+                    ShownCheck::Pending => CheckState::Pending,
+                    ShownCheck::Running => CheckState::Running,
+                    ShownCheck::Done => CheckState::Done,
+                    ShownCheck::Skipped => CheckState::Skipped,
+                },
+            })
+            .collect(),
         invitation: SentInvitationDto {
             expires_at: db::utc(r.invitation_expires_at),
-            sent_to: view.subject.as_ref().map(|s| mask_email(&s.email)),
+            sent_to: r.sent_to,
         },
-        decision: None,
+        decision: r.decision.map(|d| DecisionDto {
+            outcome: d.outcome,
+            decided_at: db::utc(d.decided_at),
+            valid_until: d.valid_until.map(|date| date.to_string()),
+            certificate_id: d.certificate_id,
+            revised: d.revised,
+        }),
         decline_reason: r.decline_reason,
         rescreen_of: r.rescreen_of,
         created_at: db::utc(r.created_at),
-        full_status: staff.then_some(status),
-        workflow: staff.then_some(WorkflowRefDto {
-            key: r.workflow_key,
-            version: r.workflow_version,
+        full_status: r.staff.as_ref().map(|s| s.full_status),
+        workflow: r.staff.as_ref().map(|s| WorkflowRefDto {
+            key: s.workflow_key.clone(),
+            version: s.workflow_version,
         }),
-        tasks: None,
-        decision_deadline: r.decision_deadline_at.filter(|_| staff).map(db::utc),
+        decision_deadline: r
+            .staff
+            .as_ref()
+            .and_then(|s| s.decision_deadline)
+            .map(db::utc),
+        tasks: r
+            .staff
+            .map(|s| s.tasks.into_iter().map(|t| task_dto(t, None)).collect()),
     }
 }
 

@@ -7,7 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_TASKS, schemas};
+use super::TAG_TASKS;
+use crate::schemas;
 use crate::{
     auth::Principal,
     db,
@@ -16,8 +17,8 @@ use crate::{
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     pagination::{Page, PageParams},
+    services::AppState,
     services::tasks::{self, Completion, TaskFilter, TaskView},
-    state::AppState,
     validation::Fields,
 };
 use entity::task;

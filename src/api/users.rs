@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_ORGANISATIONS, schemas};
+use super::TAG_ORGANISATIONS;
+use crate::schemas;
 use crate::{
     auth::Principal,
     db,
@@ -14,8 +15,8 @@ use crate::{
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     pagination::{Page, PageParams},
+    services::AppState,
     services::users::{self, NewUser, UserChange},
-    state::AppState,
     validation::Fields,
 };
 use entity::user;

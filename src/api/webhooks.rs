@@ -6,7 +6,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{TAG_WEBHOOKS, schemas};
+use super::TAG_WEBHOOKS;
+use crate::schemas;
 use crate::{
     auth::Principal,
     db,
@@ -14,8 +15,8 @@ use crate::{
     extract::{AppJson, AppPath, AppQuery},
     outbox::webhooks::EVENT_TYPES,
     pagination::{Page, PageParams},
+    services::AppState,
     services::webhooks,
-    state::AppState,
     validation::Fields,
 };
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{TAG_WORKFLOWS, schemas};
+use super::TAG_WORKFLOWS;
+use crate::schemas;
 use crate::{
     auth::Principal,
     db,
@@ -13,8 +14,8 @@ use crate::{
     engine::definition::is_slug,
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
+    services::AppState,
     services::workflows::{self, NewProfile},
-    state::AppState,
     validation::Fields,
 };
 use entity::{screening_profile, workflow_definition};

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::{Principal, PrincipalKind, tokens};
-use crate::{db, domain::Role, error::AppResult, state::AppState};
+use crate::{db, domain::Role, error::AppResult, services::AppState};
 use entity::{api_key, checker, session, user};
 
 /// The principal behind a token, or `None` for an unknown, expired, revoked or garbage token.

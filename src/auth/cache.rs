@@ -7,10 +7,7 @@ use std::time::Duration;
 use sea_orm::{DatabaseTransaction, DbErr};
 
 use super::Principal;
-use crate::{
-    cache::{self, InvalidatedCache},
-    state::AppState,
-};
+use crate::cache::{self, InvalidatedCache};
 
 /// A cached principal is looked up again after this long, whatever happens.
 const TTL: Duration = Duration::from_secs(60);
@@ -26,8 +23,8 @@ pub fn principal_cache() -> PrincipalCache {
 /// Commits a transaction that may end or alter what some token stands for, and makes every
 /// process forget the principals it cached.
 pub async fn commit_principal_change(
-    state: &AppState,
+    principals: &PrincipalCache,
     txn: DatabaseTransaction,
 ) -> Result<(), DbErr> {
-    cache::commit_with_notify(state, txn, cache::PRINCIPALS).await
+    cache::commit_with_notify(txn, cache::PRINCIPALS, principals).await
 }

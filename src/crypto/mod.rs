@@ -1,5 +1,7 @@
 //! Cryptography: personal data at rest, and certificate signing.
+pub mod keyring;
 pub mod sealing;
 pub mod signing;
 
+pub use keyring::{KeyPair, Keyring};
 pub use sealing::{DataKey, SealError};

@@ -31,6 +31,12 @@ impl Bsn {
     }
 }
 
+/// What the subject is shown of it: `123456782` → `******782`.
+pub fn mask(bsn: &str) -> String {
+    let visible: String = bsn.chars().skip(bsn.len().saturating_sub(3)).collect();
+    format!("{}{visible}", "*".repeat(bsn.len().saturating_sub(3)))
+}
+
 impl fmt::Debug for Bsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Bsn(<redacted>)")

@@ -97,10 +97,35 @@ pub fn parse_timestamp(text: &str) -> Result<PrimitiveDateTime, String> {
     Ok(PrimitiveDateTime::new(utc.date(), utc.time()))
 }
 
+/// `date` plus whole months, the day clamped to the target month's length (31 Jan + 1 → 28/29 Feb).
+pub fn add_months(date: time::Date, months: i32) -> time::Date {
+    let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 + months;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let month = time::Month::try_from(u8::try_from(month0 + 1).unwrap_or(1))
+        .unwrap_or(time::Month::January);
+    let day = date.day().min(month.length(year));
+    time::Date::from_calendar_date(year, month, day).unwrap_or(date)
+}
+
 /// ASCII digits only (no sign, no blanks), as a number.
 fn digits(text: &str) -> Option<u32> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::add_months;
+
+    #[test]
+    fn months_are_added_with_the_day_clamped() {
+        assert_eq!(add_months(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
+        assert_eq!(add_months(date!(2028 - 01 - 31), 1), date!(2028 - 02 - 29));
+        assert_eq!(add_months(date!(2026 - 11 - 29), 36), date!(2029 - 11 - 29));
+        assert_eq!(add_months(date!(2026 - 12 - 15), 1), date!(2027 - 01 - 15));
+    }
 }

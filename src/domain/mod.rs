@@ -3,6 +3,7 @@
 pub mod bsn;
 pub mod calendar;
 pub mod country;
+pub mod decline;
 pub mod dns;
 pub mod duration;
 pub mod email;
@@ -16,6 +17,7 @@ pub mod webhook_url;
 
 pub use bsn::Bsn;
 pub use country::CountryCode;
+pub use decline::DeclineReason;
 pub use duration::IsoDuration;
 pub use email::Email;
 pub use position::PositionRole;

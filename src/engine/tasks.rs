@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 pub use super::transition::TaskKind;
 use super::{
+    Engine,
     checks::{self, AfterChecks, CheckOutcome, CheckState, CheckStates, Facts, Progress},
-    commands,
+    clearance, commands,
     definition::{Definition, RoutingStrategy},
     routing,
     transition::{self, Step},
@@ -23,8 +24,6 @@ use crate::{
     error::{AppError, AppResult},
     mail::{self, OutgoingMail},
     outbox,
-    services::{certificates, workflows},
-    state::AppState,
 };
 use entity::{decision, screening_request, task, timer};
 
@@ -159,7 +158,7 @@ pub async fn open(
 
 /// At consent: the request's decision deadline and its timer, and the first checks.
 pub async fn start(
-    state: &AppState,
+    engine: &Engine,
     txn: &DatabaseTransaction,
     request: screening_request::Model,
     definition: &Definition,
@@ -169,13 +168,13 @@ pub async fn start(
     row.decision_deadline_at = Set(Some(deadline));
     let request = row.update(txn).await?;
     add_timer(txn, &request, TIMER_DECISION_DEADLINE, deadline, json!({})).await?;
-    advance_checks(state, txn, request, definition).await
+    advance_checks(engine, txn, request, definition).await
 }
 
 /// Starts every check that can start now; once all are finished, auto-clears the request or
 /// opens its assessment.
 pub async fn advance_checks(
-    state: &AppState,
+    engine: &Engine,
     txn: &DatabaseTransaction,
     request: screening_request::Model,
     definition: &Definition,
@@ -207,7 +206,7 @@ pub async fn advance_checks(
             Ok(request)
         }
         Progress::Finished => match checks::after_checks(definition, &states) {
-            AfterChecks::Cleared => decide(state, txn, &request, Decision::Cleared, None).await,
+            AfterChecks::Cleared => decide(engine, txn, &request, Decision::Cleared, None).await,
             AfterChecks::Assessment => {
                 let request = commands::move_to(
                     txn,
@@ -256,7 +255,7 @@ impl Decision {
 /// Records the decision: the request's status, the decision row (grounds sealed), the
 /// timeline, the audit event and the `screening_request.decided` webhook.
 pub async fn decide(
-    state: &AppState,
+    engine: &Engine,
     txn: &DatabaseTransaction,
     request: &screening_request::Model,
     decision: Decision,
@@ -271,21 +270,21 @@ pub async fn decide(
         request_id: Set(request.id),
         outcome: Set(decision.as_str().to_owned()),
         decided_at: Set(request.updated_at),
-        grounds_sealed: Set(grounds.map(|g| state.data_key.seal_json(request.id, &g))),
+        grounds_sealed: Set(grounds.map(|g| engine.data_key.seal_json(request.id, &g))),
         revised: Set(false),
     })
     .exec_without_returning(txn)
     .await?;
     let certificate = match decision {
         Decision::Cleared => Some(
-            certificates::issue(state, txn, &request, request.updated_at)
+            clearance::issue(engine, txn, &request, request.updated_at)
                 .await?
                 .id,
         ),
         Decision::Refused => None,
     };
     outbox::webhooks::enqueue_decided(txn, &request, decision.as_str(), false, certificate).await?;
-    notify_subject(state, txn, &request, SubjectNotice::Decided).await?;
+    notify_subject(engine, txn, &request, SubjectNotice::Decided).await?;
     Ok(request)
 }
 
@@ -306,7 +305,7 @@ pub async fn cancel_open(txn: &impl ConnectionTrait, request_id: Uuid) -> Result
 
 /// Routes every unassigned task that someone can now take, oldest first (after a new
 /// checker, a freed cap or a changed authorisation). Returns how many were assigned.
-pub async fn assign_waiting(state: &AppState, txn: &DatabaseTransaction) -> AppResult<u64> {
+pub async fn assign_waiting(engine: &Engine, txn: &DatabaseTransaction) -> AppResult<u64> {
     // Tasks another transaction holds are left to it (PostgreSQL skips locked rows).
     let waiting = task::Entity::find()
         .filter(task::Column::Status.eq(routing::UNASSIGNED))
@@ -322,13 +321,10 @@ pub async fn assign_waiting(state: &AppState, txn: &DatabaseTransaction) -> AppR
         else {
             continue;
         };
-        let definition = workflows::cached_definition(
-            state,
-            txn,
-            &request.workflow_key,
-            request.workflow_version,
-        )
-        .await?;
+        let definition = engine
+            .definitions
+            .get(txn, &request.workflow_key, request.workflow_version)
+            .await?;
         if routing::route(
             txn,
             &task,
@@ -356,14 +352,14 @@ pub struct Completed<'a> {
 /// Runs the request forward after a task was completed: the next checks, or the next step of
 /// the decision (four-eyes, supervisor review, intention to refuse, decision, objection).
 pub async fn on_completed(
-    state: &AppState,
+    engine: &Engine,
     txn: &DatabaseTransaction,
     request: screening_request::Model,
     definition: &Definition,
     done: Completed<'_>,
 ) -> AppResult<screening_request::Model> {
     if done.kind == TaskKind::Check {
-        return advance_checks(state, txn, request, definition).await;
+        return advance_checks(engine, txn, request, definition).await;
     }
     let proposal_clears = if done.kind == TaskKind::FourEyesReview {
         latest(txn, request.id, TaskKind::Assessment)
@@ -415,19 +411,19 @@ pub async fn on_completed(
             open(txn, &request, definition.routing, review).await?;
             Ok(request)
         }
-        Step::Clear => decide(state, txn, &request, Decision::Cleared, None).await,
-        Step::IntendToRefuse => intend_to_refuse(state, txn, request, definition).await,
+        Step::Clear => decide(engine, txn, &request, Decision::Cleared, None).await,
+        Step::IntendToRefuse => intend_to_refuse(engine, txn, request, definition).await,
         Step::Refuse => {
             let grounds = match &done.task.grounds_sealed {
                 Some(sealed) => Some(
-                    state
+                    engine
                         .data_key
                         .open_json::<String>(done.task.id, sealed)
                         .map_err(|e| anyhow::anyhow!("grounds of task {}: {e}", done.task.id))?,
                 ),
                 None => None,
             };
-            let request = decide(state, txn, &request, Decision::Refused, grounds).await?;
+            let request = decide(engine, txn, &request, Decision::Refused, grounds).await?;
             add_timer(
                 txn,
                 &request,
@@ -458,7 +454,7 @@ pub async fn on_completed(
                 .filter(decision::Column::RequestId.eq(request.id))
                 .exec(txn)
                 .await?;
-            let certificate = certificates::issue(state, txn, &request, request.updated_at).await?;
+            let certificate = clearance::issue(engine, txn, &request, request.updated_at).await?;
             outbox::webhooks::enqueue_decided(
                 txn,
                 &request,
@@ -467,7 +463,7 @@ pub async fn on_completed(
                 Some(certificate.id),
             )
             .await?;
-            notify_subject(state, txn, &request, SubjectNotice::Decided).await?;
+            notify_subject(engine, txn, &request, SubjectNotice::Decided).await?;
             Ok(request)
         }
         Step::Uphold => {
@@ -481,7 +477,7 @@ pub async fn on_completed(
                 None,
             )
             .await?;
-            notify_subject(state, txn, &request, SubjectNotice::Decided).await?;
+            notify_subject(engine, txn, &request, SubjectNotice::Decided).await?;
             Ok(request)
         }
     }
@@ -525,7 +521,7 @@ pub async fn latest(
 /// The proposal to refuse stands: the subject is told the grounds and may respond within the
 /// response window, after which a final review decides.
 async fn intend_to_refuse(
-    state: &AppState,
+    engine: &Engine,
     txn: &DatabaseTransaction,
     request: screening_request::Model,
     definition: &Definition,
@@ -547,7 +543,7 @@ async fn intend_to_refuse(
         json!({}),
     )
     .await?;
-    notify_subject(state, txn, &request, SubjectNotice::IntentToRefuse).await?;
+    notify_subject(engine, txn, &request, SubjectNotice::IntentToRefuse).await?;
     Ok(request)
 }
 
@@ -644,7 +640,7 @@ enum SubjectNotice {
 /// E-mails the subject a link to their page, where the grounds and what they can do are shown
 /// (the e-mail itself carries no grounds).
 async fn notify_subject(
-    state: &AppState,
+    engine: &Engine,
     txn: &DatabaseTransaction,
     request: &screening_request::Model,
     notice: SubjectNotice,
@@ -652,7 +648,7 @@ async fn notify_subject(
     let Some(sealed) = &request.subject_sealed else {
         return Ok(());
     };
-    let subject: crate::domain::subject::Subject = state
+    let subject: crate::domain::subject::Subject = engine
         .data_key
         .open_json(request.id, sealed)
         .map_err(|e| anyhow::anyhow!("subject data of request {}: {e}", request.id))?;
@@ -677,7 +673,7 @@ async fn notify_subject(
     );
     mail::enqueue(
         txn,
-        &state.data_key,
+        &engine.data_key,
         Some(request.id),
         kind,
         &OutgoingMail {

@@ -8,15 +8,12 @@ use sea_orm::{
 
 use serde_json::json;
 
-use super::{commands, tasks, transition::Event};
-use crate::{
-    audit, db,
-    domain::RequestStatus,
-    error::AppError,
-    services::{certificates, screening, workflows},
-    state::AppState,
-};
+use super::{Engine, clearance, commands, tasks, transition::Event};
+use crate::{audit, db, domain::RequestStatus, error::AppError};
 use entity::{screening_request, timer};
+
+/// An invitation unanswered in time: the request lapses.
+pub const TIMER_CONSENT_LAPSE: &str = "consent_lapse";
 
 /// A timer row for a request, due at `due_at` (the insert is the caller's, alone or batched).
 pub fn timer_row(
@@ -37,10 +34,13 @@ pub fn timer_row(
 }
 
 /// Fires every due timer; returns how many fired.
-pub async fn fire_due(state: &AppState) -> Result<usize, AppError> {
+pub async fn fire_due(
+    engine: &Engine,
+    db_write: &sea_orm::DatabaseConnection,
+) -> Result<usize, AppError> {
     let mut fired = 0;
     loop {
-        let txn = db::begin_write(&state.db_write).await?;
+        let txn = db::begin_write(db_write).await?;
         // PostgreSQL: workers in other processes skip the rows this one holds.
         let Some(due) = timer::Entity::find()
             .filter(timer::Column::FiredAt.is_null())
@@ -60,7 +60,7 @@ pub async fn fire_due(state: &AppState) -> Result<usize, AppError> {
             .exec(&txn)
             .await?;
         if claimed.rows_affected == 1 {
-            apply(state, &txn, &due).await?;
+            apply(engine, &txn, &due).await?;
             fired += 1;
         }
         txn.commit().await?;
@@ -68,7 +68,7 @@ pub async fn fire_due(state: &AppState) -> Result<usize, AppError> {
 }
 
 async fn apply(
-    state: &AppState,
+    engine: &Engine,
     txn: &sea_orm::DatabaseTransaction,
     due: &timer::Model,
 ) -> Result<(), AppError> {
@@ -84,14 +84,14 @@ async fn apply(
     };
     let status = commands::status_of(&request)?;
     match due.kind.as_str() {
-        screening::TIMER_CONSENT_LAPSE => {
+        TIMER_CONSENT_LAPSE => {
             if status == RequestStatus::AwaitingConsent {
                 commands::apply(txn, &request, Event::ConsentLapsed, audit::ACTOR_SYSTEM).await?;
             }
         }
         tasks::TIMER_RESPONSE_WINDOW => {
             if status == RequestStatus::IntentToRefuse {
-                let definition = definition_of(state, txn, &request).await?;
+                let definition = definition_of(engine, txn, &request).await?;
                 tasks::start_final_review(txn, request, &definition, audit::ACTOR_SYSTEM).await?;
             }
         }
@@ -134,12 +134,12 @@ async fn apply(
                 .and_then(|id| id.as_str())
                 .and_then(|id| id.parse::<uuid::Uuid>().ok());
             if let Some(task_id) = task_id {
-                let definition = definition_of(state, txn, &request).await?;
+                let definition = definition_of(engine, txn, &request).await?;
                 tasks::mark_overdue(txn, &request, task_id, &definition).await?;
             }
         }
-        certificates::TIMER_CLEARANCE_EXPIRING => {
-            certificates::warn_expiring(txn, &due.payload).await?;
+        clearance::TIMER_CLEARANCE_EXPIRING => {
+            clearance::warn_expiring(txn, &due.payload).await?;
         }
         other => tracing::warn!(kind = other, timer = %due.id, "unknown timer kind; ignored"),
     }
@@ -147,9 +147,12 @@ async fn apply(
 }
 
 async fn definition_of(
-    state: &AppState,
+    engine: &Engine,
     conn: &sea_orm::DatabaseTransaction,
     request: &screening_request::Model,
 ) -> Result<std::sync::Arc<super::definition::Definition>, AppError> {
-    workflows::cached_definition(state, conn, &request.workflow_key, request.workflow_version).await
+    engine
+        .definitions
+        .get(conn, &request.workflow_key, request.workflow_version)
+        .await
 }

@@ -7,14 +7,14 @@ use lettre::{
     message::{Mailbox, header::ContentType},
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
     sea_query::{Expr, LockBehavior, LockType},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{config::Config, crypto::DataKey, db, state::AppState};
+use crate::{config::Config, crypto::DataKey, db};
 use entity::mail_outbox;
 
 /// A message as queued: sealed at rest, because it holds personal data and the subject's link.
@@ -121,9 +121,13 @@ pub const BATCH: usize = 50;
 
 /// Sends due messages; returns how many were sent. Rows are leased, so a crashed worker's
 /// messages are taken over once the lease expires, and a sent message is wiped.
-pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
+pub async fn send_due(
+    db_write: &DatabaseConnection,
+    data_key: &DataKey,
+    mailer: &Mailer,
+) -> anyhow::Result<usize> {
     let now = db::now();
-    let txn = db::begin_write(&state.db_write).await?;
+    let txn = db::begin_write(db_write).await?;
     let due = mail_outbox::Entity::find()
         .filter(mail_outbox::Column::SentAt.is_null())
         .filter(mail_outbox::Column::NextAttemptAt.lte(now))
@@ -152,8 +156,8 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
     let mut sent_ids = Vec::new();
     for row in due {
         let result = match &row.message_sealed {
-            Some(sealed) => match state.data_key.open_json::<OutgoingMail>(row.id, sealed) {
-                Ok(mail) => state.mailer.send(row.id, &mail).await,
+            Some(sealed) => match data_key.open_json::<OutgoingMail>(row.id, sealed) {
+                Ok(mail) => mailer.send(row.id, &mail).await,
                 Err(e) => Err(anyhow::anyhow!("message cannot be opened: {e}")),
             },
             None => Ok(()),
@@ -179,7 +183,7 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
                         Expr::value(Option::<time::PrimitiveDateTime>::None),
                     )
                     .filter(mail_outbox::Column::Id.eq(row.id))
-                    .exec(&state.db_write)
+                    .exec(db_write)
                     .await?;
             }
         }
@@ -198,7 +202,7 @@ pub async fn send_due(state: &AppState) -> anyhow::Result<usize> {
                 Expr::value(Option::<time::PrimitiveDateTime>::None),
             )
             .filter(mail_outbox::Column::Id.is_in(sent_ids))
-            .exec(&state.db_write)
+            .exec(db_write)
             .await?;
     }
     Ok(sent)

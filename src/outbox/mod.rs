@@ -1,5 +1,6 @@
 //! Work that leaves the service: webhook deliveries, written in the same transaction as the
 //! change that causes them and delivered by a background worker.
+pub mod delivery;
 pub mod ssrf;
 pub mod webhooks;
 

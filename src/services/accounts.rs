@@ -16,8 +16,8 @@ use crate::{
     },
     db,
     error::{AppError, AppResult},
+    services::AppState,
     services::checkers::{self, CheckerView},
-    state::AppState,
 };
 use entity::{activation_token, session, user};
 
@@ -126,7 +126,7 @@ pub async fn logout(state: &AppState, principal: &Principal) -> AppResult<()> {
         json!({}),
     )
     .await?;
-    commit_principal_change(state, txn).await?;
+    commit_principal_change(&state.principals, txn).await?;
     Ok(())
 }
 
@@ -184,7 +184,7 @@ pub async fn activate(state: &AppState, token: &str, password: String) -> AppRes
         json!({}),
     )
     .await?;
-    commit_principal_change(state, txn).await?;
+    commit_principal_change(&state.principals, txn).await?;
     Ok(())
 }
 

@@ -13,8 +13,8 @@ use crate::{
     db,
     error::{AppError, AppResult},
     pagination::PageRequest,
+    services::AppState,
     services::organisations,
-    state::AppState,
 };
 use entity::api_key;
 
@@ -99,6 +99,6 @@ pub async fn revoke(
         json!({"organisation_id": organisation_id}),
     )
     .await?;
-    commit_principal_change(state, txn).await?;
+    commit_principal_change(&state.principals, txn).await?;
     Ok(())
 }

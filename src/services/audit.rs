@@ -1,7 +1,7 @@
 //! Reading the audit log.
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::{error::AppResult, pagination::PageRequest, state::AppState};
+use crate::{error::AppResult, pagination::PageRequest, services::AppState};
 use entity::audit_event;
 
 pub struct Query {

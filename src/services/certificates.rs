@@ -2,11 +2,6 @@
 //! organisation, verified by anyone, revoked by the admin; and the signing keys behind them,
 //! kept in the database sealed under the data key so every process signs and publishes the
 //! same keys.
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-};
-
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, PaginatorTrait,
@@ -21,93 +16,17 @@ use crate::{
     cache,
     crypto::signing::{self, Rejection},
     db,
-    domain::{RequestStatus, subject::Subject},
-    engine::tasks as engine_tasks,
+    domain::RequestStatus,
     error::{AppError, AppResult},
     outbox,
-    services::screening::add_months,
-    state::AppState,
+    services::AppState,
 };
-use entity::{certificate, organisation, screening_profile, screening_request, signing_key};
+use entity::{certificate, screening_request, signing_key};
 
-pub const TIMER_CLEARANCE_EXPIRING: &str = "clearance_expiring";
 pub const ACTIVE: &str = "active";
 pub const REVOKED: &str = "revoked";
 pub const EXPIRED: &str = "expired";
 pub const INVALID: &str = "invalid";
-
-/// An opened signing key.
-pub struct KeyPair {
-    pub kid: String,
-    pub signing: SigningKey,
-    pub verifying: VerifyingKey,
-}
-
-/// Opened keys by kid. Keys never change once stored (rotation adds one and retires the
-/// others), so an entry never goes stale; which key signs is read from the database.
-#[derive(Default)]
-pub struct Keyring {
-    keys: RwLock<HashMap<String, Arc<KeyPair>>>,
-}
-
-impl Keyring {
-    fn get(&self, kid: &str) -> Option<Arc<KeyPair>> {
-        self.keys.read().ok()?.get(kid).cloned()
-    }
-
-    fn put(&self, pair: KeyPair) -> Arc<KeyPair> {
-        let pair = Arc::new(pair);
-        if let Ok(mut keys) = self.keys.write() {
-            keys.insert(pair.kid.clone(), Arc::clone(&pair));
-        }
-        pair
-    }
-}
-
-/// The key with this kid, opened (from the keyring, else the database).
-async fn key(
-    state: &AppState,
-    conn: &impl ConnectionTrait,
-    kid: &str,
-) -> AppResult<Option<Arc<KeyPair>>> {
-    if let Some(pair) = state.keyring.get(kid) {
-        return Ok(Some(pair));
-    }
-    let Some(row) = signing_key::Entity::find()
-        .filter(signing_key::Column::Kid.eq(kid))
-        .one(conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let seed: [u8; 32] = state
-        .data_key
-        .open(row.id, &row.secret_sealed)
-        .ok()
-        .and_then(|seed| seed.try_into().ok())
-        .ok_or_else(|| anyhow::anyhow!("signing key {kid} does not open under the data key"))?;
-    let signing = SigningKey::from_bytes(&seed);
-    Ok(Some(state.keyring.put(KeyPair {
-        kid: row.kid,
-        verifying: signing.verifying_key(),
-        signing,
-    })))
-}
-
-/// The key that signs now: the newest one not retired.
-async fn current_key(state: &AppState, conn: &impl ConnectionTrait) -> AppResult<Arc<KeyPair>> {
-    let kid = signing_key::Entity::find()
-        .filter(signing_key::Column::RetiredAt.is_null())
-        .order_by_desc(signing_key::Column::CreatedAt)
-        .order_by_desc(signing_key::Column::Kid)
-        .one(conn)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no signing key; the service creates one at start-up"))?
-        .kid;
-    key(state, conn, &kid)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("signing key {kid} vanished").into())
-}
 
 /// Stores `signing` as the key that signs from now on; every other key is retired (they
 /// still verify). Returns its kid.
@@ -217,91 +136,6 @@ pub async fn jwks(state: &AppState) -> AppResult<Value> {
     Ok(json!({"keys": keys}))
 }
 
-/// Issues the certificate of a request cleared at `decided_at`, in the decision's
-/// transaction, with the timer that warns before it expires.
-pub async fn issue(
-    state: &AppState,
-    txn: &DatabaseTransaction,
-    request: &screening_request::Model,
-    decided_at: time::PrimitiveDateTime,
-) -> AppResult<certificate::Model> {
-    let profile = screening_profile::Entity::find_by_id((
-        request.profile_code.clone(),
-        request.profile_version,
-    ))
-    .one(txn)
-    .await?
-    .ok_or_else(|| anyhow::anyhow!("request {} has no profile", request.id))?;
-    let organisation = organisation::Entity::find_by_id(request.organisation_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("request {} has no organisation", request.id))?;
-    let subject: Subject = request
-        .subject_sealed
-        .as_deref()
-        .and_then(|sealed| state.data_key.open_json(request.id, sealed).ok())
-        .ok_or_else(|| anyhow::anyhow!("request {}: the subject does not open", request.id))?;
-    let expires_at = time::PrimitiveDateTime::new(
-        add_months(decided_at.date(), profile.validity_months),
-        decided_at.time(),
-    );
-    let id = db::new_id();
-    let claims = json!({
-        "iss": state.config.public_url,
-        "jti": id,
-        "iat": db::utc(decided_at).unix_timestamp(),
-        "exp": db::utc(expires_at).unix_timestamp(),
-        "clearance": {
-            "request_id": request.id,
-            "organisation": {"id": organisation.id, "name": organisation.name},
-            "subject": {
-                "given_names": subject.given_names,
-                "family_name": subject.family_name,
-                "date_of_birth": subject.date_of_birth,
-            },
-            "profile": request.profile_code,
-            "position_title": request.position_title,
-            "role": request.role,
-            "deployment_country": request.deployment_country,
-            "outcome": "cleared",
-        },
-    });
-    let key = current_key(state, txn).await?;
-    let jws = signing::sign(&key.signing, &key.kid, &claims);
-    let row = certificate::Model {
-        id,
-        request_id: request.id,
-        organisation_id: request.organisation_id,
-        kid: key.kid.clone(),
-        issued_at: decided_at,
-        expires_at,
-        jws_sealed: Some(state.data_key.seal(id, jws.as_bytes())),
-        revoked_at: None,
-        revocation_reason_sealed: None,
-    };
-    certificate::Entity::insert(certificate::ActiveModel::from(row.clone()))
-        .exec_without_returning(txn)
-        .await?;
-    let warn_at = expires_at - time::Duration::days(i64::from(profile.expiry_warning_days));
-    engine_tasks::add_timer(
-        txn,
-        request,
-        TIMER_CLEARANCE_EXPIRING,
-        warn_at,
-        json!({"certificate_id": id}),
-    )
-    .await?;
-    audit::record(
-        txn,
-        audit::ACTOR_SYSTEM,
-        "certificate.issued",
-        audit::target("certificate", id),
-        json!({"request_id": request.id, "kid": key.kid}),
-    )
-    .await?;
-    Ok(row)
-}
-
 /// What verification needs of a stored certificate.
 #[derive(Debug, Clone, Copy)]
 pub struct CertificateStatus {
@@ -386,7 +220,12 @@ pub async fn verify(state: &AppState, jws: &str) -> AppResult<Verification> {
         Ok(unverified) => unverified,
         Err(rejection) => return Ok(Verification::invalid(rejection)),
     };
-    let Some(key) = key(state, &state.db, &unverified.kid).await? else {
+    let Some(key) = state
+        .engine
+        .keyring
+        .key(&state.data_key, &state.db, &unverified.kid)
+        .await?
+    else {
         return Ok(Verification::invalid(Rejection::UnknownKey));
     };
     let claims = match unverified.verify(&key.verifying) {
@@ -458,7 +297,13 @@ pub async fn of_request(
         .ok_or(AppError::NotFound)?; // erased with the rest of the personal data
     let claims = signing::parse(&jws)
         .ok()
-        .and_then(|unverified| state.keyring.get(&unverified.kid).zip(Some(unverified)))
+        .and_then(|unverified| {
+            state
+                .engine
+                .keyring
+                .cached(&unverified.kid)
+                .zip(Some(unverified))
+        })
         .and_then(|(key, unverified)| unverified.verify(&key.verifying).ok());
     let claims = match claims {
         Some(claims) => claims,
@@ -534,45 +379,11 @@ pub async fn revoke(
     )
     .await?;
     // Every process forgets the statuses it cached, so the revocation holds at once.
-    cache::commit_with_notify(state, txn, cache::CERTIFICATES).await?;
+    cache::commit_with_notify(txn, cache::CERTIFICATES, &*state.certificate_statuses).await?;
     state.wake_workers.notify_one();
     Ok(certificate::Model {
         revoked_at: Some(now),
         revocation_reason_sealed: Some(sealed_reason),
         ..certificate
     })
-}
-
-/// The expiry warning timer fired: the organisation is told by webhook, unless the
-/// certificate was revoked meanwhile.
-pub async fn warn_expiring(txn: &DatabaseTransaction, payload: &Value) -> AppResult<()> {
-    let Some(id) = payload["certificate_id"]
-        .as_str()
-        .and_then(|id| id.parse::<Uuid>().ok())
-    else {
-        return Ok(());
-    };
-    let Some(certificate) = certificate::Entity::find_by_id(id).one(txn).await? else {
-        return Ok(());
-    };
-    if certificate.revoked_at.is_some() {
-        return Ok(());
-    }
-    outbox::webhooks::enqueue_certificate(
-        txn,
-        certificate.organisation_id,
-        certificate.request_id,
-        id,
-        "clearance.expiring",
-    )
-    .await?;
-    audit::record(
-        txn,
-        audit::ACTOR_SYSTEM,
-        "clearance.expiring",
-        audit::target("certificate", id),
-        json!({"request_id": certificate.request_id}),
-    )
-    .await?;
-    Ok(())
 }

@@ -17,8 +17,8 @@ use crate::{
     domain::{Authorisation, Email, Role},
     error::{AppError, AppResult, FieldError},
     pagination::PageRequest,
+    services::AppState,
     services::users::{NewUser, insert_user},
-    state::AppState,
 };
 use entity::{checker, checker_authorisation, checker_conflict, organisation, user};
 
@@ -167,7 +167,7 @@ pub async fn create(
         .pop()
         .ok_or(AppError::NotFound)?;
     // Waiting tasks this checker can take are theirs now.
-    crate::engine::tasks::assign_waiting(state, &txn).await?;
+    crate::engine::tasks::assign_waiting(&state.engine, &txn).await?;
     txn.commit().await?;
     Ok((view, token))
 }
@@ -331,6 +331,6 @@ pub async fn update(
     let view = get(&txn, id).await?;
     // Open tasks they may no longer do go elsewhere; waiting ones they now can are theirs.
     super::tasks::reroute_after_checker_change(state, &txn, id).await?;
-    commit_principal_change(state, txn).await?;
+    commit_principal_change(&state.principals, txn).await?;
     Ok(view)
 }

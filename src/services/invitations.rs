@@ -11,35 +11,33 @@ use crate::{
         tokens,
     },
     db,
-    domain::{RequestStatus, subject::Subject},
+    domain::{DeclineReason, RequestStatus, bsn, subject::Subject, text},
     engine::{commands, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
-    services::{screening, workflows},
-    state::AppState,
+    services::AppState,
+    services::screening,
 };
 use entity::{decision, organisation, screening_profile, screening_request};
 
-/// Why a subject declines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeclineReason {
-    DataIncorrect,
-    NotConsenting,
-    Other,
-}
-
-impl DeclineReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeclineReason::DataIncorrect => "data_incorrect",
-            DeclineReason::NotConsenting => "not_consenting",
-            DeclineReason::Other => "other",
-        }
+/// Validates the optional free-text message of a decline.
+pub fn decline_message(message: Option<&str>) -> AppResult<Option<String>> {
+    match message.map(str::trim).filter(|m| !m.is_empty()) {
+        None => Ok(None),
+        Some(m) => text::multiline(m, 2000)
+            .map(Some)
+            .map_err(|e| AppError::validation("message", e)),
     }
 }
 
-/// Everything the subject page shows.
+/// A free text of the subject's (statement, objection): 1 to 10,000 characters, lines allowed.
+pub fn subject_text(field: &str, value: &str) -> AppResult<String> {
+    text::multiline(value, 10_000).map_err(|e| AppError::validation(field, e))
+}
+
+/// Everything the subject's view shows, on the page and over the API alike.
 pub struct Invitation {
     pub request: screening_request::Model,
+    /// What is held about the subject, the BSN masked (`******782`).
     pub subject: Option<Subject>,
     pub organisation_name: String,
     pub profile: Option<screening_profile::Model>,
@@ -133,7 +131,10 @@ async fn load(state: &AppState, request: screening_request::Model) -> AppResult<
     let view = screening::open(state, request)?;
     Ok(Invitation {
         request: view.request,
-        subject: view.subject,
+        subject: view.subject.map(|subject| Subject {
+            bsn: subject.bsn.as_deref().map(bsn::mask),
+            ..subject
+        }),
         organisation_name,
         profile,
         decision,
@@ -155,13 +156,11 @@ async fn decision_view(
         None => None,
     };
     let objection_until = if row.outcome == "refused" && !row.revised {
-        let definition = workflows::cached_definition(
-            state,
-            &state.db,
-            &request.workflow_key,
-            request.workflow_version,
-        )
-        .await?;
+        let definition = state
+            .engine
+            .definitions
+            .get(&state.db, &request.workflow_key, request.workflow_version)
+            .await?;
         Some(row.decided_at + definition.objection_window.as_time())
     } else {
         None
@@ -231,9 +230,11 @@ pub async fn respond(
     }
     subject.statement = Some(statement);
     store_subject(state, &txn, &request, &subject).await?;
-    let definition =
-        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
-            .await?;
+    let definition = state
+        .engine
+        .definitions
+        .get(&txn, &request.workflow_key, request.workflow_version)
+        .await?;
     let actor = subject_actor(request.id);
     let request = engine_tasks::start_final_review(&txn, request, &definition, &actor).await?;
     txn.commit().await?;
@@ -256,9 +257,11 @@ pub async fn object(
             "an objection has already been lodged for this request".into(),
         ));
     }
-    let definition =
-        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
-            .await?;
+    let definition = state
+        .engine
+        .definitions
+        .get(&txn, &request.workflow_key, request.workflow_version)
+        .await?;
     let window_open = decision::Entity::find_by_id(request.id)
         .one(&txn)
         .await?
@@ -312,10 +315,12 @@ async fn consent_once(state: &AppState, token: &str, client: &str) -> AppResult<
     let request =
         commands::apply(&txn, &request, Event::Consented, &subject_actor(request.id)).await?;
     // The engine starts the checks in the same transaction.
-    let definition =
-        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
-            .await?;
-    let request = engine_tasks::start(state, &txn, request, &definition).await?;
+    let definition = state
+        .engine
+        .definitions
+        .get(&txn, &request.workflow_key, request.workflow_version)
+        .await?;
+    let request = engine_tasks::start(&state.engine, &txn, request, &definition).await?;
     txn.commit().await?;
     state.wake_workers.notify_one();
     load(state, request).await

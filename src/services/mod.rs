@@ -1,5 +1,7 @@
 //! Use cases: each validates what the caller may do, then changes the database in one
-//! transaction together with its audit events. No HTTP here.
+//! transaction together with its audit events. No HTTP here. [`AppState`], what they share,
+//! is theirs: the API and the pages hold it and hand it in; the engine and everything below
+//! never see it.
 pub mod accounts;
 pub mod api_keys;
 pub mod audit;
@@ -9,11 +11,14 @@ pub mod invitations;
 pub mod organisations;
 pub mod retention;
 pub mod screening;
+pub mod state;
 pub mod submissions;
 pub mod tasks;
 pub mod users;
 pub mod webhooks;
 pub mod workflows;
+
+pub use state::AppState;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;

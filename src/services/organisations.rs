@@ -13,7 +13,7 @@ use crate::{
     domain::{CountryCode, Email},
     error::{AppError, AppResult, conflict_on_unique},
     pagination::PageRequest,
-    state::AppState,
+    services::AppState,
 };
 use entity::organisation;
 

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::{
     audit, db, domain::RequestStatus, engine::tasks::TIMER_OBJECTION_WINDOW, error::AppError,
-    state::AppState,
+    services::AppState,
 };
 use entity::{certificate, decision, idempotency_key, screening_request, timer};
 

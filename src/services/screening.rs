@@ -10,15 +10,15 @@ use crate::{
     audit,
     auth::Principal,
     db,
-    domain::{CountryCode, PositionRole, RequestStatus, Role, subject::Subject},
+    domain::{
+        CountryCode, OrgStatus, PositionRole, RequestStatus, Role,
+        subject::{Subject, mask_email},
+    },
     engine::{checks, commands, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
     pagination::PageRequest,
-    services::{
-        submissions::{self, Idempotency, NewRequest, Submitted},
-        workflows,
-    },
-    state::AppState,
+    services::AppState,
+    services::submissions::{self, Idempotency, NewRequest, Submitted},
 };
 use entity::{certificate, decision, request_event, screening_request, task};
 
@@ -27,8 +27,6 @@ pub struct RequestView {
     pub request: screening_request::Model,
     pub subject: Option<Subject>,
 }
-
-pub const TIMER_CONSENT_LAPSE: &str = "consent_lapse";
 
 /// Opens the request's sealed subject data.
 pub fn open(state: &AppState, request: screening_request::Model) -> AppResult<RequestView> {
@@ -130,13 +128,11 @@ impl Related {
         state: &AppState,
         request: &screening_request::Model,
     ) -> AppResult<Vec<(String, checks::CheckState)>> {
-        let definition = workflows::cached_definition(
-            state,
-            &state.db,
-            &request.workflow_key,
-            request.workflow_version,
-        )
-        .await?;
+        let definition = state
+            .engine
+            .definitions
+            .get(&state.db, &request.workflow_key, request.workflow_version)
+            .await?;
         let states = engine_tasks::check_states_of(request, &definition, self.tasks(request.id))?;
         Ok(definition
             .checks
@@ -162,14 +158,110 @@ pub struct DecisionSummary {
     pub revised: bool,
 }
 
-/// `date` plus whole months, the day clamped to the target month's length (31 Jan + 1 → 28/29 Feb).
-pub fn add_months(date: time::Date, months: i32) -> time::Date {
-    let total = date.year() * 12 + i32::from(u8::from(date.month())) - 1 + months;
-    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
-    let month = time::Month::try_from(u8::try_from(month0 + 1).unwrap_or(1))
-        .unwrap_or(time::Month::January);
-    let day = date.day().min(month.length(year));
-    time::Date::from_calendar_date(year, month, day).unwrap_or(date)
+/// Where a check stands as the caller is shown it: never what it found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShownCheck {
+    Pending,
+    Running,
+    Done,
+    Skipped,
+}
+
+/// A request as the caller may see it: the organisation's view, and for checkers and admins
+/// (`staff`) the full status, the workflow, the tasks and the decision deadline. The API and
+/// the pages render this; neither decides what to show.
+pub struct ShownRequest {
+    pub id: Uuid,
+    pub status: OrgStatus,
+    pub profile: String,
+    pub reference: String,
+    pub position_title: String,
+    pub position_description: Option<String>,
+    pub role: PositionRole,
+    pub deployment_country: String,
+    pub deployment_start_date: time::Date,
+    /// Given names and family name; `None` once retention has erased them.
+    pub subject_name: Option<(String, String)>,
+    pub checks: Vec<(String, ShownCheck)>,
+    pub invitation_expires_at: time::PrimitiveDateTime,
+    /// The subject's e-mail, its local part masked (`j***@example.org`).
+    pub sent_to: Option<String>,
+    pub decision: Option<DecisionSummary>,
+    /// The reason category when the subject declined (never the message).
+    pub decline_reason: Option<String>,
+    pub rescreen_of: Option<Uuid>,
+    pub created_at: time::PrimitiveDateTime,
+    pub staff: Option<StaffDetails>,
+}
+
+/// What checkers and admins see of a request beyond the organisation's view.
+pub struct StaffDetails {
+    pub full_status: RequestStatus,
+    pub workflow_key: String,
+    pub workflow_version: i32,
+    /// Oldest first.
+    pub tasks: Vec<task::Model>,
+    pub decision_deadline: Option<time::PrimitiveDateTime>,
+}
+
+/// The requests of a page as `principal` may see them, with what they need fetched once.
+pub async fn shown(
+    state: &AppState,
+    views: Vec<RequestView>,
+    principal: &Principal,
+) -> AppResult<Vec<ShownRequest>> {
+    let requests: Vec<&screening_request::Model> = views.iter().map(|v| &v.request).collect();
+    let related = Related::load(state, &requests).await?;
+    let mut page = Vec::with_capacity(views.len());
+    for view in views {
+        let checks = related
+            .check_states(state, &view.request)
+            .await?
+            .into_iter()
+            .map(|(id, state)| {
+                let shown = match state {
+                    checks::CheckState::Pending => ShownCheck::Pending,
+                    checks::CheckState::Running => ShownCheck::Running,
+                    checks::CheckState::Done(_) => ShownCheck::Done,
+                    checks::CheckState::Skipped => ShownCheck::Skipped,
+                };
+                (id, shown)
+            })
+            .collect();
+        let r = view.request;
+        let status = RequestStatus::parse(&r.status).unwrap_or(RequestStatus::AwaitingConsent);
+        let staff = principal.is_staff().then(|| StaffDetails {
+            full_status: status,
+            workflow_key: r.workflow_key.clone(),
+            workflow_version: r.workflow_version,
+            tasks: related.tasks(r.id).to_vec(),
+            decision_deadline: r.decision_deadline_at,
+        });
+        page.push(ShownRequest {
+            id: r.id,
+            status: status.org_view(),
+            decision: related.decision(r.id),
+            checks,
+            staff,
+            subject_name: view
+                .subject
+                .as_ref()
+                .map(|s| (s.given_names.clone(), s.family_name.clone())),
+            sent_to: view.subject.as_ref().map(|s| mask_email(&s.email)),
+            profile: r.profile_code,
+            reference: r.reference,
+            position_title: r.position_title,
+            position_description: r.position_description,
+            role: PositionRole::parse(&r.role).unwrap_or(PositionRole::Volunteer),
+            deployment_country: r.deployment_country,
+            deployment_start_date: r.deployment_start_date,
+            invitation_expires_at: r.invitation_expires_at,
+            decline_reason: r.decline_reason,
+            rescreen_of: r.rescreen_of,
+            created_at: r.created_at,
+        });
+    }
+    Ok(page)
 }
 
 /// The ids of the requests a checker holds or held a task for.
@@ -363,19 +455,4 @@ pub async fn rescreen(
         subject,
     };
     submissions::submit(state, principal, new, idempotency, Some(old.id)).await
-}
-
-#[cfg(test)]
-mod tests {
-    use time::macros::date;
-
-    use super::add_months;
-
-    #[test]
-    fn months_are_added_with_the_day_clamped() {
-        assert_eq!(add_months(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
-        assert_eq!(add_months(date!(2028 - 01 - 31), 1), date!(2028 - 02 - 29));
-        assert_eq!(add_months(date!(2026 - 11 - 29), 36), date!(2029 - 11 - 29));
-        assert_eq!(add_months(date!(2026 - 12 - 15), 1), date!(2027 - 01 - 15));
-    }
 }

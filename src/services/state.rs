@@ -1,8 +1,5 @@
 //! What every handler and background worker shares.
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-};
+use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
@@ -15,17 +12,14 @@ use crate::{
     cache::InvalidatedCache,
     config::Config,
     crypto::DataKey,
-    engine::definition::Definition,
+    engine::Engine,
     mail::Mailer,
     metrics::Metrics,
     services::{
-        certificates::{CertificateStatus, Keyring},
+        certificates::CertificateStatus,
         submissions::{InFlightKeys, SubmissionQueue},
     },
 };
-
-/// Parsed workflow definitions by key and version.
-pub type DefinitionCache = HashMap<(String, i32), Arc<Definition>>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -48,12 +42,10 @@ pub struct AppState {
     pub principals: Arc<PrincipalCache>,
     /// Hands submissions to the writers that commit them in batches.
     pub submissions: SubmissionQueue,
-    /// Parsed workflow definitions by (key, version); published versions are immutable.
-    pub definitions: Arc<RwLock<DefinitionCache>>,
+    /// What the workflow engine needs: the data key, the parsed definitions, the signing keys.
+    pub engine: Engine,
     /// Wakes the background workers right after a commit that created work for them.
     pub wake_workers: Arc<Notify>,
-    /// Certificate signing keys opened so far, by kid.
-    pub keyring: Arc<Keyring>,
     /// Certificates' expiry and revocation by id (PostgreSQL, while listening for revocations).
     pub certificate_statuses: Arc<InvalidatedCache<uuid::Uuid, CertificateStatus>>,
 }
@@ -82,14 +74,13 @@ impl AppState {
             idempotency_in_flight: Arc::default(),
             submissions: SubmissionQueue::default(),
             principals: Arc::new(principal_cache()),
-            definitions: Arc::default(),
+            engine: Engine::new(data_key.clone(), config.public_url.clone()),
             db,
             config: Arc::new(config),
             passwords,
             data_key,
             metrics: Arc::new(Metrics::default()),
             wake_workers: Arc::new(Notify::new()),
-            keyring: Arc::default(),
             certificate_statuses: Arc::new(InvalidatedCache::new(
                 std::time::Duration::from_secs(60),
                 100_000,

@@ -32,11 +32,11 @@ use crate::{
     error::{AppError, AppResult},
     mail::{self, OutgoingMail},
     outbox,
+    services::AppState,
     services::{
-        screening::{RequestView, TIMER_CONSENT_LAPSE, open},
+        screening::{RequestView, open},
         workflows,
     },
-    state::AppState,
 };
 use entity::{
     idempotency_key, mail_outbox, organisation, request_event, screening_profile,
@@ -525,9 +525,11 @@ async fn prepare(
             "the organisation is suspended and cannot submit requests".into(),
         ));
     }
-    let definition =
-        workflows::cached_definition(state, txn, &profile.workflow_key, profile.workflow_version)
-            .await?;
+    let definition = state
+        .engine
+        .definitions
+        .get(txn, &profile.workflow_key, profile.workflow_version)
+        .await?;
 
     let id = job.id;
     let now = db::now();
@@ -570,7 +572,7 @@ async fn prepare(
     ));
     rows.timers.push(timers::timer_row(
         id,
-        TIMER_CONSENT_LAPSE,
+        timers::TIMER_CONSENT_LAPSE,
         expires_at,
         json!({}),
     ));

@@ -19,8 +19,7 @@ use crate::{
     },
     error::{AppError, AppResult, retry_transient},
     pagination::PageRequest,
-    services::workflows,
-    state::AppState,
+    services::AppState,
 };
 use entity::{checker_conflict, screening_request, task};
 
@@ -323,18 +322,20 @@ async fn complete_once(
         version: task.version + 1,
         ..task
     };
-    let definition =
-        workflows::cached_definition(state, &txn, &request.workflow_key, request.workflow_version)
-            .await?;
+    let definition = state
+        .engine
+        .definitions
+        .get(&txn, &request.workflow_key, request.workflow_version)
+        .await?;
     let done = Completed {
         task: &task,
         kind,
         outcome: &completion.outcome,
         checker_id: principal.id,
     };
-    engine_tasks::on_completed(state, &txn, request, &definition, done).await?;
+    engine_tasks::on_completed(&state.engine, &txn, request, &definition, done).await?;
     // The freed slot may take a waiting task.
-    engine_tasks::assign_waiting(state, &txn).await?;
+    engine_tasks::assign_waiting(&state.engine, &txn).await?;
     txn.commit().await?;
     state.wake_workers.notify_one();
     Ok(task)
@@ -359,7 +360,7 @@ async fn release_once(state: &AppState, principal: &Principal, id: Uuid) -> AppR
         json!({"request_id": task.request_id}),
     )
     .await?;
-    engine_tasks::assign_waiting(state, &txn).await?;
+    engine_tasks::assign_waiting(&state.engine, &txn).await?;
     let task = reload(&txn, id).await?;
     txn.commit().await?;
     Ok(task)
@@ -480,7 +481,7 @@ pub async fn reroute_after_checker_change(
             .await?;
         }
     }
-    engine_tasks::assign_waiting(state, txn).await?;
+    engine_tasks::assign_waiting(&state.engine, txn).await?;
     Ok(())
 }
 

@@ -15,8 +15,8 @@ use crate::{
     domain::{Email, OrgRole, Role},
     error::{AppError, AppResult, conflict_on_unique},
     pagination::PageRequest,
+    services::AppState,
     services::organisations,
-    state::AppState,
 };
 use entity::user;
 
@@ -153,7 +153,7 @@ pub async fn update(
         details.into(),
     )
     .await?;
-    commit_principal_change(state, txn).await?;
+    commit_principal_change(&state.principals, txn).await?;
     Ok(user)
 }
 

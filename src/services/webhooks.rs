@@ -14,7 +14,7 @@ use crate::{
     error::{AppError, AppResult},
     outbox::{ssrf, webhooks},
     pagination::PageRequest,
-    state::AppState,
+    services::AppState,
 };
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 

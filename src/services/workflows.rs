@@ -10,9 +10,9 @@ use crate::{
     auth::Principal,
     db,
     domain::PositionRole,
-    engine::definition::{self, Definition},
+    engine::definition::{self},
     error::{AppError, AppResult, conflict_on_unique},
-    state::AppState,
+    services::AppState,
 };
 use entity::{screening_profile, workflow_definition};
 
@@ -24,56 +24,8 @@ pub async fn list_definitions(state: &AppState) -> AppResult<Vec<workflow_defini
         .await?)
 }
 
-pub async fn get_definition(
-    conn: &impl ConnectionTrait,
-    key: &str,
-    version: i32,
-) -> AppResult<workflow_definition::Model> {
-    workflow_definition::Entity::find_by_id((key.to_owned(), version))
-        .one(conn)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-/// The parsed definition a request runs.
-pub async fn load_definition(
-    conn: &impl ConnectionTrait,
-    key: &str,
-    version: i32,
-) -> AppResult<Definition> {
-    let row = get_definition(conn, key, version).await?;
-    definition::parse(&row.definition).map_err(|errors| {
-        AppError::Internal(anyhow::anyhow!(
-            "stored definition {key} v{version} is invalid: {errors:?}"
-        ))
-    })
-}
-
-/// The definition a request runs, from the process-wide cache: a published version never
-/// changes, so it is read from the database and parsed once. On a miss it is read through
-/// `conn`: inside a transaction, pass the transaction, so that the command never waits for a
-/// second pool connection while holding its locks.
-pub async fn cached_definition(
-    state: &AppState,
-    conn: &impl ConnectionTrait,
-    key: &str,
-    version: i32,
-) -> AppResult<std::sync::Arc<Definition>> {
-    let cache_key = (key.to_owned(), version);
-    if let Some(found) = state
-        .definitions
-        .read()
-        .ok()
-        .and_then(|c| c.get(&cache_key).cloned())
-    {
-        return Ok(found);
-    }
-    let loaded = std::sync::Arc::new(load_definition(conn, key, version).await?);
-    if let Ok(mut cache) = state.definitions.write() {
-        cache.insert(cache_key, loaded.clone());
-    }
-    Ok(loaded)
-}
+/// A published version as stored (404 when there is none).
+pub use crate::engine::definitions::stored as get_definition;
 
 /// Publishes a definition: the next version of its key.
 pub async fn publish(

@@ -15,16 +15,12 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    api::{
-        TAG_SUBJECT,
-        invitations::{DeclineReasonDto, decline_message, mask_bsn},
-        schemas,
-    },
     domain::RequestStatus,
     error::AppError,
     extract::AppPath,
-    services::invitations::{self, Invitation},
-    state::AppState,
+    schemas::{self, DeclineReasonDto, TAG_SUBJECT},
+    services::AppState,
+    services::invitations::{self, Invitation, decline_message, subject_text},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -134,7 +130,7 @@ fn render(invitation: &Invitation, token: &str) -> Response {
                 dt { "Place of birth" } dd { (subject.place_of_birth) ", " (subject.country_of_birth) }
                 dt { "Nationalities" } dd { (subject.nationalities.join(", ")) }
                 dt { "E-mail" } dd { (subject.email) }
-                @if let Some(bsn) = &subject.bsn { dt { "BSN" } dd { (mask_bsn(bsn)) } }
+                @if let Some(bsn) = &subject.bsn { dt { "BSN" } dd { (bsn) } }
                 @for employer in &subject.previous_employers {
                     dt { "Previous employer" }
                     dd { (employer.organisation) " (" (employer.country) "), " (employer.from) " – " (employer.to.as_deref().unwrap_or("now")) }
@@ -289,7 +285,7 @@ async fn decline_form(
 /// A required free text of the subject's from a form, by the API's rule.
 fn form_text(text: Result<String, FormRejection>, field: &str) -> Result<String, AppError> {
     let text = text.map_err(|_| AppError::validation(field, "must not be empty"))?;
-    crate::api::invitations::subject_text(field, &text)
+    subject_text(field, &text)
 }
 
 /// After a form: back to the subject page, or the error as a page.

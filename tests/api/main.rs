@@ -11,6 +11,7 @@ mod engine;
 mod engine_faults;
 mod faults;
 mod identity;
+mod layers;
 mod migrations;
 mod openapi;
 mod operations;

@@ -1,0 +1,91 @@
+//! The certificate signing keys, kept in the database sealed under the data key so every
+//! process signs and publishes the same keys; opened once per process.
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::DataKey;
+use crate::error::AppResult;
+use entity::signing_key;
+
+/// An opened signing key.
+pub struct KeyPair {
+    pub kid: String,
+    pub signing: SigningKey,
+    pub verifying: VerifyingKey,
+}
+
+/// Opened keys by kid. Keys never change once stored (rotation adds one and retires the
+/// others), so an entry never goes stale; which key signs is read from the database.
+#[derive(Default)]
+pub struct Keyring {
+    keys: RwLock<HashMap<String, Arc<KeyPair>>>,
+}
+
+impl Keyring {
+    /// The key with this kid, if this process has opened it.
+    pub fn cached(&self, kid: &str) -> Option<Arc<KeyPair>> {
+        self.keys.read().ok()?.get(kid).cloned()
+    }
+
+    fn put(&self, pair: KeyPair) -> Arc<KeyPair> {
+        let pair = Arc::new(pair);
+        if let Ok(mut keys) = self.keys.write() {
+            keys.insert(pair.kid.clone(), Arc::clone(&pair));
+        }
+        pair
+    }
+
+    /// The key with this kid, opened (from the keyring, else the database).
+    pub async fn key(
+        &self,
+        data_key: &DataKey,
+        conn: &impl ConnectionTrait,
+        kid: &str,
+    ) -> AppResult<Option<Arc<KeyPair>>> {
+        if let Some(pair) = self.cached(kid) {
+            return Ok(Some(pair));
+        }
+        let Some(row) = signing_key::Entity::find()
+            .filter(signing_key::Column::Kid.eq(kid))
+            .one(conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let seed: [u8; 32] = data_key
+            .open(row.id, &row.secret_sealed)
+            .ok()
+            .and_then(|seed| seed.try_into().ok())
+            .ok_or_else(|| anyhow::anyhow!("signing key {kid} does not open under the data key"))?;
+        let signing = SigningKey::from_bytes(&seed);
+        Ok(Some(self.put(KeyPair {
+            kid: row.kid,
+            verifying: signing.verifying_key(),
+            signing,
+        })))
+    }
+
+    /// The key that signs now: the newest one not retired.
+    pub async fn current(
+        &self,
+        data_key: &DataKey,
+        conn: &impl ConnectionTrait,
+    ) -> AppResult<Arc<KeyPair>> {
+        let kid = signing_key::Entity::find()
+            .filter(signing_key::Column::RetiredAt.is_null())
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .order_by_desc(signing_key::Column::Kid)
+            .one(conn)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no signing key; the service creates one at start-up"))?
+            .kid;
+        self.key(data_key, conn, &kid)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("signing key {kid} vanished").into())
+    }
+}

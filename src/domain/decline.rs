@@ -1,0 +1,18 @@
+//! Why a subject declines a screening.
+/// Why a subject declines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeclineReason {
+    DataIncorrect,
+    NotConsenting,
+    Other,
+}
+
+impl DeclineReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclineReason::DataIncorrect => "data_incorrect",
+            DeclineReason::NotConsenting => "not_consenting",
+            DeclineReason::Other => "other",
+        }
+    }
+}
