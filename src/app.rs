@@ -18,21 +18,26 @@ use uuid::Uuid;
 
 use crate::{
     auth::{
-        authenticate::principal_for_token,
-        policy::{self, Access},
+        authenticate::Presented,
+        policy::{self, Access, Surface},
     },
     error::{AppError, MAX_BODY_BYTES},
     openapi,
-    services::AppState,
-    workers,
+    services::{AppState, sessions},
+    web, workers,
 };
 
 pub fn router(state: AppState) -> Router {
     let (api, _document) = openapi::split();
     api.merge(openapi::docs_router())
-        .fallback(|| async { AppError::NotFound })
+        .merge(web::pages())
+        .fallback(not_found)
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::layout::page_headers,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
@@ -110,14 +115,18 @@ async fn authorize(
         tracing::error!(route, "route has no access rule; refused");
         return AppError::Forbidden("this operation has no access rule".into()).into_response();
     };
+    if rule.surface != Surface::Api {
+        return web::session::authorize(state, rule, request, next).await;
+    }
     if matches!(rule.access, Access::Public) {
         return next.run(request).await;
     }
+    // Bearer tokens only: the API never reads the session cookie.
     let token = match bearer_token(request.headers()) {
         Some(Ok(token)) => token,
         _ => return AppError::Unauthenticated.into_response(),
     };
-    let principal = match principal_for_token(&state, token).await {
+    let principal = match sessions::principal_for_token(&state, token, Presented::Bearer).await {
         Ok(Some(principal)) => principal,
         Ok(None) => return AppError::Unauthenticated.into_response(),
         Err(err) => return err.into_response(),
@@ -134,11 +143,29 @@ async fn authorize(
             return AppError::NotFound.into_response();
         }
     }
+    if principal.enrolment_only && !policy::open_during_enrolment(request.method(), route) {
+        return AppError::MfaEnrolmentRequired.into_response();
+    }
     if !policy::allows(rule.access, &principal) {
         return AppError::Forbidden("your role may not do this".into()).into_response();
     }
     request.extensions_mut().insert(principal);
     next.run(request).await
+}
+
+/// No route: a problem document for the API, a page for people.
+async fn not_found(request: Request) -> Response {
+    let wants_page = !request.uri().path().starts_with("/v1/")
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        web::errors::page_for(AppError::NotFound)
+    } else {
+        AppError::NotFound.into_response()
+    }
 }
 
 /// Counts and logs every request by route template: never the concrete path, which can hold a

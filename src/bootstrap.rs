@@ -148,6 +148,7 @@ pub async fn create_admin(
         active: Set(true),
         created_at: Set(now),
         activated_at: Set(Some(now)),
+        second_factor_failures: Set(0),
     }
     .insert(&txn)
     .await?;

@@ -26,10 +26,37 @@ pub struct Config {
     pub retention_days: u32,
     pub worker_interval_ms: u64,
     pub session_hours: u32,
+    /// A session (cookie or API session token) ends after this long unused.
+    pub session_idle_minutes: u32,
+    /// Who must sign in with a second factor.
+    pub mfa: MfaPolicy,
     /// Unknown invitation tokens one client may try before its lookups are slowed down (429).
     pub invitation_lookup_limit: u32,
     pub log: String,
     pub log_format: LogFormat,
+}
+
+/// `SAFESCREEN_MFA`: who must have a second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MfaPolicy {
+    /// Admins and checkers (supervisors are checkers): staff who read criminal-record data.
+    Staff,
+    /// Everyone with an account, organisation users too.
+    All,
+    /// Offered to everyone, required of no one.
+    Optional,
+}
+
+impl MfaPolicy {
+    /// Whether a user of this role must have a second factor.
+    pub fn requires(self, role: crate::domain::Role) -> bool {
+        use crate::domain::Role;
+        match self {
+            MfaPolicy::Staff => matches!(role, Role::Admin | Role::Checker),
+            MfaPolicy::All => true,
+            MfaPolicy::Optional => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +138,17 @@ impl Config {
                 ));
             }
         };
+        let mfa = match get("SAFESCREEN_MFA").as_deref() {
+            None | Some("staff") => MfaPolicy::Staff,
+            Some("all") => MfaPolicy::All,
+            Some("optional") => MfaPolicy::Optional,
+            Some(other) => {
+                return Err(invalid(
+                    "SAFESCREEN_MFA",
+                    format!("expected staff, all or optional, got {other:?}"),
+                ));
+            }
+        };
         let log_format = match get("SAFESCREEN_LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
@@ -166,6 +204,9 @@ impl Config {
             retention_days: parse_num("SAFESCREEN_RETENTION_DAYS", 180)? as u32,
             worker_interval_ms: parse_num("SAFESCREEN_WORKER_INTERVAL_MS", 1000)?.max(10),
             session_hours: parse_num("SAFESCREEN_SESSION_HOURS", 12)?.clamp(1, 24 * 30) as u32,
+            session_idle_minutes: parse_num("SAFESCREEN_SESSION_IDLE_MINUTES", 30)?
+                .clamp(1, 24 * 60) as u32,
+            mfa,
             invitation_lookup_limit: parse_num("SAFESCREEN_INVITATION_LOOKUP_LIMIT", 20)?
                 .min(u64::from(i32::MAX as u32)) as u32,
             log: get("SAFESCREEN_LOG").unwrap_or_else(|| "info".to_owned()),
@@ -265,6 +306,8 @@ impl fmt::Debug for Config {
             .field("worker_interval_ms", &self.worker_interval_ms)
             .field("session_hours", &self.session_hours)
             .field("invitation_lookup_limit", &self.invitation_lookup_limit)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("mfa", &self.mfa)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .finish()

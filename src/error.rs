@@ -47,6 +47,15 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("authentication required")]
     Unauthenticated,
+    /// The password was right; the account signs in with a second factor too (`code`).
+    #[error("a second factor is required")]
+    MfaRequired,
+    /// The account must have a second factor and has none: it may only enrol one.
+    #[error("a second factor must be enrolled first")]
+    MfaEnrolmentRequired,
+    /// The action needs a second factor entered in the last 15 minutes.
+    #[error("a recent second factor is required")]
+    StepUpRequired,
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found")]
@@ -78,7 +87,8 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated | AppError::MfaRequired => StatusCode::UNAUTHORIZED,
+            AppError::MfaEnrolmentRequired | AppError::StepUpRequired => StatusCode::FORBIDDEN,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -96,6 +106,11 @@ impl AppError {
             AppError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             AppError::Validation(_) => ("validation", "Invalid request"),
             AppError::Unauthenticated => ("unauthenticated", "Authentication required"),
+            AppError::MfaRequired => ("mfa-required", "A second factor is required"),
+            AppError::MfaEnrolmentRequired => {
+                ("mfa-enrolment-required", "Enrol a second factor first")
+            }
+            AppError::StepUpRequired => ("step-up-required", "Confirm it is you"),
             AppError::Forbidden(_) => ("forbidden", "Forbidden"),
             AppError::NotFound => ("not-found", "Not found"),
             AppError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
@@ -126,6 +141,18 @@ impl AppError {
             AppError::Validation(_) => "one or more fields are invalid".to_owned(),
             AppError::Unauthenticated => {
                 "a valid bearer token is required for this operation".to_owned()
+            }
+            AppError::MfaRequired => {
+                "this account signs in with a second factor: send its `code` (a TOTP or recovery code)"
+                    .to_owned()
+            }
+            AppError::MfaEnrolmentRequired => {
+                "this account must have a second factor; only enrolment (POST /v1/me/totp) is open until it has one"
+                    .to_owned()
+            }
+            AppError::StepUpRequired => {
+                "this action needs a second factor entered in the last 15 minutes (POST /v1/auth/step-up)"
+                    .to_owned()
             }
             AppError::NotFound => "no such resource".to_owned(),
             AppError::MethodNotAllowed => "this method is not allowed on this resource".to_owned(),
@@ -234,7 +261,7 @@ impl IntoResponse for AppError {
         let mut response = (status, problem_json(&self.to_problem())).into_response();
         let headers = response.headers_mut();
         match self {
-            AppError::Unauthenticated => {
+            AppError::Unauthenticated | AppError::MfaRequired => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             AppError::RateLimited { retry_after_secs } => {

@@ -153,6 +153,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
     }
 }
 
+/// The `User-Agent`, kept with a session so its user can tell their sessions apart.
+pub fn user_agent(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+}
+
 /// Path parameters: an id that is not a UUID names nothing, so → 404.
 pub struct AppPath<T>(pub T);
 

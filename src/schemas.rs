@@ -240,6 +240,28 @@ pub fn bsn() -> Object {
 /// A list's `next_cursor`, as `pagination::decode_cursor` accepts it.
 pub use crate::pagination::cursor_schema as cursor;
 
+fn second_factor_code_in(builder: ObjectBuilder) -> Object {
+    builder
+        .pattern(Some(
+            r"^[ -]*([0-9][ -]*){6}$|^[ -]*([a-km-np-zA-KM-NP-Z2-9][ -]*){24}$",
+        ))
+        .description(Some(
+            "The 6 digits of the authenticator app (TOTP), or a recovery code (24 letters and \
+             digits; spaces and hyphens are ignored).",
+        ))
+        .build()
+}
+
+/// A second factor's code, `factors::parse_code`, or null.
+pub fn second_factor_code() -> Object {
+    second_factor_code_in(nullable_string())
+}
+
+/// The same, required.
+pub fn second_factor_code_required() -> Object {
+    second_factor_code_in(string())
+}
+
 /// The `Idempotency-Key` header, `idempotency_key::parse`.
 pub fn idempotency_key() -> Object {
     string()
@@ -776,5 +798,35 @@ mod tests {
         samples.push("x".repeat(255));
         samples.push("x".repeat(256));
         agree(&schema, &samples, |s| idempotency_key::parse(s).is_ok());
+    }
+
+    #[test]
+    fn second_factor_code_pattern_agrees_with_the_parser() {
+        let samples = owned(&[
+            "123456",
+            " 123 456 ",
+            "123-456",
+            "-123456-",
+            "12345",
+            "1234567",
+            "12345a",
+            "123456\n",
+            "\t123456",
+            "abcd-efgh-ijkm-npqr-stuv-wxyz",
+            "ABCD EFGH IJKM NPQR STUV WXYZ",
+            "abcdefghijkmnpqrstuvwxyz",
+            "abcdefghijkmnpqrstuvwxy",
+            "abcdefghijkmnpqrstuvwxyzz",
+            "abcdefghijklnpqrstuvwxyz",
+            "abcdefghijkmnpqrstuvwxy0",
+            "abcdefghijkmnpqrstuvwxy1",
+            "abcdefghijkmnpqrstuvwxyo",
+            "abcdefghij\u{212a}mnpqrstuvwxyz",
+            "",
+            " ",
+        ]);
+        agree(&second_factor_code_required(), &samples, |s| {
+            crate::services::factors::parse_code(s).is_ok()
+        });
     }
 }

@@ -38,7 +38,7 @@ trap 'kill "${SERVER:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 start_server() { # $1: database URL
     SAFESCREEN_DATABASE_URL="$1" SAFESCREEN_DATABASE_MAX_CONNECTIONS=${POOL:-} SAFESCREEN_LISTEN="127.0.0.1:$PORT" SAFESCREEN_LOG=warn \
-        SAFESCREEN_DATA_KEY=$(head -c32 /dev/zero | base64) \
+        SAFESCREEN_DATA_KEY=$(head -c32 /dev/zero | base64) SAFESCREEN_MFA=${MFA:-optional} \
         SAFESCREEN_ADMIN_EMAIL=$ADMIN_EMAIL SAFESCREEN_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
         SAFESCREEN_MAIL_DIR="$WORK/mail" "$BIN" serve >"$WORK/server.log" 2>&1 &
     SERVER=$!

@@ -12,6 +12,19 @@ pub struct Model {
     pub created_at: TimeDateTime,
     pub expires_at: TimeDateTime,
     pub revoked_at: Option<TimeDateTime>,
+    /// `api` (a bearer token from `POST /v1/auth/login`) or `browser` (the session cookie):
+    /// each is accepted only where it was issued.
+    pub kind: String,
+    /// Touched at most once a minute; the session ends after the idle timeout without use.
+    pub last_seen_at: Option<TimeDateTime>,
+    /// When a second factor was last entered (sign-in or step-up).
+    pub factor_verified_at: Option<TimeDateTime>,
+    /// The factors the sign-in used: `password`, `password+totp`, `password+recovery_code`,
+    /// `password+passkey`.
+    pub factors: String,
+    pub user_agent: Option<String>,
+    /// Browser sessions: the token every page form carries.
+    pub csrf_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

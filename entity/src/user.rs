@@ -17,6 +17,8 @@ pub struct Model {
     pub active: bool,
     pub created_at: TimeDateTime,
     pub activated_at: Option<TimeDateTime>,
+    /// Second factors failed in a row after a right password (the user is told at three).
+    pub second_factor_failures: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

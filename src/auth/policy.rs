@@ -36,6 +36,17 @@ pub enum Access {
     Only(&'static [Caller]),
 }
 
+/// Where a route answers, and so how its caller is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// `/v1` and the operations beside it: bearer tokens only.
+    Api,
+    /// A page for people: the session cookie only, CSRF on every POST.
+    Page,
+    /// The subject's page: the token in its path is the credential.
+    SubjectPage,
+}
+
 #[derive(Clone, Debug)]
 pub struct Rule {
     pub method: Method,
@@ -43,6 +54,7 @@ pub struct Rule {
     pub access: Access,
     /// The path's `{id}` is an organisation: other organisations' members get 404.
     pub organisation_scoped: bool,
+    pub surface: Surface,
 }
 
 use Caller::*;
@@ -63,6 +75,7 @@ const fn rule(method: Method, path: &'static str, access: Access) -> Rule {
         path,
         access,
         organisation_scoped: false,
+        surface: Surface::Api,
     }
 }
 
@@ -72,8 +85,39 @@ const fn org_rule(method: Method, path: &'static str, access: Access) -> Rule {
         path,
         access,
         organisation_scoped: true,
+        surface: Surface::Api,
     }
 }
+
+const fn page(method: Method, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+        organisation_scoped: false,
+        surface: Surface::Page,
+    }
+}
+
+const fn subject_page(method: Method, path: &'static str) -> Rule {
+    Rule {
+        method,
+        path,
+        access: Access::Public,
+        organisation_scoped: false,
+        surface: Surface::SubjectPage,
+    }
+}
+
+/// What a session that must enrol a second factor, and has none, may still call.
+pub const ENROLMENT_OPERATIONS: &[(Method, &str)] = &[
+    (Method::GET, "/v1/me"),
+    (Method::POST, "/v1/auth/logout"),
+    (Method::POST, "/v1/me/totp"),
+    (Method::POST, "/v1/me/totp/confirm"),
+    (Method::GET, "/v1/me/sessions"),
+    (Method::DELETE, "/v1/me/sessions/{id}"),
+];
 
 /// Every route the service serves. Keep in step with the routers; the tests enforce it.
 pub const RULES: &[Rule] = &[
@@ -87,6 +131,19 @@ pub const RULES: &[Rule] = &[
     rule(Method::POST, "/v1/auth/logout", Access::Session),
     rule(Method::POST, "/v1/auth/activate", Access::Public),
     rule(Method::GET, "/v1/me", Access::Authenticated),
+    rule(Method::POST, "/v1/auth/step-up", Access::Session),
+    rule(Method::POST, "/v1/auth/password-reset", Access::Public),
+    rule(
+        Method::POST,
+        "/v1/auth/password-reset/confirm",
+        Access::Public,
+    ),
+    rule(Method::POST, "/v1/me/totp", Access::Session),
+    rule(Method::DELETE, "/v1/me/totp", Access::Session),
+    rule(Method::POST, "/v1/me/totp/confirm", Access::Session),
+    rule(Method::POST, "/v1/me/recovery-codes", Access::Session),
+    rule(Method::GET, "/v1/me/sessions", Access::Session),
+    rule(Method::DELETE, "/v1/me/sessions/{id}", Access::Session),
     rule(Method::POST, "/v1/organisations", Access::Only(ADMIN)),
     rule(Method::GET, "/v1/organisations", Access::Only(ORG_MEMBERS)),
     org_rule(
@@ -276,15 +333,51 @@ pub const RULES: &[Rule] = &[
         "/v1/invitations/{token}/decision",
         Access::Public,
     ),
-    rule(Method::GET, "/s/{token}", Access::Public),
-    rule(Method::POST, "/s/{token}/consent", Access::Public),
-    rule(Method::POST, "/s/{token}/decline", Access::Public),
-    rule(Method::POST, "/s/{token}/response", Access::Public),
-    rule(Method::POST, "/s/{token}/objection", Access::Public),
+    subject_page(Method::GET, "/s/{token}"),
+    subject_page(Method::POST, "/s/{token}/consent"),
+    subject_page(Method::POST, "/s/{token}/decline"),
+    subject_page(Method::POST, "/s/{token}/response"),
+    subject_page(Method::POST, "/s/{token}/objection"),
+    // Pages for people (not in the OpenAPI document: `web::page_routes` lists them).
+    page(Method::GET, "/", Access::Public),
+    page(Method::GET, "/assets/{file}", Access::Public),
+    page(Method::GET, "/login", Access::Public),
+    page(Method::POST, "/login", Access::Public),
+    page(Method::GET, "/login/verify", Access::Public),
+    page(Method::POST, "/login/verify", Access::Public),
+    page(Method::POST, "/login/verify/passkey/start", Access::Public),
+    page(Method::POST, "/login/verify/passkey/finish", Access::Public),
+    page(Method::POST, "/logout", Access::Session),
+    page(Method::GET, "/password-reset", Access::Public),
+    page(Method::POST, "/password-reset", Access::Public),
+    page(Method::GET, "/password-reset/{token}", Access::Public),
+    page(Method::POST, "/password-reset/{token}", Access::Public),
+    page(Method::GET, "/activate/{token}", Access::Public),
+    page(Method::POST, "/activate/{token}", Access::Public),
+    page(Method::GET, "/account", Access::Session),
+    page(Method::POST, "/account/sessions/{id}/end", Access::Session),
+    page(Method::GET, "/account/totp", Access::Session),
+    page(Method::POST, "/account/totp", Access::Session),
+    page(Method::POST, "/account/totp/remove", Access::Session),
+    page(Method::POST, "/account/recovery-codes", Access::Session),
+    page(Method::POST, "/account/passkeys/start", Access::Session),
+    page(Method::POST, "/account/passkeys/finish", Access::Session),
+    page(
+        Method::POST,
+        "/account/passkeys/{id}/remove",
+        Access::Session,
+    ),
 ];
 
 /// Routes that serve no API operation and so are not in the OpenAPI document.
 pub const UNDOCUMENTED_PUBLIC_PREFIXES: &[&str] = &["/docs"];
+
+/// Whether an enrolment-only session may call this operation.
+pub fn open_during_enrolment(method: &Method, path: &str) -> bool {
+    ENROLMENT_OPERATIONS
+        .iter()
+        .any(|(m, p)| m == method && *p == path)
+}
 
 pub fn find(method: &Method, path: &str) -> Option<&'static Rule> {
     // HEAD is answered like GET by axum.

@@ -22,6 +22,14 @@ pub struct Principal {
     pub supervisor: bool,
     /// The session behind a user's token (for logout).
     pub session_id: Option<Uuid>,
+    /// The session's sign-in proved a second factor (or one was enrolled during it).
+    pub with_factor: bool,
+    /// When a second factor was last entered in this session (sign-in or step-up).
+    pub factor_verified_at: Option<time::PrimitiveDateTime>,
+    /// The account must have a second factor and has none: only enrolment is open.
+    pub enrolment_only: bool,
+    /// A browser session's CSRF token, which its page forms carry.
+    pub csrf_token: Option<String>,
 }
 
 impl Principal {

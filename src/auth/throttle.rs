@@ -38,6 +38,14 @@ impl ThrottleKey {
         }
     }
 
+    /// Second factors of one account, from wherever they come (its password is known).
+    pub fn second_factor(user_id: uuid::Uuid) -> Self {
+        ThrottleKey {
+            key: hashed(&["second-factor", &user_id.to_string()]),
+            free_failures: 5,
+        }
+    }
+
     /// One client, whatever accounts it tries.
     pub fn client(client: &str) -> Self {
         ThrottleKey {

@@ -7,6 +7,11 @@ pub const SESSION_PREFIX: &str = "ss_sess_";
 pub const API_KEY_PREFIX: &str = "ss_key_";
 pub const ACTIVATION_PREFIX: &str = "ss_act_";
 pub const INVITATION_PREFIX: &str = "ss_inv_";
+/// The browser session cookie's token: never accepted as a bearer token.
+pub const BROWSER_PREFIX: &str = "ss_web_";
+/// A browser sign-in waiting for its second factor.
+pub const PENDING_LOGIN_PREFIX: &str = "ss_pend_";
+pub const PASSWORD_RESET_PREFIX: &str = "ss_rst_";
 
 /// A freshly generated token and the hash to store for it.
 pub struct NewToken {
@@ -19,6 +24,12 @@ pub fn generate(prefix: &str) -> NewToken {
     let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(random));
     let hash = hash(&token);
     NewToken { token, hash }
+}
+
+/// 256 random bits without a prefix: a CSRF token.
+pub fn random_secret() -> String {
+    let random: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(random)
 }
 
 /// SHA-256 of the token, lower-case hex.

@@ -345,6 +345,8 @@ pub async fn revoke(
             "the certificate is already revoked".into(),
         ));
     }
+    // A revocation is confirmed with a fresh second factor.
+    super::factors::require_recent_factor(state, principal)?;
     let now = db::now();
     let sealed_reason = state.data_key.seal(id, reason.as_bytes());
     let revoked = certificate::Entity::update_many()

@@ -148,7 +148,7 @@ pub async fn create(
     .await?;
     replace_authorisations(&txn, user.id, &new.authorisations).await?;
     replace_conflicts(&txn, user.id, &new.conflicts).await?;
-    let token = super::issue_activation_token(&txn, user.id).await?;
+    let token = super::issue_activation_token(state, &txn, &user).await?;
     audit::record(
         &txn,
         &principal.actor(),
@@ -258,6 +258,15 @@ pub async fn update(
 ) -> AppResult<CheckerView> {
     let txn = db::begin_write(&state.db_write).await?;
     let current = get(&txn, id).await?;
+    // What a checker may see and decide is changed with a fresh second factor.
+    let changes_rights = change
+        .authorisations
+        .as_ref()
+        .is_some_and(|a| *a != current.authorisations)
+        || change.supervisor.is_some_and(|s| s != current.supervisor);
+    if changes_rights {
+        super::factors::require_recent_factor(state, principal)?;
+    }
     let mut details = serde_json::Map::new();
 
     if let Some(conflicts) = change.conflicts.filter(|c| *c != current.conflicts) {

@@ -7,10 +7,13 @@ pub mod api_keys;
 pub mod audit;
 pub mod certificates;
 pub mod checkers;
+pub mod factors;
 pub mod invitations;
 pub mod organisations;
+pub mod passkeys;
 pub mod retention;
 pub mod screening;
+pub mod sessions;
 pub mod state;
 pub mod submissions;
 pub mod tasks;
@@ -43,12 +46,14 @@ pub(crate) async fn revoke_sessions(
     Ok(result.rows_affected)
 }
 
-/// Issues a new activation token for a user, superseding any unused one. Returns the token,
-/// which is shown once and never stored.
+/// Issues a new activation token for a user, superseding any unused one, and e-mails the user
+/// its link (`/activate/{token}`). Returns the token, which is shown once and never stored.
 pub(crate) async fn issue_activation_token(
+    state: &AppState,
     conn: &impl ConnectionTrait,
-    user_id: Uuid,
+    user: &entity::user::Model,
 ) -> Result<String, DbErr> {
+    let user_id = user.id;
     let now = db::now();
     activation_token::Entity::update_many()
         .col_expr(activation_token::Column::UsedAt, Expr::value(now))
@@ -66,6 +71,25 @@ pub(crate) async fn issue_activation_token(
         used_at: sea_orm::Set(None),
     })
     .exec(conn)
+    .await?;
+    crate::mail::enqueue(
+        conn,
+        &state.data_key,
+        None,
+        "activation",
+        &crate::mail::OutgoingMail {
+            to: user.email.clone(),
+            subject: "Your safescreen account".into(),
+            body: format!(
+                "Dear {},\n\nAn account on safescreen was made for you. Choose your password \
+                 here within {} days:\n\n{}/activate/{}\n\nThe link works once.\n\n— safescreen\n",
+                user.name,
+                ACTIVATION_TTL.whole_days(),
+                state.config.public_url,
+                new.token
+            ),
+        },
+    )
     .await?;
     Ok(new.token)
 }

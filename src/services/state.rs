@@ -48,6 +48,8 @@ pub struct AppState {
     pub wake_workers: Arc<Notify>,
     /// Certificates' expiry and revocation by id (PostgreSQL, while listening for revocations).
     pub certificate_statuses: Arc<InvalidatedCache<uuid::Uuid, CertificateStatus>>,
+    /// The WebAuthn relying party (the public URL's host); `None` on an IP address.
+    pub webauthn: Option<Arc<webauthn_rs::prelude::Webauthn>>,
 }
 
 impl AppState {
@@ -67,7 +69,9 @@ impl AppState {
             .user_agent("safescreen-webhooks/1")
             .build()
             .expect("the webhook HTTP client builds");
+        let webauthn = super::passkeys::relying_party(&config.public_url).map(Arc::new);
         AppState {
+            webauthn,
             db_write,
             webhook_client,
             mailer: Arc::new(mailer),

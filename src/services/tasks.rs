@@ -272,6 +272,10 @@ async fn complete_once(
             "a refusal needs its grounds",
         ));
     }
+    // A refusal (or upholding one) is confirmed with a fresh second factor.
+    if matches!(completion.outcome.as_str(), "refuse" | "uphold") {
+        super::factors::require_recent_factor(state, principal)?;
+    }
     // Eligibility again, all but the cap: a conflict or a lost authorisation since the task
     // was assigned means this checker may not decide it.
     if !routing::is_eligible(&txn, &task, request.organisation_id, principal.id).await? {

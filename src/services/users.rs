@@ -56,6 +56,7 @@ pub(crate) async fn insert_user(
         active: Set(true),
         created_at: Set(db::now()),
         activated_at: Set(None),
+        second_factor_failures: Set(0),
     }
     .insert(conn)
     .await
@@ -84,7 +85,7 @@ pub async fn create(
     organisations::visible(&txn, principal, organisation_id).await?;
     let role = new.role;
     let user = insert_user(&txn, new, Some(organisation_id)).await?;
-    let token = super::issue_activation_token(&txn, user.id).await?;
+    let token = super::issue_activation_token(state, &txn, &user).await?;
     audit::record(
         &txn,
         &principal.actor(),
@@ -172,7 +173,7 @@ pub async fn new_activation(
             "the user is deactivated; activate them first".into(),
         ));
     }
-    let token = super::issue_activation_token(&txn, user.id).await?;
+    let token = super::issue_activation_token(state, &txn, &user).await?;
     audit::record(
         &txn,
         &principal.actor(),

@@ -58,13 +58,19 @@ fn every_documented_operation_has_an_access_rule_and_every_rule_is_documented() 
             "no access rule for {method} {path}"
         );
     }
+    // The pages for people are not in the document; the router lists them.
+    let pages: BTreeSet<(String, String)> = safescreen::web::page_routes()
+        .into_iter()
+        .map(|(method, path)| (method.to_string(), path.to_owned()))
+        .collect();
+    let served: BTreeSet<(String, String)> = documented.union(&pages).cloned().collect();
     let ruled: BTreeSet<(String, String)> = policy::RULES
         .iter()
         .map(|r| (r.method.to_string(), r.path.to_owned()))
         .collect();
     assert_eq!(
-        ruled, documented,
-        "access rules and the OpenAPI document differ"
+        ruled, served,
+        "access rules differ from the OpenAPI document and the pages"
     );
 }
 
@@ -639,6 +645,71 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             body: Some(json!({"reason": "New information"})),
             expect: [404, 403, 403, 403, 403, 403, 401, 403, 403],
         },
+        // The caller's own second factors and sessions (an API key has neither).
+        Row {
+            method: Method::POST,
+            template: "/v1/auth/step-up",
+            path: "/v1/auth/step-up".into(),
+            body: Some(json!({"code": "not a code"})),
+            expect: [422, 422, 422, 403, 422, 422, 401, 422, 403],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/auth/password-reset",
+            path: "/v1/auth/password-reset".into(),
+            body: Some(Value::Null),
+            expect: [202; 9],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/auth/password-reset/confirm",
+            path: "/v1/auth/password-reset/confirm".into(),
+            body: Some(json!({"token": "ss_rst_unknown", "password": USER_PASSWORD})),
+            expect: [401; 9],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/me/totp",
+            path: "/v1/me/totp".into(),
+            body: None,
+            expect: [201, 201, 201, 403, 201, 201, 401, 201, 403],
+        },
+        Row {
+            method: Method::POST,
+            template: "/v1/me/totp/confirm",
+            path: "/v1/me/totp/confirm".into(),
+            body: Some(json!({"code": "not a code"})),
+            expect: [422, 422, 422, 403, 422, 422, 401, 422, 403],
+        },
+        Row {
+            method: Method::DELETE,
+            template: "/v1/me/totp",
+            path: "/v1/me/totp".into(),
+            body: None,
+            expect: [204, 204, 204, 403, 204, 204, 401, 204, 403],
+        },
+        // No second factor, so no recovery codes to make.
+        Row {
+            method: Method::POST,
+            template: "/v1/me/recovery-codes",
+            path: "/v1/me/recovery-codes".into(),
+            body: None,
+            expect: [409, 409, 409, 403, 409, 409, 401, 409, 403],
+        },
+        Row {
+            method: Method::GET,
+            template: "/v1/me/sessions",
+            path: "/v1/me/sessions".into(),
+            body: None,
+            expect: [200, 200, 200, 403, 200, 200, 401, 200, 403],
+        },
+        Row {
+            method: Method::DELETE,
+            template: "/v1/me/sessions/{id}",
+            path: format!("/v1/me/sessions/{}", Uuid::new_v4()),
+            body: None,
+            expect: [404, 404, 404, 403, 404, 404, 401, 404, 403],
+        },
         // Revoking and signing out end credentials: last.
         Row {
             method: Method::DELETE,
@@ -682,14 +753,25 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                     "authorisations": [], "supervisor": false, "max_open_tasks": 1}))
                 }
                 (Some(Value::Null), "/v1/screening-requests") => Some(submission(&unique_email())),
+                (Some(Value::Null), "/v1/auth/password-reset") => {
+                    Some(json!({"email": unique_email()}))
+                }
                 (Some(Value::Null), _) => {
                     Some(json!({"email": unique_email(), "name": "M", "role": "org_requester"}))
                 }
                 (body, _) => body.clone(),
             };
             let before = state_of(&app.db).await;
+            // The subject page's forms are posted from the page itself.
+            let site = row.template.starts_with("/s/").then_some("same-origin");
             let reply = app
-                .call(row.method.clone(), &row.path, tokens[i].as_deref(), body)
+                .call_from(
+                    row.method.clone(),
+                    &row.path,
+                    tokens[i].as_deref(),
+                    body,
+                    site,
+                )
                 .await;
             if reply.status.as_u16() != row.expect[i] {
                 failures.push(format!(

@@ -505,6 +505,8 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
     let form = app
         .client
         .post(app.url(&format!("/s/{token}/objection")))
+        // From the page itself, as a browser says.
+        .header("sec-fetch-site", "same-origin")
         // A textarea's lines arrive with CRLF line breaks.
         .form(&[(
             "grounds",

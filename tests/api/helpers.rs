@@ -4,7 +4,9 @@ use std::{collections::HashMap, net::SocketAddr};
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use reqwest::{Method, StatusCode};
 use safescreen::{Config, bootstrap};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -63,6 +65,9 @@ pub fn test_vars(db: &TestDatabase) -> HashMap<String, String> {
             db.dir.path().join("mail").display().to_string(),
         ),
         ("SAFESCREEN_WORKER_INTERVAL_MS", "50".into()),
+        // Staff sign in with the password alone here; the default, a second factor for
+        // staff, is what tests/api/sign_in.rs and tests/api/pages.rs run under.
+        ("SAFESCREEN_MFA", "optional".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -196,7 +201,23 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        self.call_from(method, path, token, body, None).await
+    }
+
+    /// The same, from a page of ours (`Sec-Fetch-Site: same-origin`, as a browser says) when
+    /// `site` is given, or from another site.
+    pub async fn call_from(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        site: Option<&str>,
+    ) -> Reply {
         let mut request = self.client.request(method, self.url(path));
+        if let Some(site) = site {
+            request = request.header("sec-fetch-site", site);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -478,6 +499,69 @@ impl TestApp {
     pub async fn consent(&self, token: &str) -> Reply {
         self.subject_posts(token, "consent", json!({"consent": true}))
             .await
+    }
+
+    /// Waits for an e-mail to this address whose link starts with `path_prefix` (`/activate/`,
+    /// `/password-reset/`); returns what follows it. The newest such message counts.
+    pub async fn mailed_link(&self, to: &str, path_prefix: &str) -> String {
+        let dir = self.database.dir.path().join("mail");
+        for _ in 0..200 {
+            let mut found: Vec<(std::time::SystemTime, String)> = Vec::new();
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                if entry.path().extension().is_none_or(|e| e != "eml") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(entry.path())
+                    .unwrap_or_default()
+                    .replace("=\r\n", "")
+                    .replace("=\n", "");
+                if !text.contains(&format!("To: {to}")) {
+                    continue;
+                }
+                if let Some(start) = text.find(path_prefix).map(|at| at + path_prefix.len()) {
+                    let token: String = text[start..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                        .collect();
+                    let modified = entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .unwrap_or(std::time::UNIX_EPOCH);
+                    found.push((modified, token));
+                }
+            }
+            found.sort();
+            if let Some((_, token)) = found.pop() {
+                return token;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("no e-mail to {to} with a {path_prefix} link");
+    }
+
+    /// The newest password reset token e-mailed to this address, once the mail has gone out
+    /// (waits for a new one when `after` is the previous token).
+    pub async fn reset_token(&self, to: &str) -> String {
+        let sent = || async {
+            entity::mail_outbox::Entity::find()
+                .filter(sea_orm::ColumnTrait::eq(
+                    &entity::mail_outbox::Column::Kind,
+                    "password_reset",
+                ))
+                .filter(sea_orm::ColumnTrait::is_null(
+                    &entity::mail_outbox::Column::SentAt,
+                ))
+                .count(&self.db)
+                .await
+                .unwrap()
+        };
+        for _ in 0..200 {
+            if sent().await == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        self.mailed_link(to, "/password-reset/").await
     }
 
     /// Waits for the invitation e-mail to this address in the mail drop; returns the token

@@ -18,4 +18,5 @@ mod operations;
 mod org_view;
 mod scale_out;
 mod screening;
+mod sign_in;
 mod webhooks;

@@ -153,6 +153,7 @@ async fn the_subject_declines_from_the_page_and_the_organisation_sees_only_the_r
         .unwrap();
     let reply = no_redirects
         .post(app.url(&format!("/s/{token}/decline")))
+        .header("sec-fetch-site", "same-origin")
         .form(&[
             ("reason", "data_incorrect"),
             ("message", "My birth date is wrong: it is 1991."),

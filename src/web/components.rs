@@ -1,0 +1,207 @@
+//! The pieces pages are built of, written once: the error summary and fields that show their
+//! errors, the summary list, tables, pagination, the confirmation banner. Everything a user
+//! typed is escaped by maud; nothing here is `PreEscaped` but our own markup.
+use std::collections::HashMap;
+
+use maud::{Markup, html};
+
+use super::i18n::t;
+use crate::error::FieldError;
+
+/// The id of a form field's control, from its name (`subject.given_names` →
+/// `f-subject-given_names`), for labels and the error summary's links.
+pub fn field_id(name: &str) -> String {
+    format!("f-{}", name.replace(['.', '[', ']'], "-"))
+}
+
+/// A form's field errors by field name, the API's messages as they are.
+#[derive(Default)]
+pub struct Errors {
+    list: Vec<FieldError>,
+    by_field: HashMap<String, String>,
+}
+
+impl Errors {
+    pub fn new(list: Vec<FieldError>) -> Self {
+        let mut by_field = HashMap::new();
+        for error in &list {
+            by_field
+                .entry(error.field.clone())
+                .or_insert_with(|| error.message.clone());
+        }
+        Errors { list, by_field }
+    }
+
+    pub fn none() -> Self {
+        Errors::default()
+    }
+
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.by_field.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// `There is a problem`, each message a link to its field; focus lands on it.
+    pub fn summary(&self) -> Markup {
+        html! {
+            @if !self.list.is_empty() {
+                div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
+                    h2 id="error-summary-title" { (t("error-summary-title")) }
+                    ul {
+                        @for error in &self.list {
+                            li { a href={ "#" (field_id(&error.field)) } { (label_for(&error.field)) ": " (error.message) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How the error summary names a field: its label in the catalogue, else its name.
+fn label_for(field: &str) -> String {
+    let id = format!("field-{}", field.replace(['.', '_'], "-"));
+    if super::i18n::has(super::i18n::Lang::En, &id) {
+        t(&id)
+    } else {
+        field.to_owned()
+    }
+}
+
+/// A text input with its label, hint and error.
+pub struct Input<'a> {
+    pub name: &'a str,
+    pub label: String,
+    pub hint: Option<String>,
+    pub value: &'a str,
+    pub kind: &'a str,
+    pub autocomplete: Option<&'a str>,
+    pub inputmode: Option<&'a str>,
+    pub class: Option<&'a str>,
+}
+
+impl<'a> Input<'a> {
+    pub fn text(name: &'a str, label: String) -> Self {
+        Input {
+            name,
+            label,
+            hint: None,
+            value: "",
+            kind: "text",
+            autocomplete: None,
+            inputmode: None,
+            class: None,
+        }
+    }
+
+    pub fn kind(mut self, kind: &'a str) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    pub fn value(mut self, value: &'a str) -> Self {
+        self.value = value;
+        self
+    }
+
+    pub fn hint(mut self, hint: String) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
+    pub fn autocomplete(mut self, autocomplete: &'a str) -> Self {
+        self.autocomplete = Some(autocomplete);
+        self
+    }
+
+    pub fn inputmode(mut self, inputmode: &'a str) -> Self {
+        self.inputmode = Some(inputmode);
+        self
+    }
+
+    pub fn class(mut self, class: &'a str) -> Self {
+        self.class = Some(class);
+        self
+    }
+
+    pub fn render(&self, errors: &Errors) -> Markup {
+        let id = field_id(self.name);
+        let error = errors.of(self.name);
+        let hint_id = format!("{id}-hint");
+        let error_id = format!("{id}-error");
+        let described: Vec<&str> = [
+            self.hint.as_ref().map(|_| hint_id.as_str()),
+            error.map(|_| error_id.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        html! {
+            div class=(if error.is_some() { "field has-error" } else { "field" }) {
+                label for=(id) { (self.label) }
+                @if let Some(hint) = &self.hint { span.hint id=(hint_id) { (hint) } }
+                @if let Some(message) = error { span.error-message id=(error_id) { (t("error-prefix")) " " (message) } }
+                input id=(id) name=(self.name) type=(self.kind) value=(self.value)
+                    class=[self.class]
+                    autocomplete=[self.autocomplete] inputmode=[self.inputmode]
+                    aria-describedby=[(!described.is_empty()).then(|| described.join(" "))]
+                    aria-invalid=[error.map(|_| "true")];
+            }
+        }
+    }
+}
+
+/// The hidden field every form carries.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// Rows of a key and its value, as a description list.
+pub fn summary_list(rows: &[(String, Markup)]) -> Markup {
+    html! {
+        dl.summary {
+            @for (key, value) in rows {
+                dt { (key) }
+                dd { (value) }
+            }
+        }
+    }
+}
+
+/// A table with a caption and header cells.
+pub fn table(caption: &str, headers: &[String], rows: &[Vec<Markup>]) -> Markup {
+    html! {
+        table {
+            caption { (caption) }
+            thead { tr { @for header in headers { th scope="col" { (header) } } } }
+            tbody {
+                @for row in rows {
+                    tr { @for cell in row { td { (cell) } } }
+                }
+            }
+        }
+    }
+}
+
+/// A link to the next page of a list, when there is one.
+pub fn pagination(next: Option<&str>) -> Markup {
+    html! {
+        @if let Some(next) = next {
+            nav.pagination aria-label=(t("pagination-label")) {
+                ul { li { a href=(next) rel="next" { (t("pagination-next")) } } }
+            }
+        }
+    }
+}
+
+/// The confirmation after an action ("Task completed"), or a notice.
+pub fn banner(title: &str, text: Option<&str>) -> Markup {
+    html! {
+        div.banner role="status" {
+            p { strong { (title) } @if let Some(text) = text { (text) } }
+        }
+    }
+}

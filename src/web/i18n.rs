@@ -1,0 +1,132 @@
+//! The message catalogue: every text a page shows, by id, in Project Fluent files built into
+//! the binary (`web/locales/*.ftl`). The staff pages are in English; a language is one more
+//! file and one more arm of [`Lang`].
+use std::{collections::HashMap, sync::LazyLock};
+
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
+
+/// A language the catalogue holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Lang::En => include_str!("locales/en.ftl"),
+        }
+    }
+
+    pub const ALL: [Lang; 1] = [Lang::En];
+}
+
+static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock::new(|| {
+    Lang::ALL
+        .into_iter()
+        .map(|lang| {
+            let resource = FluentResource::try_new(lang.source().to_owned())
+                .unwrap_or_else(|(_, errors)| panic!("{} catalogue: {errors:?}", lang.code()));
+            let mut bundle =
+                FluentBundle::new_concurrent(vec![lang.code().parse().expect("a language tag")]);
+            // No Unicode isolation marks around placeables: the pages are HTML, and the marks
+            // would sit invisibly inside names and numbers.
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .unwrap_or_else(|errors| panic!("{} catalogue: {errors:?}", lang.code()));
+            (lang, bundle)
+        })
+        .collect()
+});
+
+/// The message `id` in `lang`, with `args` filled in. A missing message shows its id (and is
+/// logged); a test keeps every id the pages use in the catalogue.
+pub fn text(lang: Lang, id: &str, args: &[(&str, FluentValue)]) -> String {
+    let bundle = &BUNDLES[&lang];
+    let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+        tracing::warn!(id, lang = lang.code(), "message missing from the catalogue");
+        return id.to_owned();
+    };
+    let mut fluent_args = FluentArgs::new();
+    for (name, value) in args {
+        fluent_args.set(*name, value.clone());
+    }
+    let mut errors = Vec::new();
+    let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+    if !errors.is_empty() {
+        tracing::warn!(id, ?errors, "message formatted with errors");
+    }
+    text.into_owned()
+}
+
+/// The message `id` in English, for the staff pages.
+pub fn t(id: &str) -> String {
+    text(Lang::En, id, &[])
+}
+
+/// The same with arguments: `t_with("signed-in-as", &[("name", name.into())])`.
+pub fn t_with(id: &str, args: &[(&str, FluentValue)]) -> String {
+    text(Lang::En, id, args)
+}
+
+/// Whether the catalogue of `lang` holds `id` (for the tests).
+pub fn has(lang: Lang, id: &str) -> bool {
+    BUNDLES[&lang].has_message(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every message id a page asks for is in the catalogue: the ids are read from the source
+    /// of `web/`, where they are always string literals passed to `t` or `t_with`.
+    #[test]
+    fn every_message_the_pages_use_is_in_the_catalogue() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/web");
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        let mut files = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(path) = stack.pop() {
+            for entry in std::fs::read_dir(path).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let call = regex::Regex::new(r#"\bt(?:_with)?\(\s*"([a-z0-9-]+)""#).unwrap();
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for found in call.captures_iter(&source) {
+                seen += 1;
+                let id = &found[1];
+                if !has(Lang::En, id) {
+                    missing.push(format!("{}: {id}", file.display()));
+                }
+            }
+        }
+        assert!(seen > 20, "the scan found only {seen} messages");
+        assert!(
+            missing.is_empty(),
+            "not in the catalogue:\n{}",
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn arguments_are_filled_in_without_isolation_marks() {
+        let text = t_with("signed-in-as", &[("name", "Jan".into())]);
+        assert!(text.contains("Jan"), "{text}");
+        assert!(!text.contains('\u{2068}'), "{text:?}");
+    }
+}

@@ -1,0 +1,156 @@
+# safescreen's pages in English. One message per id; `{ $name }` is filled in by the page.
+
+## The shell
+skip-to-content = Skip to main content
+nav-label = Account
+nav-account = Your account
+nav-sign-in = Sign in
+nav-sign-out = Sign out
+signed-in-as = Signed in as { $name }
+footer-about = safescreen screens Dutch volunteers and staff whom child-aid organisations send to work outside the EU.
+footer-api = API documentation
+footer-keys = Certificate signing keys
+
+## Shared pieces
+error-summary-title = There is a problem
+error-prefix = Error:
+pagination-label = Pages
+pagination-next = Next page
+
+## Form fields, as the error summary names them
+field-email = E-mail address
+field-password = Password
+field-new-password = New password
+field-code = Code
+field-name = Name
+
+## The landing page
+home-title = Screening for work with children abroad
+home-lede = safescreen checks Dutch volunteers and staff before child-aid organisations send them to work with children outside the EU.
+home-how = An organisation asks for a screening; the person screened reads what is held about them and consents; authorised checkers do the checks; the organisation learns only the outcome, and a cleared person gets a signed certificate.
+home-staff-heading = Checkers, administrators and organisations
+home-staff-text = Sign in with your e-mail address, your password and your second factor.
+home-sign-in = Sign in
+home-verify-heading = Check a certificate
+home-verify-text = A certificate is a signed document anyone can check, without an account, against our public keys.
+home-verify-link = How to verify a certificate
+home-developers-heading = Developers
+home-developers-text = Organisations can connect their own systems through the documented HTTP API.
+home-docs-link = API documentation
+home-openapi-link = OpenAPI document
+
+## Signing in
+login-title = Sign in
+login-submit = Continue
+login-forgot = Forgot your password?
+login-email-missing = Enter your e-mail address
+login-password-missing = Enter your password
+login-wrong = Enter a correct e-mail address and password
+login-throttled = Too many attempts. Wait { $seconds } seconds and try again.
+verify-title = Confirm it is you
+verify-code-hint = The 6 digits your authenticator app shows now, or one of your recovery codes.
+verify-submit = Sign in
+verify-start-again = Start again
+verify-throttled = Too many wrong codes. Wait { $seconds } seconds and try again.
+verify-passkey-text = Use the passkey on this device or your security key.
+verify-passkey-button = Sign in with a passkey
+verify-or-code = Or enter a code:
+
+## Password reset and new accounts
+reset-title = Reset your password
+reset-text = We will e-mail you a link to choose a new password. The link works once, for an hour. Your second factor stays as it is.
+reset-submit = Send the link
+reset-sent-title = Check your e-mail
+reset-sent-text = If there is an account with that address, we have sent it a link to choose a new password. It works for an hour.
+reset-back = Back to sign in
+reset-new-title = Choose a new password
+activate-title = Choose your password
+new-password-hint = At least 12 characters. A few unrelated words make a strong password.
+new-password-submit = Save the password
+link-spent-title = This link no longer works
+link-spent-text = Links to set a password work once and for a limited time. Ask for a new one.
+link-spent-again = Ask for a new link
+password-set-title = Your password is saved
+password-set-sign-in = Sign in
+
+## The account page
+account-title = Your account
+account-role = Role
+account-enrol-first-title = Set up a second factor to continue
+account-enrol-first-text = Your role needs one: set up an authenticator app or a passkey before you can do anything else.
+account-factors-heading = Second factors
+account-factors-required = Your role signs in with a second factor.
+account-totp = Authenticator app
+account-totp-on = Set up.
+account-totp-off = Not set up.
+account-totp-set-up = Set up an authenticator app
+account-totp-remove = Remove
+account-recovery-codes = Recovery codes
+account-recovery-left = { $count } unused
+account-recovery-regenerate = Make new codes
+account-passkeys = Passkeys
+account-passkeys-none = No passkeys yet.
+account-passkey-added = added { $date }
+account-passkey-remove = Remove
+account-passkey-name = Name of the passkey (for example: work laptop)
+account-passkey-add = Add a passkey
+account-passkeys-need-script = Adding a passkey needs JavaScript in your browser.
+account-sessions-heading = Where you are signed in
+account-sessions-caption = Your sessions
+account-session-kind = Kind
+account-session-browser-heading = Browser or program
+account-session-started = Started
+account-session-last-seen = Last used
+account-session-action = Action
+account-session-browser = Browser
+account-session-api = API token
+account-session-current = This session
+account-session-end = End
+account-done-session-ended = The session has ended
+account-done-totp-removed = The authenticator app is removed
+account-done-passkey-added = The passkey is added
+account-done-passkey-removed = The passkey is removed
+
+## Setting up an authenticator app
+totp-title = Set up an authenticator app
+totp-step-app = Open an authenticator app on your phone (for example one your organisation recommends).
+totp-step-scan = Scan this QR code with it.
+totp-qr-alt = QR code to add safescreen to your authenticator app
+totp-step-type = Or type this key into the app:
+totp-step-code = Enter the 6-digit code the app now shows.
+totp-code-hint = The 6 digits from your authenticator app.
+totp-submit = Confirm
+totp-done = Your authenticator app is set up
+recovery-title = Your recovery codes
+recovery-text = Keep these codes somewhere safe, away from your phone. Each one works once, in place of a code from your app. This is the only time they are shown.
+recovery-continue = I have kept them, continue
+
+## Confirming it is you before an action
+step-up-title = Confirm it is you
+step-up-text = To { $action }, enter a code from your authenticator app or a recovery code.
+step-up-submit = Confirm and continue
+step-up-cancel = Cancel
+step-up-wrong = The code is not right: enter the code your app shows now, or an unused recovery code
+step-up-what-remove-totp = remove your authenticator app
+step-up-what-recovery-codes = make new recovery codes
+step-up-what-remove-passkey = remove a passkey
+
+## Error pages
+error-home = Go to the start page
+error-400-title = The form could not be read
+error-400-text = Go back and try again.
+error-403-title = You cannot do this
+error-403-text = Your account does not give you access to this page.
+error-404-title = Page not found
+error-404-text = Check the address, or go back to the start page.
+error-405-title = Not possible here
+error-405-text = This page does not take that kind of request.
+error-409-title = That did not happen
+error-413-title = Too much was sent
+error-413-text = The form was larger than we accept.
+error-429-title = Too many attempts
+error-429-text = Wait a few minutes and try again.
+error-500-title = Sorry, something went wrong
+error-500-text = It was logged and we will look at it. Try again later.
+error-csrf-title = This form was not sent from safescreen
+error-csrf-text = Nothing was changed. Go back to the page, reload it, and send the form again.
