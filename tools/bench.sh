@@ -17,7 +17,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DATABASES=${DATABASES:-"sqlite postgres"}
 # lifecycle before submit: submit leaves tens of thousands of invitations for the mail worker.
-SCENARIOS=${SCENARIOS:-"me read lifecycle verify submit list list-large login"}
+SCENARIOS=${SCENARIOS:-"me read lifecycle verify submit list list-large login sign-in"}
 LIST_SMALL=${LIST_SMALL:-10000}
 LIST_LARGE=${LIST_LARGE:-1000000}
 # PostgreSQL on loopback without TLS, as a local database is best reached (TLS here only costs
@@ -80,6 +80,7 @@ for database in $DATABASES; do
         [ "$scenario" = login ] || [ "$scenario" = verify ] && continue
         run=$scenario requests=$LIST_SMALL
         [ "$scenario" = list-large ] && run=list requests=$LIST_LARGE
+        [ "$scenario" = sign-in ] && requests=${SIGN_INS:-200}
         "$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
             --scenario "$run" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
             --mail-dir "$WORK/mail" --requests "$requests" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"
@@ -90,7 +91,9 @@ for database in $DATABASES; do
                 submit) echo "submit: POST /v1/screening-requests";;
                 list) echo "list: GET /v1/screening-requests, a page of 25 ($requests submitted first)";;
                 lifecycle) echo "lifecycle: submit → consent → checks → cleared (screenings)";;
-                consent) echo "lifecycle: consent → first task assigned";; esac)
+                consent) echo "lifecycle: consent → first task assigned";;
+                sign-in-password) echo "sign-in: POST /v1/auth/login, password ($requests users, once each)";;
+                sign-in-totp) echo "sign-in: POST /v1/auth/login, password and TOTP code ($requests users, once each)";; esac)
             echo "| $database | $label | $CONNECTIONS | $rps | $p50 | $p95 | $p99 | $errors | $(peak_rss_mb) MB |"
         done <"$WORK/loadgen.out"
     done

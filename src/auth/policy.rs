@@ -358,6 +358,7 @@ pub const RULES: &[Rule] = &[
     page(Method::POST, "/account/sessions/{id}/end", Access::Session),
     page(Method::GET, "/account/totp", Access::Session),
     page(Method::POST, "/account/totp", Access::Session),
+    page(Method::POST, "/account/totp/start", Access::Session),
     page(Method::POST, "/account/totp/remove", Access::Session),
     page(Method::POST, "/account/recovery-codes", Access::Session),
     page(Method::POST, "/account/passkeys/start", Access::Session),

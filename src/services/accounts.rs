@@ -269,7 +269,9 @@ pub async fn browser_second_factor(
             "is not right: enter the code your app shows now, or an unused recovery code",
         ));
     };
-    finish_pending(state, &txn, &pending, &user, factor).await
+    let new = finish_pending(state, &txn, &pending, &user, factor).await?;
+    txn.commit().await?;
+    Ok(new)
 }
 
 /// Completes a pending sign-in with the factor just used: its session, in `txn`.

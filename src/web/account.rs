@@ -147,13 +147,11 @@ pub async fn show(
                 }
             }
         }
-        div #passkey-register hidden data-csrf=(csrf) data-codes-title=(t("recovery-title"))
-            data-codes-text=(t("recovery-text")) data-codes-continue=(t("recovery-continue")) {
-            (Input::text("passkey_name", t("account-passkey-name")).value("").render(&Errors::none()))
-            p { button type="button" id="passkey-register-button" { (t("account-passkey-add")) } }
-            p #passkey-error .error-message role="alert" hidden {}
+        form method="post" action="/account/passkeys/start" novalidate {
+            (csrf_field(&csrf))
+            (Input::text("passkey_name", t("account-passkey-name")).render(&Errors::none()))
+            div.actions { button.secondary type="submit" { (t("account-passkey-add")) } }
         }
-        noscript { p { (t("account-passkeys-need-script")) } }
         h2 { (t("account-sessions-heading")) }
         (table(
             &t("account-sessions-caption"),
@@ -187,7 +185,7 @@ fn qr_code(uri: &str) -> Option<String> {
     let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
+        .module_dimensions(1, 1)
         .quiet_zone(true)
         .build();
     Some(format!("data:image/svg+xml;base64,{}", B64.encode(svg)))
@@ -229,6 +227,25 @@ fn totp_page(
     )
 }
 
+/// Before a secret exists: what is about to happen, and a button that makes one (a GET
+/// changes nothing).
+fn totp_intro(principal: &Principal) -> Response {
+    let title = t("totp-title");
+    let csrf = principal.csrf_token.clone().unwrap_or_default();
+    page(
+        StatusCode::OK,
+        Shell::new(&title).signed_in(principal).narrow(),
+        html! {
+            h1 { (title) }
+            p { (t("totp-intro")) }
+            form method="post" action="/account/totp/start" {
+                (csrf_field(&csrf))
+                div.actions { button type="submit" { (t("totp-start")) } }
+            }
+        },
+    )
+}
+
 pub async fn show_totp(State(state): State<AppState>, principal: Principal) -> Response {
     let status = match factors::status(&state.db, principal.id).await {
         Ok(status) => status,
@@ -237,15 +254,20 @@ pub async fn show_totp(State(state): State<AppState>, principal: Principal) -> R
     if status.totp {
         return Redirect::to("/account").into_response();
     }
-    let enrolment = match factors::pending_totp(&state, &principal).await {
-        Ok(Some(pending)) => pending,
-        Ok(None) => match factors::start_totp(&state, &principal).await {
-            Ok(started) => started,
-            Err(error) => return errors::page_for(error),
-        },
-        Err(error) => return errors::page_for(error),
-    };
-    totp_page(StatusCode::OK, &principal, &enrolment, &Errors::none())
+    match factors::pending_totp(&state, &principal).await {
+        Ok(Some(enrolment)) => totp_page(StatusCode::OK, &principal, &enrolment, &Errors::none()),
+        Ok(None) => totp_intro(&principal),
+        Err(error) => errors::page_for(error),
+    }
+}
+
+/// A new secret, then back to the page that shows it.
+pub async fn start_totp(State(state): State<AppState>, principal: Principal) -> Response {
+    match factors::start_totp(&state, &principal).await {
+        Ok(_) => Redirect::to("/account/totp").into_response(),
+        Err(AppError::Conflict(_)) => Redirect::to("/account").into_response(),
+        Err(error) => errors::page_for(error),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -280,7 +302,7 @@ pub async fn submit_totp(
 }
 
 /// Recovery codes, shown this once.
-fn recovery_codes_page(principal: &Principal, codes: &[String], enrolled: bool) -> Response {
+pub fn recovery_codes_page(principal: &Principal, codes: &[String], enrolled: bool) -> Response {
     let title = t("recovery-title");
     page(
         StatusCode::OK,

@@ -184,12 +184,12 @@ fn verify_page(status: StatusCode, csrf: &str, passkeys: bool, errors: &Errors) 
             (errors.summary())
             h1 { (title) }
             @if passkeys {
-                div #passkey-sign-in hidden data-csrf=(csrf) {
+                form method="post" action="/login/verify/passkey/start" {
+                    (csrf_field(csrf))
                     p { (t("verify-passkey-text")) }
-                    p { button type="button" id="passkey-sign-in-button" { (t("verify-passkey-button")) } }
-                    p #passkey-error .error-message role="alert" hidden {}
-                    p { (t("verify-or-code")) }
+                    div.actions { button.secondary type="submit" { (t("verify-passkey-button")) } }
                 }
+                p { (t("verify-or-code")) }
             }
             form method="post" action="/login/verify" novalidate {
                 (csrf_field(csrf))

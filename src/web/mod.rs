@@ -113,6 +113,7 @@ impl Pages {
             .get("/account", account::show)
             .post("/account/sessions/{id}/end", account::end_session)
             .form("/account/totp", account::show_totp, account::submit_totp)
+            .post("/account/totp/start", account::start_totp)
             .post("/account/totp/remove", account::remove_totp)
             .post(
                 "/account/recovery-codes",

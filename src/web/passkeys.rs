@@ -1,70 +1,175 @@
-//! The passkey ceremonies' JSON endpoints, which the one script on our pages calls
-//! (`assets/passkeys.js`, progressive enhancement: without it, the TOTP form does the same
-//! job). They sit behind the page checks: same origin, and the CSRF token in a header.
+//! Passkeys on the pages, with forms rather than script-to-server calls (the pages' CSP allows
+//! no `connect-src`): starting a ceremony is a form post whose answer is a page carrying the
+//! WebAuthn options; the one script of the service (`assets/passkeys.js`, progressive
+//! enhancement: without it, the authenticator-app code does the same job) asks the browser's
+//! authenticator and posts its answer with the page's second form.
 use axum::{
-    Form, Json,
+    Form,
     extract::{Path, State, rejection::FormRejection},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
+use maud::html;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::{
-    account::{StepUpForm, with_step_up},
+    account::{StepUpForm, recovery_codes_page, with_step_up},
+    components::csrf_field,
     errors,
     i18n::t,
-    session::{LOGIN_COOKIE, SESSION_COOKIE, clear_cookie, cookie, set_cookie},
+    layout::{Shell, page},
+    session::{LOGIN_COOKIE, SESSION_COOKIE, anonymous_csrf, clear_cookie, cookie, set_cookie},
 };
 use crate::{
     auth::Principal,
     error::AppError,
-    extract::AppJson,
     services::{AppState, passkeys},
 };
 
-/// A ceremony's failure, for the script to show.
-fn failed(error: AppError) -> Response {
-    error.into_response()
+/// A ceremony between its two halves, as its page shows it.
+struct Ceremony<'a> {
+    title: &'a str,
+    /// `register` or `authenticate`, for the script.
+    kind: &'a str,
+    options: &'a Value,
+    /// Where the answer is posted, with these hidden fields.
+    finish: &'a str,
+    csrf: &'a str,
+    fields: &'a [(&'a str, &'a str)],
+    back: &'a str,
+    principal: Option<&'a Principal>,
 }
 
-pub async fn start_registration(State(state): State<AppState>, principal: Principal) -> Response {
+/// The page between a ceremony's two halves: its options for the script, and the form the
+/// script posts the authenticator's answer with.
+fn ceremony_page(ceremony: Ceremony<'_>) -> Response {
+    let Ceremony {
+        title,
+        kind,
+        options,
+        finish,
+        csrf,
+        fields,
+        back,
+        principal,
+    } = ceremony;
+    let shell = Shell::new(title).narrow().with_passkey_script();
+    let shell = match principal {
+        Some(principal) => shell.signed_in(principal),
+        None => shell,
+    };
+    page(
+        StatusCode::OK,
+        shell,
+        html! {
+            h1 { (title) }
+            div #passkey-ceremony data-kind=(kind) data-options=(options.to_string()) {
+                p { (t("passkey-follow-browser")) }
+                p #passkey-error .error-message role="alert" hidden {}
+            }
+            noscript { p { (t("account-passkeys-need-script")) } }
+            form #passkey-finish method="post" action=(finish) {
+                (csrf_field(csrf))
+                @for (name, value) in fields { input type="hidden" name=(name) value=(value); }
+                input type="hidden" name="credential" value="";
+            }
+            p { a href=(back) { (t("passkey-back")) } }
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StartRegistration {
+    passkey_name: String,
+}
+
+pub async fn start_registration(
+    State(state): State<AppState>,
+    principal: Principal,
+    form: Result<Form<StartRegistration>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return errors::page_for(AppError::BadRequest("the form could not be read".into()));
+    };
+    let name = match form.passkey_name.trim() {
+        "" => t("passkey-default-name"),
+        name => name.to_owned(),
+    };
     match passkeys::start_registration(&state, &principal).await {
-        Ok(options) => Json(options).into_response(),
-        Err(error) => failed(error),
+        Ok(started) => {
+            let ceremony = started["ceremony"].as_str().unwrap_or_default().to_owned();
+            ceremony_page(Ceremony {
+                title: &t("passkey-register-title"),
+                kind: "register",
+                options: &started["options"],
+                finish: "/account/passkeys/finish",
+                csrf: principal.csrf_token.as_deref().unwrap_or_default(),
+                fields: &[("ceremony", &ceremony), ("name", &name)],
+                back: "/account",
+                principal: Some(&principal),
+            })
+        }
+        Err(error) => errors::page_for(error),
     }
 }
 
-#[derive(Deserialize)]
-pub struct FinishRegistration {
-    ceremony: Uuid,
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FinishForm {
+    ceremony: String,
     name: String,
-    credential: RegisterPublicKeyCredential,
+    credential: String,
+}
+
+/// A passkey answer that did not go through: a page that says so, with the way back.
+fn refused(error: AppError, back: &str) -> Response {
+    let message = match &error {
+        AppError::Validation(list) => list
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Conflict(detail) => detail.clone(),
+        _ => return errors::page_for(error),
+    };
+    let title = t("passkey-refused-title");
+    page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Shell::new(&title).narrow(),
+        html! { h1 { (title) } p role="alert" { (message) } p { a href=(back) { (t("passkey-back")) } } },
+    )
 }
 
 pub async fn finish_registration(
     State(state): State<AppState>,
     principal: Principal,
-    AppJson(body): AppJson<FinishRegistration>,
+    form: Result<Form<FinishForm>, FormRejection>,
 ) -> Response {
-    match passkeys::finish_registration(
-        &state,
-        &principal,
-        body.ceremony,
-        &body.name,
-        &body.credential,
-    )
-    .await
+    let Ok(Form(form)) = form else {
+        return errors::page_for(AppError::BadRequest("the form could not be read".into()));
+    };
+    let Ok(ceremony) = form.ceremony.parse::<Uuid>() else {
+        return refused(
+            AppError::validation("ceremony", t("passkey-no-ceremony")),
+            "/account",
+        );
+    };
+    let Ok(credential) = serde_json::from_str::<RegisterPublicKeyCredential>(&form.credential)
+    else {
+        return refused(
+            AppError::validation("credential", t("passkey-no-answer")),
+            "/account",
+        );
+    };
+    match passkeys::finish_registration(&state, &principal, ceremony, &form.name, &credential).await
     {
-        // The first factor's recovery codes are shown on the page the script goes to next.
-        Ok(Some(codes)) => {
-            Json(json!({"next": "/account?done=passkey-added", "recovery_codes": codes}))
-                .into_response()
-        }
-        Ok(None) => Json(json!({"next": "/account?done=passkey-added"})).into_response(),
-        Err(error) => failed(error),
+        Ok(Some(codes)) => recovery_codes_page(&principal, &codes, false),
+        Ok(None) => Redirect::to("/account?done=passkey-added").into_response(),
+        Err(error) => refused(error, "/account"),
     }
 }
 
@@ -99,38 +204,56 @@ pub async fn remove(
     .await
 }
 
-fn pending_token(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, LOGIN_COOKIE).map(str::to_owned)
-}
-
 pub async fn start_sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = pending_token(&headers) else {
-        return failed(AppError::Unauthenticated);
+    let Some(token) = cookie(&headers, LOGIN_COOKIE).map(str::to_owned) else {
+        return Redirect::to("/login").into_response();
     };
+    let (csrf, _) = anonymous_csrf(&headers);
     match passkeys::start_sign_in(&state, &token).await {
-        Ok(options) => Json(options).into_response(),
-        Err(error) => failed(error),
+        Ok(started) => {
+            let ceremony = started["ceremony"].as_str().unwrap_or_default().to_owned();
+            ceremony_page(Ceremony {
+                title: &t("passkey-sign-in-title"),
+                kind: "authenticate",
+                options: &started["options"],
+                finish: "/login/verify/passkey/finish",
+                csrf: &csrf,
+                fields: &[("ceremony", &ceremony)],
+                back: "/login/verify",
+                principal: None,
+            })
+        }
+        Err(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
+        Err(error) => refused(error, "/login/verify"),
     }
-}
-
-#[derive(Deserialize)]
-pub struct FinishSignIn {
-    ceremony: Uuid,
-    credential: PublicKeyCredential,
 }
 
 pub async fn finish_sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
-    AppJson(body): AppJson<FinishSignIn>,
+    form: Result<Form<FinishForm>, FormRejection>,
 ) -> Response {
-    let Some(token) = pending_token(&headers) else {
-        return failed(AppError::Unauthenticated);
+    let Ok(Form(form)) = form else {
+        return errors::page_for(AppError::BadRequest("the form could not be read".into()));
     };
-    match passkeys::finish_sign_in(&state, &token, body.ceremony, &body.credential).await {
+    let Some(token) = cookie(&headers, LOGIN_COOKIE).map(str::to_owned) else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(ceremony) = form.ceremony.parse::<Uuid>() else {
+        return refused(
+            AppError::validation("ceremony", t("passkey-no-ceremony")),
+            "/login/verify",
+        );
+    };
+    let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(&form.credential) else {
+        return refused(
+            AppError::validation("credential", t("passkey-no-answer")),
+            "/login/verify",
+        );
+    };
+    match passkeys::finish_sign_in(&state, &token, ceremony, &credential).await {
         Ok(new) => {
-            let mut response =
-                (StatusCode::OK, Json::<Value>(json!({"next": "/account"}))).into_response();
+            let mut response = Redirect::to("/account").into_response();
             let headers = response.headers_mut();
             headers.append(
                 header::SET_COOKIE,
@@ -139,6 +262,7 @@ pub async fn finish_sign_in(
             headers.append(header::SET_COOKIE, clear_cookie(LOGIN_COOKIE));
             response
         }
-        Err(error) => failed(error),
+        Err(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
+        Err(error) => refused(error, "/login/verify"),
     }
 }

@@ -32,13 +32,12 @@ use crate::{
 pub const SESSION_COOKIE: &str = "__Host-safescreen_session";
 pub const LOGIN_COOKIE: &str = "__Host-safescreen_login";
 pub const CSRF_COOKIE: &str = "__Host-safescreen_csrf";
-/// Where a script (the passkey ceremonies) sends the token instead of a form field.
-pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Pages a user who must enrol a second factor may still open.
 const ENROLMENT_PAGES: &[&str] = &[
     "/account",
     "/account/totp",
+    "/account/totp/start",
     "/account/passkeys/start",
     "/account/passkeys/finish",
     "/logout",
@@ -115,17 +114,9 @@ fn equal(a: &str, b: &str) -> bool {
     !a.is_empty() && a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// The `csrf` a POST carries: in its url-encoded form, or in the header a script sets. The
-/// body is read (up to the body limit) and put back for the handler.
+/// The `csrf` a POST's url-encoded form carries. The body is read (up to the body limit) and
+/// put back for the handler.
 async fn posted_csrf(request: Request) -> Result<(Option<String>, Request), Response> {
-    if let Some(token) = request
-        .headers()
-        .get(CSRF_HEADER)
-        .and_then(|v| v.to_str().ok())
-    {
-        let token = token.to_owned();
-        return Ok((Some(token), request));
-    }
     let form = request
         .headers()
         .get(header::CONTENT_TYPE)

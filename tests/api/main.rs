@@ -16,6 +16,7 @@ mod migrations;
 mod openapi;
 mod operations;
 mod org_view;
+mod pages;
 mod scale_out;
 mod screening;
 mod sign_in;

@@ -10,7 +10,9 @@
 //! consents, checkers complete every check `no_concerns`, and the request is cleared; it
 //! prints a second line with the latency of the consent, which assigns the first task.
 //! `list` first submits `--requests` requests, then pages through them 25 at a time (the
-//! first page and the next 39, by their cursors).
+//! first page and the next 39, by their cursors). `sign-in` makes `--requests` users with the
+//! password alone and as many with an authenticator app (TOTP), and signs each in once, the
+//! connections at a time: a line for each, so the second factor's added latency shows.
 use std::{
     sync::{
         Arc,
@@ -31,7 +33,7 @@ struct Args {
     admin_email: String,
     #[arg(long)]
     admin_password: String,
-    /// `submit`, `read`, `list`, `me` or `lifecycle`.
+    /// `submit`, `read`, `list`, `me`, `lifecycle` or `sign-in`.
     #[arg(long)]
     scenario: String,
     /// For `list`: how many requests to submit first (the list pages through them).
@@ -289,6 +291,149 @@ async fn create_checkers(client: &reqwest::Client, args: &Args) -> anyhow::Resul
     Ok(Checkers { admin, sessions })
 }
 
+/// An authenticator app's code for the time step `offset` steps from now.
+fn totp_code(secret: &str, offset: i64) -> anyhow::Result<String> {
+    let secret = totp_rs::Secret::try_from_base32(secret)
+        .map_err(|e| anyhow::anyhow!("TOTP secret: {e:?}"))?;
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret.as_ref().to_vec())
+        .build()
+        .map_err(|e| anyhow::anyhow!("TOTP: {e:?}"))?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset * 30;
+    Ok(totp.generate(now.max(0) as u64).to_string())
+}
+
+/// A signed-in user of the load organisation; with TOTP set up when `totp`: (e-mail, secret).
+async fn sign_in_user(
+    client: &reqwest::Client,
+    args: &Args,
+    admin: &str,
+    organisation: &str,
+    totp: bool,
+) -> anyhow::Result<(String, Option<String>)> {
+    let email = format!("user-{}@example.org", uuid::Uuid::new_v4().simple());
+    let created: Value = client
+        .post(format!(
+            "{}/v1/organisations/{organisation}/users",
+            args.url
+        ))
+        .bearer_auth(admin)
+        .json(&json!({"email": email, "name": "Load user", "role": "org_requester"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let password = "load user password";
+    client
+        .post(format!("{}/v1/auth/activate", args.url))
+        .json(&json!({"token": created["activation_token"], "password": password}))
+        .send()
+        .await?
+        .error_for_status()?;
+    if !totp {
+        return Ok((email, None));
+    }
+    let session = login(client, &args.url, &email, password).await?;
+    let started: Value = client
+        .post(format!("{}/v1/me/totp", args.url))
+        .bearer_auth(&session)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let secret = started["secret"].as_str().unwrap_or_default().to_owned();
+    client
+        .post(format!("{}/v1/me/totp/confirm", args.url))
+        .bearer_auth(&session)
+        .json(&json!({"code": totp_code(&secret, 0)?}))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok((email, Some(secret)))
+}
+
+/// `sign-in`: each user once, with the password alone or with the password and a code.
+async fn sign_in(client: &reqwest::Client, args: &Args) -> anyhow::Result<()> {
+    let admin = login(client, &args.url, &args.admin_email, &args.admin_password).await?;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let org: Value = client
+        .post(format!("{}/v1/organisations", args.url))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"name": "Sign-in load", "registration_number": &suffix[..12], "country": "NL",
+                      "operating_countries": ["UG"], "contact_email": "load@example.org"}),
+        )
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let organisation = org["id"].as_str().unwrap_or_default().to_owned();
+    for (label, with_totp) in [("sign-in-password", false), ("sign-in-totp", true)] {
+        let mut users = Vec::new();
+        for _ in 0..args.requests {
+            users.push(sign_in_user(client, args, &admin, &organisation, with_totp).await?);
+        }
+        let users = Arc::new(Mutex::new(users));
+        let latencies = Arc::new(Mutex::new(Vec::<u32>::new()));
+        let errors = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..args.connections {
+            let (client, url) = (client.clone(), args.url.clone());
+            let (users, latencies, errors) = (
+                Arc::clone(&users),
+                Arc::clone(&latencies),
+                Arc::clone(&errors),
+            );
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let Some((email, secret)) = users.lock().await.pop() else {
+                        break;
+                    };
+                    // The next step's code: the one enrolment used is spent.
+                    let mut body = json!({"email": email, "password": "load user password"});
+                    if let Some(secret) = &secret {
+                        body["code"] = json!(totp_code(secret, 1).unwrap_or_default());
+                    }
+                    let begun = Instant::now();
+                    let ok = client
+                        .post(format!("{url}/v1/auth/login"))
+                        .json(&body)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success());
+                    latencies
+                        .lock()
+                        .await
+                        .push(begun.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                    if !ok {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        for worker in workers {
+            worker.await?;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let mut all = latencies.lock().await.clone();
+        all.sort_unstable();
+        println!(
+            "{label} {} {:.0} {:.2} {:.2} {:.2} {}",
+            all.len(),
+            all.len() as f64 / elapsed,
+            percentile(&all, 0.50),
+            percentile(&all, 0.95),
+            percentile(&all, 0.99),
+            errors.load(Ordering::Relaxed)
+        );
+    }
+    Ok(())
+}
+
 async fn login(
     client: &reqwest::Client,
     url: &str,
@@ -397,6 +542,9 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections)
         .build()?;
+    if args.scenario == "sign-in" {
+        return sign_in(&client, &args).await;
+    }
     let key = setup(&client, &args).await?;
     let ids = Arc::new(match args.scenario.as_str() {
         "read" => seed(&client, &args.url, &key, 200, args.connections).await?,

@@ -133,6 +133,10 @@ for org in ("a", "b"):
                                    admin, {"name": "spare"})["id"]
         ids["SPARE_USER_ID"] = call("POST", f"/v1/organisations/{organisation['id']}/users", admin, {
             "email": "spare-a@example.org", "name": "Spare", "role": "org_requester"})["user"]["id"]
+        # A second session of A's admin, for the fuzzer to end.
+        spare = login(email)
+        ids["SPARE_SESSION_ID"] = next(
+            s["id"] for s in call("GET", "/v1/me/sessions", spare) if s["current"])
 
 tokens = {}
 checker_ids = {}

@@ -1,6 +1,7 @@
-// Passkeys on safescreen's pages: the only script of the service, and progressive
-// enhancement only (without it, the authenticator-app code does the same job). It turns the
-// server's WebAuthn options into the browser's call and the answer back into JSON.
+// Passkeys on safescreen's pages: the only script of the service, and progressive enhancement
+// only (without it, the authenticator-app code does the same job). A ceremony page carries the
+// server's WebAuthn options; this asks the browser's authenticator and posts its answer with
+// the page's form. No request of its own: the pages' CSP allows none.
 (function () {
   "use strict";
 
@@ -20,26 +21,7 @@
     return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
-  function post(url, csrf, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body || {})
-    }).then(function (response) {
-      return response.json().then(function (json) {
-        if (!response.ok) { throw new Error(json.detail || json.title || "The passkey did not work."); }
-        return json;
-      });
-    });
-  }
-
-  function showError(message) {
-    var box = document.getElementById("passkey-error");
-    if (box) { box.textContent = message; box.hidden = false; }
-  }
-
-  function publicKeyCredentialJson(credential) {
+  function answer(credential) {
     var response = credential.response;
     var json = {
       id: credential.id,
@@ -58,75 +40,36 @@
     return json;
   }
 
-  function register(panel) {
-    var csrf = panel.getAttribute("data-csrf");
-    var nameField = document.getElementById("f-passkey_name");
-    var name = (nameField && nameField.value.trim()) || "Passkey";
-    post("/account/passkeys/start", csrf).then(function (started) {
-      var options = started.options.publicKey;
-      options.challenge = fromBase64url(options.challenge);
-      options.user.id = fromBase64url(options.user.id);
-      (options.excludeCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
-      return navigator.credentials.create({ publicKey: options }).then(function (credential) {
-        return post("/account/passkeys/finish", csrf, {
-          ceremony: started.ceremony, name: name, credential: publicKeyCredentialJson(credential)
-        });
-      });
-    }).then(function (finished) {
-      if (!finished.recovery_codes) { window.location.assign(finished.next); return; }
-      // The account's first factor: its recovery codes, shown this once, before going on.
-      while (panel.firstChild) { panel.removeChild(panel.firstChild); }
-      var heading = document.createElement("h2");
-      heading.textContent = panel.getAttribute("data-codes-title");
-      heading.tabIndex = -1;
-      var text = document.createElement("p");
-      text.textContent = panel.getAttribute("data-codes-text");
-      var list = document.createElement("ol");
-      list.className = "codes";
-      finished.recovery_codes.forEach(function (code) {
-        var item = document.createElement("li");
-        item.textContent = code;
-        list.appendChild(item);
-      });
-      var next = document.createElement("a");
-      next.className = "button";
-      next.href = finished.next;
-      next.textContent = panel.getAttribute("data-codes-continue");
-      panel.appendChild(heading);
-      panel.appendChild(text);
-      panel.appendChild(list);
-      panel.appendChild(next);
-      heading.focus();
-    }).catch(function (error) { showError(error.message); });
-  }
-
-  function signIn(panel) {
-    var csrf = panel.getAttribute("data-csrf");
-    post("/login/verify/passkey/start", csrf).then(function (started) {
-      var options = started.options.publicKey;
-      options.challenge = fromBase64url(options.challenge);
-      (options.allowCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
-      return navigator.credentials.get({ publicKey: options }).then(function (credential) {
-        return post("/login/verify/passkey/finish", csrf, {
-          ceremony: started.ceremony, credential: publicKeyCredentialJson(credential)
-        });
-      });
-    }).then(function (finished) {
-      window.location.assign(finished.next);
-    }).catch(function (error) { showError(error.message); });
+  function ask(kind, options) {
+    var publicKey = options.publicKey;
+    publicKey.challenge = fromBase64url(publicKey.challenge);
+    if (kind === "register") {
+      publicKey.user.id = fromBase64url(publicKey.user.id);
+      (publicKey.excludeCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
+      return navigator.credentials.create({ publicKey: publicKey });
+    }
+    (publicKey.allowCredentials || []).forEach(function (c) { c.id = fromBase64url(c.id); });
+    return navigator.credentials.get({ publicKey: publicKey });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (!window.PublicKeyCredential || !navigator.credentials) { return; }
-    var registerPanel = document.getElementById("passkey-register");
-    if (registerPanel) {
-      registerPanel.hidden = false;
-      document.getElementById("passkey-register-button").addEventListener("click", function () { register(registerPanel); });
+    var ceremony = document.getElementById("passkey-ceremony");
+    var form = document.getElementById("passkey-finish");
+    if (!ceremony || !form) { return; }
+    var error = document.getElementById("passkey-error");
+    if (!window.PublicKeyCredential || !navigator.credentials) {
+      error.textContent = "This browser cannot use passkeys.";
+      error.hidden = false;
+      return;
     }
-    var signInPanel = document.getElementById("passkey-sign-in");
-    if (signInPanel) {
-      signInPanel.hidden = false;
-      document.getElementById("passkey-sign-in-button").addEventListener("click", function () { signIn(signInPanel); });
-    }
+    var kind = ceremony.getAttribute("data-kind");
+    var options = JSON.parse(ceremony.getAttribute("data-options"));
+    ask(kind, options).then(function (credential) {
+      form.elements.credential.value = JSON.stringify(answer(credential));
+      form.submit();
+    }).catch(function (reason) {
+      error.textContent = "The passkey did not work: " + (reason && reason.message ? reason.message : reason);
+      error.hidden = false;
+    });
   });
 }());

@@ -55,6 +55,14 @@ verify-throttled = Too many wrong codes. Wait { $seconds } seconds and try again
 verify-passkey-text = Use the passkey on this device or your security key.
 verify-passkey-button = Sign in with a passkey
 verify-or-code = Or enter a code:
+passkey-register-title = Add a passkey
+passkey-sign-in-title = Sign in with a passkey
+passkey-follow-browser = Follow what your browser asks: touch your security key, or confirm with your fingerprint, face or device PIN.
+passkey-back = Go back
+passkey-refused-title = The passkey was not accepted
+passkey-no-ceremony = Start again: this answer belongs to no passkey request under way
+passkey-no-answer = Your browser sent no passkey answer; try again
+passkey-default-name = Passkey
 
 ## Password reset and new accounts
 reset-title = Reset your password
@@ -94,7 +102,7 @@ account-passkey-added = added { $date }
 account-passkey-remove = Remove
 account-passkey-name = Name of the passkey (for example: work laptop)
 account-passkey-add = Add a passkey
-account-passkeys-need-script = Adding a passkey needs JavaScript in your browser.
+account-passkeys-need-script = Passkeys need JavaScript in your browser; without it, use your authenticator app.
 account-sessions-heading = Where you are signed in
 account-sessions-caption = Your sessions
 account-session-kind = Kind
@@ -113,6 +121,8 @@ account-done-passkey-removed = The passkey is removed
 
 ## Setting up an authenticator app
 totp-title = Set up an authenticator app
+totp-intro = An authenticator app on your phone shows a new 6-digit code every 30 seconds. You enter it after your password when you sign in.
+totp-start = Start
 totp-step-app = Open an authenticator app on your phone (for example one your organisation recommends).
 totp-step-scan = Scan this QR code with it.
 totp-qr-alt = QR code to add safescreen to your authenticator app

@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""The pages in a real browser (headless Chromium through Selenium), driven as people do.
+
+    pages_test.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD MAIL_DIR AXE_JS SCREENSHOT_DIR
+
+On every page: axe-core finds no violation (WCAG 2.2 AA tags), the headers of web.md are
+there, no inline script or style is written, and a screenshot is kept. The scenarios: the
+landing page; a new checker activated from the e-mailed link and enrolling TOTP (QR page, first
+code, recovery codes); signing in with a password then a TOTP code; the same code a second time
+refused; a recovery code working once; /account ending another session; a passkey registered
+and used (Chromium's virtual authenticator), and WebAuthn answers for another challenge,
+replayed or from another origin refused; the subject page with JavaScript disabled; a
+cross-site form post refused. Exits 1 on the first failed check.
+"""
+
+import base64
+import hashlib
+import html
+import hmac
+import json
+import pathlib
+import re
+import struct
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.common.virtual_authenticator import (
+    Protocol,
+    Transport,
+    VirtualAuthenticatorOptions,
+)
+
+BASE, ADMIN_EMAIL, ADMIN_PASSWORD, MAIL_DIR, AXE_JS, SHOTS = sys.argv[1:7]
+AXE_SOURCE = pathlib.Path(AXE_JS).read_text()
+PASSWORD = "a long enough password for the browser"
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+checked_pages = []
+
+
+def fail(message):
+    print(f"FAILED: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def expect(condition, message):
+    if not condition:
+        fail(message)
+
+
+# --- the API, for what the scenarios need set up ---------------------------------------
+
+def call(method, path, token=None, body=None, expect_status=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request) as response:
+            status, text = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read()
+    if expect_status is not None and status != expect_status:
+        fail(f"{method} {path}: {status} {text[:300]!r}")
+    return json.loads(text) if text else None
+
+
+def totp(secret, offset=0):
+    """RFC 6238, as an authenticator app computes it."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    counter = int(time.time() // 30) + offset
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    start = digest[-1] & 15
+    code = (struct.unpack(">I", digest[start:start + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def mailed(to, marker):
+    """What follows `marker` in the newest e-mail to this address in the mail drop."""
+    for _ in range(400):
+        found = []
+        for path in pathlib.Path(MAIL_DIR).glob("*.eml"):
+            text = path.read_text(errors="replace").replace("=\r\n", "").replace("=\n", "")
+            if f"To: {to}" in text and marker in text:
+                match = re.search(re.escape(marker) + r"([A-Za-z0-9_-]+)", text)
+                if match:
+                    found.append((path.stat().st_mtime, match.group(1)))
+        if found:
+            return sorted(found)[-1][1]
+        time.sleep(0.05)
+    fail(f"no e-mail to {to} with {marker}")
+
+
+def enrolled_admin():
+    """The admin's API session, its TOTP set up through the API."""
+    token = call("POST", "/v1/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+                 expect_status=200)["token"]
+    secret = call("POST", "/v1/me/totp", token, expect_status=201)["secret"]
+    call("POST", "/v1/me/totp/confirm", token, {"code": totp(secret)}, expect_status=200)
+    return token
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+def browser(javascript=True):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
+                     f"--user-data-dir={tempfile.mkdtemp()}"]:
+        options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option(
+            "prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(2)
+    return driver
+
+
+def headers_of(driver, url):
+    """The response headers of the page, fetched with the browser's cookies."""
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    request = urllib.request.Request(url)
+    request.add_header("Cookie", cookies)
+    try:
+        with urllib.request.urlopen(request) as response:
+            return dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return dict(error.headers)
+
+
+def check_page(driver, name, axe=True):
+    """axe, the headers, no inline script or style, and a screenshot."""
+    source = driver.page_source.lower()
+    expect("<style" not in source and " style=" not in source.split("<svg")[0],
+           f"{name}: inline style")
+    for tag in re.findall(r"<script[^>]*>", source):
+        expect(" src=" in tag, f"{name}: inline script {tag}")
+    expect(not re.search(r" on[a-z]+=", source), f"{name}: an inline event handler")
+    headers = {k.lower(): v for k, v in headers_of(driver, driver.current_url).items()}
+    expect(headers.get("content-security-policy") == CSP, f"{name}: CSP {headers.get('content-security-policy')}")
+    expect(headers.get("x-content-type-options") == "nosniff", f"{name}: nosniff")
+    expect(headers.get("referrer-policy") == "no-referrer", f"{name}: referrer policy")
+    if axe:
+        driver.execute_script(AXE_SOURCE)
+        violations = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"
+            ".then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' ' + "
+            "v.nodes.map(n => n.target.join(' ')).join(', '))));")
+        expect(not violations, f"{name}: axe: {violations}")
+    weight = len(driver.page_source.encode())
+    driver.save_screenshot(str(pathlib.Path(SHOTS) / f"{len(checked_pages) + 1:02d}-{name}.png"))
+    checked_pages.append((name, weight))
+
+
+def fill(driver, field, value):
+    element = driver.find_element(By.NAME, field)
+    element.clear()
+    element.send_keys(value)
+
+
+def click(driver, element):
+    """Follows a link or sends a form, and waits for the next page."""
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
+
+
+def submit(driver):
+    click(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+
+
+def sign_in(driver, email, password, code=None):
+    driver.get(BASE + "/login")
+    fill(driver, "email", email)
+    fill(driver, "password", password)
+    submit(driver)
+    if code is not None:
+        expect(driver.current_url.endswith("/login/verify"), f"asked for a code: {driver.current_url}")
+        fill(driver, "code", code)
+        submit(driver)
+
+
+# --- the scenarios ------------------------------------------------------------------------
+
+def main():
+    admin = enrolled_admin()
+    organisation = call("POST", "/v1/organisations", admin, {
+        "name": "Kinderhulp Oeganda", "registration_number": "KH-1", "country": "NL",
+        "operating_countries": ["UG"], "contact_email": "office@example.org"}, expect_status=201)
+    key = call("POST", f"/v1/organisations/{organisation['id']}/api-keys", admin, {"name": "browser"},
+               expect_status=201)["key"]
+
+    first = browser()
+    second = browser()
+    no_script = browser(javascript=False)
+    try:
+        # The landing page.
+        first.get(BASE + "/")
+        expect(first.find_element(By.TAG_NAME, "h1").text, "a heading")
+        check_page(first, "landing")
+
+        # A new checker: the e-mailed link, a password, then TOTP enrolment.
+        email = f"checker-{uuid.uuid4().hex[:8]}@example.org"
+        call("POST", "/v1/checkers", admin, {
+            "email": email, "name": "Anna Checker", "authorisations": ["identity", "criminal_record"],
+            "supervisor": False, "max_open_tasks": 5, "conflicts": []}, expect_status=201)
+        first.get(BASE + "/activate/" + mailed(email, "/activate/"))
+        check_page(first, "activate")
+        fill(first, "password", "short")
+        submit(first)
+        expect("There is a problem" in first.page_source, "a short password is refused on the page")
+        check_page(first, "activate-error")
+        fill(first, "password", PASSWORD)
+        submit(first)
+        expect("Your password is saved" in first.page_source, "password saved")
+        check_page(first, "password-saved")
+        first.get(BASE + "/login")
+        check_page(first, "login")
+        sign_in(first, email, PASSWORD)
+        expect(first.current_url.endswith("/account"), f"to the account: {first.current_url}")
+        expect("Set up a second factor to continue" in first.page_source, "asked to enrol")
+        check_page(first, "account-enrol-first")
+        first.get(BASE + "/account/totp")
+        check_page(first, "totp-intro")
+        submit(first)
+        expect(first.find_element(By.CSS_SELECTOR, ".qr img").get_attribute("alt"), "the QR code has a text")
+        check_page(first, "totp-qr")
+        secret = first.find_element(By.CSS_SELECTOR, "p.secret").text.strip()
+        fill(first, "code", "000000")
+        submit(first)
+        expect("There is a problem" in first.page_source, "a wrong first code is refused")
+        check_page(first, "totp-wrong-code")
+        fill(first, "code", totp(secret))
+        submit(first)
+        codes = [li.text for li in first.find_elements(By.CSS_SELECTOR, "ol.codes li")]
+        expect(len(codes) == 10, f"ten recovery codes: {codes}")
+        check_page(first, "recovery-codes")
+        click(first, first.find_element(By.LINK_TEXT, "I have kept them, continue"))
+        check_page(first, "account")
+
+        # Signing out, and in with the password then a TOTP code.
+        click(first, first.find_element(By.CSS_SELECTOR, "header button"))
+        expect("/login" in first.current_url, "signed out")
+        code = totp(secret, 1)
+        first.get(BASE + "/login")
+        fill(first, "email", email)
+        fill(first, "password", PASSWORD)
+        submit(first)
+        check_page(first, "login-verify")
+        fill(first, "code", code)
+        submit(first)
+        expect(first.current_url.endswith("/account"), f"signed in with TOTP: {first.current_url}")
+
+        # The same code a second time: refused.
+        sign_in(second, email, PASSWORD, code)
+        expect("There is a problem" in second.page_source, f"a reused code is refused: {second.current_url} {second.page_source[:1500]}")
+        check_page(second, "login-verify-reused")
+        # A recovery code works, once.
+        fill(second, "code", codes[0])
+        submit(second)
+        expect(second.current_url.endswith("/account"), "a recovery code signs in")
+        third = browser()
+        try:
+            sign_in(third, email, PASSWORD, codes[0])
+            expect("There is a problem" in third.page_source, f"a used recovery code is refused: {third.current_url} {third.page_source[:1500]}")
+        finally:
+            third.quit()
+
+        # /account ends another session: the second browser is signed out.
+        first.get(BASE + "/account")
+        rows = first.find_elements(By.CSS_SELECTOR, "table tbody tr")
+        other = [r for r in rows if "This session" not in r.text and "Browser" in r.text]
+        expect(other, "another browser session listed")
+        click(first, other[0].find_element(By.CSS_SELECTOR, "button"))
+        expect("The session has ended" in first.page_source, "the session ended")
+        check_page(first, "account-session-ended")
+        second.get(BASE + "/account")
+        expect("/login" in second.current_url, "the ended session is signed out")
+
+        # A passkey: registered on /account with a virtual authenticator, then used to sign in.
+        first.add_virtual_authenticator(VirtualAuthenticatorOptions(
+            protocol=Protocol.CTAP2, transport=Transport.INTERNAL, has_resident_key=True,
+            has_user_verification=True, is_user_verified=True))
+        first.get(BASE + "/account")
+        fill(first, "passkey_name", "Test laptop")
+        click(first, first.find_element(By.XPATH, "//button[normalize-space()='Add a passkey']"))
+        WebDriverWait(first, 10).until(lambda d: "done=passkey-added" in d.current_url
+                                       or "not accepted" in d.page_source
+                                       or d.find_element(By.ID, "passkey-error").is_displayed())
+        expect("Test laptop" in first.page_source, f"the passkey is listed: {first.current_url} {first.page_source[-1500:]}")
+        check_page(first, "account-passkey")
+        passkey_ceremony_answers_are_checked(first)
+        click(first, first.find_element(By.CSS_SELECTOR, "header button"))
+        first.get(BASE + "/login")
+        fill(first, "email", email)
+        fill(first, "password", PASSWORD)
+        submit(first)
+        check_page(first, "login-verify-passkey")
+        click(first, first.find_element(By.XPATH, "//button[normalize-space()='Sign in with a passkey']"))
+        WebDriverWait(first, 10).until(lambda d: d.current_url.endswith("/account"))
+        expect(first.current_url.endswith("/account"), f"signed in with a passkey: {first.current_url}")
+
+        # The subject page, with JavaScript and without.
+        subject = f"subject-{uuid.uuid4().hex[:8]}@example.org"
+        submission = {
+            "profile": "general-abroad", "reference": "BR-1",
+            "position": {"title": "Teacher", "role": "volunteer"},
+            "deployment": {"country": "UG", "start_date": "2027-02-01"},
+            "subject": {"given_names": "Jan", "family_name": "de Vries", "date_of_birth": "1990-04-12",
+                        "place_of_birth": "Utrecht", "country_of_birth": "NL", "nationalities": ["NL"],
+                        "email": subject}}
+        call("POST", "/v1/screening-requests", key, submission, expect_status=201)
+        token = mailed(subject, "/s/")
+        first.get(BASE + "/s/" + token)
+        check_page(first, "subject")
+        no_script.get(BASE + "/s/" + token)
+        check_page(no_script, "subject-without-script", axe=False)
+        click(no_script, no_script.find_element(By.XPATH, "//button[normalize-space()='I consent']"))
+        expect("You consented" in no_script.page_source, "consent without JavaScript")
+        # Signing in works without JavaScript too (the org admin signs in with a password).
+        org_email = f"orgadmin-{uuid.uuid4().hex[:8]}@example.org"
+        created = call("POST", f"/v1/organisations/{organisation['id']}/users", admin,
+                       {"email": org_email, "name": "Org Admin", "role": "org_admin"}, expect_status=201)
+        call("POST", "/v1/auth/activate", body={"token": created["activation_token"], "password": PASSWORD},
+             expect_status=204)
+        sign_in(no_script, org_email, PASSWORD)
+        expect(no_script.current_url.endswith("/account"), "signed in without JavaScript")
+        check_page(no_script, "account-without-script", axe=False)
+
+        # A form posted from another site: refused, nothing changed.
+        first.get(BASE + "/account")
+        csrf = first.find_element(By.CSS_SELECTOR, "input[name=csrf]").get_attribute("value")
+        sessions_before = len(first.find_elements(By.CSS_SELECTOR, "table tbody tr"))
+        form = (f"<form method=post action='{BASE}/logout'><input name=csrf value='{csrf}'>"
+                "<button id=go>go</button></form>")
+        first.get("data:text/html;charset=utf-8," + urllib.parse.quote(form))
+        click(first, first.find_element(By.ID, "go"))
+        expect("This form was not sent from safescreen" in first.page_source
+               or "Sign in" in first.page_source, f"a cross-site post is refused: {first.page_source[:300]}")
+        first.get(BASE + "/account")
+        expect(first.current_url.endswith("/account"), "still signed in after the cross-site post")
+        expect(len(first.find_elements(By.CSS_SELECTOR, "table tbody tr")) == sessions_before,
+               "no session changed")
+    finally:
+        for driver in (first, second, no_script):
+            driver.quit()
+
+    print(f"browser: {len(checked_pages)} pages checked, axe violations 0")
+    for name, weight in checked_pages:
+        print(f"browser: {name}: {weight} bytes")
+
+
+def post_page(driver, path, fields):
+    """A form post as the browser's own page would send it; answers (status, HTML)."""
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    data = urllib.parse.urlencode(fields).encode()
+    request = urllib.request.Request(BASE + path, data=data, method="POST")
+    request.add_header("Cookie", cookies)
+    request.add_header("Sec-Fetch-Site", "same-origin")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def passkey_ceremony_answers_are_checked(driver):
+    """Answers for another ceremony's challenge, replayed, or claiming another origin: refused."""
+    driver.get(BASE + "/account")
+    csrf = driver.find_element(By.CSS_SELECTOR, "input[name=csrf]").get_attribute("value")
+
+    def start():
+        status, html_text = post_page(driver, "/account/passkeys/start", {"csrf": csrf, "passkey_name": "x"})
+        expect(status == 200, f"a ceremony starts: {status}")
+        options = re.search(r'data-options="([^"]*)"', html_text).group(1)
+        ceremony = re.search(r'name="ceremony" value="([^"]*)"', html_text).group(1)
+        return ceremony, html.unescape(options)
+
+    one, options = start()
+    two, _ = start()
+    three, _ = start()
+    credential = driver.execute_async_script("""
+const done = arguments[arguments.length - 1];
+const options = JSON.parse(arguments[0]).publicKey;
+const b64 = t => Uint8Array.from(atob(t.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - t.length % 4) % 4)), c => c.charCodeAt(0)).buffer;
+const enc = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+options.challenge = b64(options.challenge);
+options.user.id = b64(options.user.id);
+options.excludeCredentials = [];
+navigator.credentials.create({publicKey: options}).then(c => done(JSON.stringify({
+  id: c.id, rawId: enc(c.rawId), type: c.type, extensions: {},
+  response: {clientDataJSON: enc(c.response.clientDataJSON), attestationObject: enc(c.response.attestationObject)}})))
+  .catch(e => done('error: ' + e));
+""", options)
+    expect(not credential.startswith("error"), credential)
+    answer = json.loads(credential)
+    client = json.loads(base64.urlsafe_b64decode(answer["response"]["clientDataJSON"] + "=="))
+    client["origin"] = "https://evil.example"
+    forged = json.loads(credential)
+    forged["response"]["clientDataJSON"] = base64.urlsafe_b64encode(
+        json.dumps(client).encode()).decode().rstrip("=")
+    finish = lambda ceremony, body: post_page(driver, "/account/passkeys/finish", {
+        "csrf": csrf, "ceremony": ceremony, "name": "Second", "credential": body})[0]
+    expect(finish(two, credential) == 422, "an answer for another ceremony is refused")
+    expect(finish(three, json.dumps(forged)) == 422, "an answer from another origin is refused")
+    expect(finish(one, credential) == 303, "the right answer is taken")
+    expect(finish(one, credential) == 422, "a replayed answer is refused")
+
+
+if __name__ == "__main__":
+    main()
