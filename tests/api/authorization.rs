@@ -116,7 +116,7 @@ async fn rows_of<E: EntityTrait + Default>(db: &DatabaseConnection) -> String {
 
 /// What a refused call must leave as it was: every row of the tables operations write, and how
 /// many e-mails, webhook events and audit events there are (the workers change those rows).
-async fn state_of(db: &DatabaseConnection) -> Vec<String> {
+pub(crate) async fn state_of(db: &DatabaseConnection) -> Vec<String> {
     use entity::*;
     vec![
         rows_of::<organisation::Entity>(db).await,
@@ -136,6 +136,11 @@ async fn state_of(db: &DatabaseConnection) -> Vec<String> {
         rows_of::<decision::Entity>(db).await,
         rows_of::<certificate::Entity>(db).await,
         rows_of::<webhook_endpoint::Entity>(db).await,
+        rows_of::<totp_factor::Entity>(db).await,
+        rows_of::<recovery_code::Entity>(db).await,
+        rows_of::<passkey::Entity>(db).await,
+        rows_of::<pending_login::Entity>(db).await,
+        rows_of::<password_reset::Entity>(db).await,
         format!(
             "e-mails: {}",
             mail_outbox::Entity::find().count(db).await.unwrap()

@@ -527,10 +527,13 @@ async fn sessions_are_listed_ended_and_end_when_idle_or_old() {
                 .unwrap();
         }
     };
+    // (Fresh tokens for each: a process caches a principal for up to a minute, never past
+    // its session's end as it stood then.)
     set_last_seen(29, first.clone()).await;
     assert_eq!(app.get("/v1/me", &first).await.status, 200);
-    set_last_seen(31, first.clone()).await;
-    app.get("/v1/me", &first).await.assert_problem(401);
+    let idle = app.login(&email, USER_PASSWORD).await;
+    set_last_seen(31, idle.clone()).await;
+    app.get("/v1/me", &idle).await.assert_problem(401);
     // And whatever the use, at the absolute lifetime.
     let fourth = app.login(&email, USER_PASSWORD).await;
     entity::session::Entity::update_many()
@@ -575,6 +578,25 @@ async fn a_session_in_use_is_touched_at_most_once_a_minute() {
 async fn a_password_reset_link_works_once_for_an_hour_and_keeps_the_second_factor() {
     let app = spawn_staff_mfa_app().await;
     let (authenticator, _) = enrol(&app, &app.admin_token).await;
+    // Another account, whose password no reset link of the admin's may touch.
+    let org = app.create_organisation("Kids Abroad").await;
+    let other = format!("m-{}@example.org", Uuid::new_v4().simple());
+    let created = app
+        .post(
+            &format!("/v1/organisations/{org}/users"),
+            &app.admin_token,
+            json!({"email": other, "name": "Member", "role": "org_admin"}),
+        )
+        .await;
+    assert_eq!(
+        app.activate(
+            created.body["activation_token"].as_str().unwrap(),
+            USER_PASSWORD
+        )
+        .await
+        .status,
+        204
+    );
     let mails = |kind: &'static str| {
         let db = app.db.clone();
         async move {
@@ -655,6 +677,8 @@ async fn a_password_reset_link_works_once_for_an_hour_and_keeps_the_second_facto
     confirm(late, "a third new password")
         .await
         .assert_problem(401);
+    // The other account kept its password.
+    assert_eq!(app.try_login(&other, USER_PASSWORD).await.status, 200);
     // A made-up token is refused.
     confirm(format!("ss_rst_{}", "A".repeat(43)), "a third new password")
         .await
