@@ -162,7 +162,14 @@ fn complete_operation(method: &Method, path: &str, access: Option<Access>, op: &
             "Invalid values, unknown fields or missing fields; `errors` lists them",
         );
     }
-    if secured || path == "/v1/auth/login" || path == "/v1/auth/activate" {
+    // The token-holding public operations answer 401 for a token that is unknown, spent or
+    // expired, as a bad password does.
+    let token_in_body = [
+        "/v1/auth/login",
+        "/v1/auth/activate",
+        "/v1/auth/password-reset/confirm",
+    ];
+    if secured || token_in_body.contains(&path) {
         add("401", "Missing, invalid, expired or revoked credentials");
     }
     if matches!(access, Some(Access::Only(_)) | Some(Access::Session)) {
@@ -180,7 +187,8 @@ fn complete_operation(method: &Method, path: &str, access: Option<Access>, op: &
             "Too many unknown tokens from this client; see `Retry-After`",
         );
     }
-    if path == "/v1/auth/login" {
+    // Wrong passwords and second factors are throttled per account and client.
+    if ["/v1/auth/login", "/v1/auth/step-up", "/v1/me/totp/confirm"].contains(&path) {
         add("429", "Too many failed attempts; see `Retry-After`");
     }
     if path == "/readyz" {

@@ -223,7 +223,7 @@ async fn step_up(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
-    #[schema(max_length = 254)]
+    #[schema(schema_with = schemas::email)]
     pub email: String,
 }
 
@@ -310,7 +310,9 @@ async fn confirm_totp(
 
 /// Removes the authenticator app (needs step-up).
 #[utoipa::path(delete, path = "/v1/me/totp", tag = TAG_ACCOUNTS,
-    responses((status = 204, description = "Removed")))]
+    responses((status = 204, description = "Removed"),
+        (status = 404, description = "No authenticator app is set up", body = crate::error::Problem,
+            content_type = "application/problem+json")))]
 async fn remove_totp(State(state): State<AppState>, principal: Principal) -> AppResult<StatusCode> {
     factors::remove_totp(&state, &principal).await?;
     Ok(StatusCode::NO_CONTENT)

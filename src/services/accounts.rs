@@ -17,6 +17,7 @@ use crate::{
         tokens,
     },
     db,
+    domain::Email,
     error::{AppError, AppResult},
     services::AppState,
     services::{
@@ -437,9 +438,9 @@ const PASSWORD_RESET_TTL: time::Duration = time::Duration::hours(1);
 /// whether one does (the caller answers the same either way).
 #[tracing::instrument(skip_all)]
 pub async fn request_password_reset(state: &AppState, email: &str) -> AppResult<()> {
-    let email = email.trim().to_lowercase();
+    let email = Email::parse(email.trim()).map_err(|m| AppError::validation("email", m))?;
     let Some(user) = user::Entity::find()
-        .filter(user::Column::Email.eq(email))
+        .filter(user::Column::Email.eq(email.into_string()))
         .one(&state.db)
         .await?
         .filter(|u| u.active && u.password_hash.is_some())

@@ -6,7 +6,7 @@
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, Set,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -100,24 +100,57 @@ impl FactorStatus {
     }
 }
 
+/// One query for the three, as `GET /v1/me` asks for them on every call.
 pub async fn status(conn: &impl ConnectionTrait, user_id: Uuid) -> AppResult<FactorStatus> {
-    let totp = totp_factor::Entity::find_by_id(user_id)
-        .one(conn)
+    let count_of = |mut select: SelectStatement| {
+        Expr::SubQuery(
+            None,
+            Box::new(select.expr(Expr::cust("COUNT(*)")).to_owned().into()),
+        )
+    };
+    let query = Query::select()
+        .expr_as(
+            count_of(
+                Query::select()
+                    .from(totp_factor::Entity)
+                    .and_where(Expr::col(totp_factor::Column::UserId).eq(user_id))
+                    .and_where(Expr::col(totp_factor::Column::ConfirmedAt).is_not_null())
+                    .to_owned(),
+            ),
+            "totp",
+        )
+        .expr_as(
+            count_of(
+                Query::select()
+                    .from(passkey::Entity)
+                    .and_where(Expr::col(passkey::Column::UserId).eq(user_id))
+                    .to_owned(),
+            ),
+            "passkeys",
+        )
+        .expr_as(
+            count_of(
+                Query::select()
+                    .from(recovery_code::Entity)
+                    .and_where(Expr::col(recovery_code::Column::UserId).eq(user_id))
+                    .and_where(Expr::col(recovery_code::Column::UsedAt).is_null())
+                    .to_owned(),
+            ),
+            "recovery_codes_left",
+        )
+        .to_owned();
+    let row = conn
+        .query_one(&query)
         .await?
-        .is_some_and(|t| t.confirmed_at.is_some());
-    let passkeys = passkey::Entity::find()
-        .filter(passkey::Column::UserId.eq(user_id))
-        .count(conn)
-        .await?;
-    let recovery_codes_left = recovery_code::Entity::find()
-        .filter(recovery_code::Column::UserId.eq(user_id))
-        .filter(recovery_code::Column::UsedAt.is_null())
-        .count(conn)
-        .await?;
+        .ok_or_else(|| anyhow::anyhow!("a SELECT without FROM returned no row"))?;
+    let count = |column: &str| -> AppResult<u64> {
+        let n: i64 = row.try_get("", column)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
     Ok(FactorStatus {
-        totp,
-        passkeys,
-        recovery_codes_left,
+        totp: count("totp")? > 0,
+        passkeys: count("passkeys")?,
+        recovery_codes_left: count("recovery_codes_left")?,
     })
 }
 

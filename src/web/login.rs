@@ -310,8 +310,18 @@ pub async fn submit_reset(
         let errors = Errors::new(vec![FieldError::new("email", t("login-email-missing"))]);
         return reset_page(StatusCode::UNPROCESSABLE_ENTITY, &csrf, "", &errors);
     }
-    if let Err(error) = accounts::request_password_reset(&state, &form.email).await {
-        return errors::page_for(error);
+    match accounts::request_password_reset(&state, &form.email).await {
+        Ok(()) => {}
+        Err(AppError::Validation(list)) => {
+            let (csrf, _) = anonymous_csrf(&headers);
+            return reset_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &csrf,
+                &form.email,
+                &Errors::new(list),
+            );
+        }
+        Err(error) => return errors::page_for(error),
     }
     // The same answer whether or not there is such an account.
     let title = t("reset-sent-title");

@@ -400,6 +400,10 @@ async fn changing_a_checkers_authorisations_and_removing_a_factor_need_a_fresh_f
         .call(Method::DELETE, "/v1/me/totp", Some(&admin), None)
         .await;
     assert_eq!(removed.status, 204, "{}", removed.text);
+    // Gone: removing it again finds nothing.
+    app.call(Method::DELETE, "/v1/me/totp", Some(&admin), None)
+        .await
+        .assert_problem(404);
     let told = entity::mail_outbox::Entity::find()
         .filter(entity::mail_outbox::Column::Kind.eq("factor_removed"))
         .count(&app.db)
@@ -619,6 +623,23 @@ async fn a_password_reset_link_works_once_for_an_hour_and_keeps_the_second_facto
             .await;
         assert_eq!(reply.status, 202, "{}", reply.text);
         assert!(reply.text.is_empty());
+    }
+    assert_eq!(mails("password_reset").await, 1);
+    // Something that is no address at all is a bad input, not an unknown account.
+    for email in [
+        "not an address",
+        &format!("{}@example.org", "a".repeat(250)),
+    ] {
+        let reply = app
+            .call(
+                Method::POST,
+                "/v1/auth/password-reset",
+                None,
+                Some(json!({"email": email})),
+            )
+            .await;
+        reply.assert_problem(422);
+        assert_eq!(reply.body["errors"][0]["field"], "email");
     }
     assert_eq!(mails("password_reset").await, 1);
     let token = app.reset_token(ADMIN_EMAIL).await;
