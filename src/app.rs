@@ -32,7 +32,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(openapi::docs_router())
         .merge(web::pages())
         .fallback(not_found)
-        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -155,6 +155,15 @@ async fn authorize(
 
 /// No route: a problem document for the API, a page for people.
 async fn not_found(request: Request) -> Response {
+    error_for(&request, AppError::NotFound)
+}
+
+/// A route that does not take this method (a form's address opened with GET): the same.
+async fn method_not_allowed(request: Request) -> Response {
+    error_for(&request, AppError::MethodNotAllowed)
+}
+
+fn error_for(request: &Request, error: AppError) -> Response {
     let wants_page = !request.uri().path().starts_with("/v1/")
         && request
             .headers()
@@ -162,9 +171,9 @@ async fn not_found(request: Request) -> Response {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"));
     if wants_page {
-        web::errors::page_for(AppError::NotFound)
+        web::errors::page_for(error)
     } else {
-        AppError::NotFound.into_response()
+        error.into_response()
     }
 }
 

@@ -14,6 +14,7 @@ use crate::{
     services::{
         accounts, api_keys,
         checkers::{self, NewChecker},
+        factors,
         organisations::{self, NewOrganisation},
         submissions::{self, NewRequest, Submitted},
         tasks::{self, Completion},
@@ -39,6 +40,18 @@ fn acting() -> Principal {
         enrolment_only: false,
         csrf_token: None,
     }
+}
+
+/// The code an authenticator app with this base32 secret shows now.
+fn current_code(secret: &str) -> anyhow::Result<String> {
+    let secret = totp_rs::Secret::try_from_base32(secret)
+        .map_err(|e| anyhow::anyhow!("TOTP secret: {e:?}"))?;
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret)
+        .build()
+        .map_err(|e| anyhow::anyhow!("TOTP parameters: {e:?}"))?;
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
+    Ok(totp.generate(now).to_string())
 }
 
 fn checker_principal(checker: &user::Model) -> Principal {
@@ -223,7 +236,17 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         )
         .await?;
         accounts::activate(state, &activation, CHECKER_PASSWORD.into()).await?;
+        // Staff sign in with a second factor: each demo checker gets an authenticator app
+        // whose secret is printed, to add to a real app, and two of their recovery codes.
+        let principal = checker_principal(&view.user);
+        let enrolment = factors::start_totp(state, &principal).await?;
+        let recovery =
+            factors::confirm_totp(state, &principal, &current_code(&enrolment.secret)?).await?;
         println!("  {email:<48} {name}");
+        println!(
+            "      TOTP secret {}  recovery codes {} {}",
+            enrolment.secret, recovery[0], recovery[1]
+        );
         checkers.push(view.user);
     }
 
@@ -335,6 +358,11 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
         }
     }
     println!();
+    println!(
+        "The console: sign in at {}/login as a checker (password, then a code from the secret \
+         above or a recovery code); the queue is {0}/console/tasks.",
+        state.config.public_url
+    );
     println!("Try:");
     println!(
         "  curl -H 'Authorization: Bearer {key}' {}/v1/screening-requests",

@@ -516,6 +516,7 @@ async fn list_requests(
                 reference: q.reference,
                 created_after: created_after.flatten(),
                 created_before: created_before.flatten(),
+                organisation_id: None,
             },
             page?,
         ))

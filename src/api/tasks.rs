@@ -12,12 +12,12 @@ use crate::schemas;
 use crate::{
     auth::Principal,
     db,
-    domain::text,
-    engine::{routing, tasks::TaskKind},
+    engine::tasks::TaskKind,
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     pagination::{Page, PageParams},
     services::AppState,
+    services::queue,
     services::tasks::{self, Completion, TaskFilter, TaskView},
     validation::Fields,
 };
@@ -111,18 +111,7 @@ async fn list_tasks(
     .check(&mut f);
     let status = match q.status {
         None => Some(None),
-        Some(s) => f.check(
-            "status",
-            [
-                routing::UNASSIGNED,
-                routing::ASSIGNED,
-                routing::COMPLETED,
-                routing::CANCELLED,
-            ]
-            .contains(&s.as_str())
-            .then_some(Some(s.clone()))
-            .ok_or_else(|| format!("unknown task status `{s}`")),
-        ),
+        Some(s) => f.check("status", queue::parse_status(&s).map(Some)),
     };
     let kind = match q.kind {
         None => Some(None),
@@ -178,7 +167,7 @@ pub struct CompleteTask {
     pub grounds: Option<String>,
 }
 
-const MAX_TEXT: usize = 10_000;
+const MAX_TEXT: usize = tasks::MAX_COMPLETION_TEXT;
 
 /// Completes the task (the assignee only, exactly once) and moves its request on.
 #[utoipa::path(post, path = "/v1/tasks/{id}/complete", tag = TAG_TASKS, request_body = CompleteTask,
@@ -190,21 +179,11 @@ async fn complete_task(
     AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<CompleteTask>,
 ) -> AppResult<Json<TaskDto>> {
-    let mut f = Fields::default();
-    let outcome = f.check("outcome", text::required(&body.outcome, 32));
-    let optional = |f: &mut Fields, field: &str, value: Option<String>| match value {
-        None => Some(None),
-        Some(v) => f.check(field, text::multiline(&v, MAX_TEXT)).map(Some),
-    };
-    let notes = optional(&mut f, "notes", body.notes);
-    let grounds = optional(&mut f, "grounds", body.grounds);
-    let completion = f.finish(|| {
-        Some(Completion {
-            outcome: outcome?,
-            notes: notes?,
-            grounds: grounds?,
-        })
-    })?;
+    let completion = Completion::parse(
+        &body.outcome,
+        body.notes.as_deref(),
+        body.grounds.as_deref(),
+    )?;
     let task = tasks::complete(&state, &principal, id, completion).await?;
     Ok(Json(task_dto(task, None)))
 }

@@ -355,6 +355,53 @@ pub const RULES: &[Rule] = &[
     page(Method::GET, "/activate/{token}", Access::Public),
     page(Method::POST, "/activate/{token}", Access::Public),
     page(Method::GET, "/account", Access::Session),
+    // The console: as the API's task and request operations allow (services decide which
+    // tasks and requests each caller sees).
+    page(
+        Method::GET,
+        "/console/tasks",
+        Access::Only(ADMIN_AND_CHECKERS),
+    ),
+    page(
+        Method::GET,
+        "/console/tasks/{id}",
+        Access::Only(ADMIN_AND_CHECKERS),
+    ),
+    page(
+        Method::POST,
+        "/console/tasks/{id}/complete",
+        Access::Only(CHECKERS),
+    ),
+    page(
+        Method::POST,
+        "/console/tasks/{id}/release",
+        Access::Only(CHECKERS),
+    ),
+    page(
+        Method::POST,
+        "/console/tasks/{id}/assign",
+        Access::Only(ADMIN_AND_SUPERVISORS),
+    ),
+    page(
+        Method::GET,
+        "/console/requests",
+        Access::Only(ADMIN_AND_CHECKERS),
+    ),
+    page(
+        Method::GET,
+        "/console/requests/{id}",
+        Access::Only(ADMIN_AND_CHECKERS),
+    ),
+    page(
+        Method::POST,
+        "/console/requests/{id}/revoke",
+        Access::Only(ADMIN),
+    ),
+    page(
+        Method::GET,
+        "/console/supervision",
+        Access::Only(ADMIN_AND_SUPERVISORS),
+    ),
     page(Method::POST, "/account/sessions/{id}/end", Access::Session),
     page(Method::GET, "/account/totp", Access::Session),
     page(Method::POST, "/account/totp", Access::Session),

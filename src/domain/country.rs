@@ -32,6 +32,11 @@ impl CountryCode {
     }
 }
 
+/// A country's English name for a page, from its code (the code itself if it has none).
+pub fn english_name(code: &str) -> String {
+    celes::Country::from_alpha2(code).map_or_else(|_| code.to_owned(), |c| c.long_name.to_owned())
+}
+
 impl FromStr for CountryCode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

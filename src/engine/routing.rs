@@ -83,7 +83,7 @@ fn eligible(task: &task::Model, organisation_id: Uuid) -> sea_orm::Select<checke
 /// Every checker eligible for the task, the cap aside, with their open tasks: one query for
 /// the checkers and one for the count.
 pub async fn candidates(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     task: &task::Model,
     organisation_id: Uuid,
 ) -> Result<Vec<Candidate>, sea_orm::DbErr> {
@@ -104,7 +104,7 @@ pub async fn candidates(
 }
 
 async fn open_task_counts(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     checkers: Vec<Uuid>,
 ) -> Result<HashMap<Uuid, u64>, sea_orm::DbErr> {
     let rows: Vec<(Option<Uuid>, i64)> = task::Entity::find()
@@ -120,6 +120,102 @@ async fn open_task_counts(
     Ok(rows
         .into_iter()
         .filter_map(|(id, n)| Some((id?, u64::try_from(n).unwrap_or(0))))
+        .collect())
+}
+
+/// Why a checker may or may not do a task, in the order the rules are applied: the first rule
+/// a checker fails is the one that is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Eligible and under their cap: routing may give them the task.
+    Eligible,
+    /// Eligible, but at their cap (or with a cap of 0, never assigned automatically).
+    AtCap,
+    /// Their account is deactivated.
+    Inactive,
+    /// They do not hold the task's authorisation.
+    Unauthorised,
+    /// A supervisor review, and they are not a supervisor.
+    NotSupervisor,
+    /// They declared a conflict of interest with the requesting organisation.
+    Conflict,
+    /// Separation of duties: they proposed the decision under review, took part earlier, or
+    /// released this task.
+    Excluded,
+}
+
+/// A checker as routing sees them for one task.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub checker_id: Uuid,
+    pub open_tasks: u64,
+    pub max_open_tasks: i32,
+    pub verdict: Verdict,
+}
+
+/// Every checker with the rule that decides whether they may do `task` (what supervision
+/// shows, and what the console offers for an assignment). The same rules as
+/// [`candidates`], applied in memory; a test holds the two to the same answer.
+pub async fn assess(
+    conn: &impl ConnectionTrait,
+    task: &task::Model,
+    organisation_id: Uuid,
+) -> Result<Vec<Assessment>, sea_orm::DbErr> {
+    let checkers: Vec<(checker::Model, Option<user::Model>)> = checker::Entity::find()
+        .find_also_related(user::Entity)
+        .order_by_asc(checker::Column::Id)
+        .all(conn)
+        .await?;
+    let authorised: Vec<Uuid> = checker_authorisation::Entity::find()
+        .select_only()
+        .column(checker_authorisation::Column::CheckerId)
+        .filter(checker_authorisation::Column::Authorisation.eq(task.authorisation.as_str()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let conflicted: Vec<Uuid> = checker_conflict::Entity::find()
+        .select_only()
+        .column(checker_conflict::Column::CheckerId)
+        .filter(checker_conflict::Column::OrganisationId.eq(organisation_id))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let excluded = excluded(task);
+    let open = open_task_counts(conn, checkers.iter().map(|(c, _)| c.id).collect()).await?;
+    Ok(checkers
+        .into_iter()
+        .map(|(c, u)| {
+            let open_tasks = open.get(&c.id).copied().unwrap_or(0);
+            let verdict = if !u.is_some_and(|u| u.active) {
+                Verdict::Inactive
+            } else if !authorised.contains(&c.id) {
+                Verdict::Unauthorised
+            } else if task.kind == SUPERVISOR_REVIEW && !c.supervisor {
+                Verdict::NotSupervisor
+            } else if conflicted.contains(&c.id) {
+                Verdict::Conflict
+            } else if excluded.contains(&c.id) {
+                Verdict::Excluded
+            } else {
+                let candidate = Candidate {
+                    id: c.id,
+                    open_tasks,
+                    max_open_tasks: c.max_open_tasks,
+                    last_assigned_at: c.last_assigned_at,
+                };
+                if candidate.has_room() {
+                    Verdict::Eligible
+                } else {
+                    Verdict::AtCap
+                }
+            };
+            Assessment {
+                checker_id: c.id,
+                open_tasks,
+                max_open_tasks: c.max_open_tasks,
+                verdict,
+            }
+        })
         .collect())
 }
 
@@ -223,7 +319,7 @@ pub async fn route(
 /// Whether `checker_id` may still do the task, the cap aside (checked again at completion and
 /// after a change to the checker).
 pub async fn is_eligible(
-    txn: &DatabaseTransaction,
+    txn: &impl ConnectionTrait,
     task: &task::Model,
     organisation_id: Uuid,
     checker_id: Uuid,

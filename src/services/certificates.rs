@@ -328,12 +328,18 @@ pub async fn of_request(
 
 /// The admin revokes a certificate (new information): once; audited; the organisation is
 /// told by webhook. The reason is kept sealed and never shown to verifiers.
+/// The longest reason a revocation takes.
+pub const MAX_REVOCATION_REASON: usize = 2000;
+
 pub async fn revoke(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
     reason: &str,
 ) -> AppResult<certificate::Model> {
+    let reason = crate::domain::text::multiline(reason, MAX_REVOCATION_REASON)
+        .map_err(|m| AppError::validation("reason", m))?;
+    let reason = reason.as_str();
     let txn = db::begin_write(&state.db_write).await?;
     let certificate = certificate::Entity::find_by_id(id)
         .lock_exclusive()

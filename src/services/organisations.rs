@@ -107,6 +107,18 @@ pub async fn list(
     Ok(query.limit(page.limit + 1).all(&state.db).await?)
 }
 
+/// Every organisation's name by id, for staff pages that name and filter by organisation.
+pub async fn names(state: &AppState) -> AppResult<Vec<(Uuid, String)>> {
+    Ok(organisation::Entity::find()
+        .select_only()
+        .column(organisation::Column::Id)
+        .column(organisation::Column::Name)
+        .order_by_asc(organisation::Column::Name)
+        .into_tuple()
+        .all(&state.db)
+        .await?)
+}
+
 /// An organisation the caller may see, else 404.
 pub async fn get(
     state: &AppState,

@@ -116,6 +116,7 @@ impl Related {
             decided_at: row.decided_at,
             valid_until: certificate.map(|c| c.expires_at.date()),
             certificate_id: certificate.map(|c| c.id),
+            certificate_revoked_at: certificate.and_then(|c| c.revoked_at),
             revised: row.revised,
         })
     }
@@ -155,6 +156,7 @@ pub struct DecisionSummary {
     /// For a clearance: decided plus the profile's validity (the certificate's `exp`).
     pub valid_until: Option<time::Date>,
     pub certificate_id: Option<Uuid>,
+    pub certificate_revoked_at: Option<time::PrimitiveDateTime>,
     pub revised: bool,
 }
 
@@ -172,6 +174,7 @@ pub enum ShownCheck {
 /// the pages render this; neither decides what to show.
 pub struct ShownRequest {
     pub id: Uuid,
+    pub organisation_id: Uuid,
     pub status: OrgStatus,
     pub profile: String,
     pub reference: String,
@@ -239,6 +242,7 @@ pub async fn shown(
         });
         page.push(ShownRequest {
             id: r.id,
+            organisation_id: r.organisation_id,
             status: status.org_view(),
             decision: related.decision(r.id),
             checks,
@@ -320,6 +324,8 @@ pub struct ListFilter {
     pub reference: Option<String>,
     pub created_after: Option<time::PrimitiveDateTime>,
     pub created_before: Option<time::PrimitiveDateTime>,
+    /// Staff narrowing to one organisation's requests.
+    pub organisation_id: Option<Uuid>,
 }
 
 /// Newest first; the tenant filter is applied on every page.
@@ -356,6 +362,9 @@ pub async fn list(
     }
     if let Some(before) = filter.created_before {
         query = query.filter(screening_request::Column::CreatedAt.lt(before));
+    }
+    if let Some(organisation) = filter.organisation_id {
+        query = query.filter(screening_request::Column::OrganisationId.eq(organisation));
     }
     if let Some(after) = page.after {
         query = query.filter(screening_request::Column::Id.lt(after));

@@ -34,6 +34,8 @@ pub struct NewSession {
     pub token: String,
     pub expires_at: time::PrimitiveDateTime,
     pub csrf_token: Option<String>,
+    /// The user's role, for where a browser lands after signing in.
+    pub role: Option<crate::domain::Role>,
 }
 
 /// Creates a session in `txn` for a user who signed in with `factors`.
@@ -79,6 +81,7 @@ pub async fn create(
         token: new.token,
         expires_at,
         csrf_token,
+        role: crate::domain::Role::parse(&user.role),
     })
 }
 

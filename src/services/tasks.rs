@@ -12,7 +12,7 @@ use crate::{
     audit,
     auth::Principal,
     db,
-    domain::{RequestStatus, Role, subject::Subject},
+    domain::{RequestStatus, Role, subject::Subject, text},
     engine::{
         routing,
         tasks::{self as engine_tasks, Completed, TaskKind},
@@ -20,6 +20,7 @@ use crate::{
     error::{AppError, AppResult, retry_transient},
     pagination::PageRequest,
     services::AppState,
+    validation::Fields,
 };
 use entity::{checker_conflict, screening_request, task};
 
@@ -103,6 +104,14 @@ async fn find_readable(
 
 /// One task with the subject data it needs; the read of personal data is audited.
 pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<TaskView> {
+    Ok(read(state, principal, id).await?.0)
+}
+
+async fn read(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<(TaskView, screening_request::Model)> {
     let (task, request) = find_readable(state, principal, id).await?;
     let context = context_for(state, &task, &request).await?;
     if context.is_some() {
@@ -115,7 +124,136 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult
         )
         .await?;
     }
-    Ok(TaskView { task, context })
+    Ok((TaskView { task, context }, request))
+}
+
+/// Why the caller may not complete or release a task: what the console says instead of
+/// offering the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocked {
+    /// The task is completed or cancelled.
+    Closed,
+    /// Four-eyes: the caller proposed the decision under review.
+    ProposedDecision,
+    /// Separation of duties: the caller took part earlier or released the task.
+    Excluded,
+    /// Someone else holds the task, or no one yet.
+    NotAssignedToYou,
+    /// Assigned to the caller, who has since lost the authorisation or declared a conflict.
+    NoLongerEligible,
+}
+
+/// A checker as an assignment of one task sees them.
+pub struct CheckerOption {
+    pub id: Uuid,
+    pub name: String,
+    pub open_tasks: u64,
+    pub max_open_tasks: i32,
+    pub verdict: routing::Verdict,
+    /// They hold the task now.
+    pub current: bool,
+}
+
+impl CheckerOption {
+    /// What [`assign`] accepts: eligible with room, or the current assignee.
+    pub fn assignable(&self) -> bool {
+        self.verdict == routing::Verdict::Eligible
+            || (self.current && self.verdict == routing::Verdict::AtCap)
+    }
+}
+
+/// A task as the console's task page shows it: the task view (audited as the API's), the
+/// request it belongs to, its timeline, and what the caller may do with it.
+pub struct TaskCase {
+    pub view: TaskView,
+    pub request: screening_request::Model,
+    pub organisation: String,
+    pub events: Vec<entity::request_event::Model>,
+    pub assignee_name: Option<String>,
+    /// `Ok` when the caller may complete and release it.
+    pub work: Result<(), Blocked>,
+    /// For supervisors and admins while the task is open: every checker, and whether they
+    /// may take it (with the engine's reason when not).
+    pub assignment: Option<Vec<CheckerOption>>,
+}
+
+pub async fn case(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<TaskCase> {
+    let (view, request) = read(state, principal, id).await?;
+    let task = &view.task;
+    let open = matches!(
+        task.status.as_str(),
+        routing::UNASSIGNED | routing::ASSIGNED
+    );
+    let excluded = routing::excluded(task).contains(&principal.id);
+    let work = if !open {
+        Err(Blocked::Closed)
+    } else if task.assignee_id == Some(principal.id) {
+        if routing::is_eligible(&state.db, task, request.organisation_id, principal.id).await? {
+            Ok(())
+        } else {
+            Err(Blocked::NoLongerEligible)
+        }
+    } else if excluded && task.kind == TaskKind::FourEyesReview.as_str() {
+        Err(Blocked::ProposedDecision)
+    } else if excluded {
+        Err(Blocked::Excluded)
+    } else {
+        Err(Blocked::NotAssignedToYou)
+    };
+    let names = checker_names(state).await?;
+    let assignment = if open && sees_all(principal) {
+        let assessed = routing::assess(&state.db, task, request.organisation_id).await?;
+        Some(
+            assessed
+                .into_iter()
+                .map(|a| CheckerOption {
+                    name: names.get(&a.checker_id).cloned().unwrap_or_default(),
+                    current: task.assignee_id == Some(a.checker_id),
+                    id: a.checker_id,
+                    open_tasks: a.open_tasks,
+                    max_open_tasks: a.max_open_tasks,
+                    verdict: a.verdict,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let organisation = entity::organisation::Entity::find_by_id(request.organisation_id)
+        .one(&state.db)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let events = entity::request_event::Entity::find()
+        .filter(entity::request_event::Column::RequestId.eq(request.id))
+        .order_by_asc(entity::request_event::Column::Id)
+        .all(&state.db)
+        .await?;
+    let assignee_name = task.assignee_id.and_then(|id| names.get(&id).cloned());
+    Ok(TaskCase {
+        view,
+        request,
+        organisation,
+        events,
+        assignee_name,
+        work,
+        assignment,
+    })
+}
+
+/// Every checker's name by id (a console shows names, not ids).
+pub async fn checker_names(state: &AppState) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    use sea_orm::QuerySelect;
+    Ok(entity::user::Entity::find()
+        .select_only()
+        .column(entity::user::Column::Id)
+        .column(entity::user::Column::Name)
+        .filter(entity::user::Column::Role.eq(Role::Checker.as_str()))
+        .into_tuple::<(Uuid, String)>()
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// What a checker needs for this kind of task, and nothing more: identity for identity and
@@ -202,6 +340,38 @@ pub struct Completion {
     pub outcome: String,
     pub notes: Option<String>,
     pub grounds: Option<String>,
+}
+
+/// The longest notes or grounds a completion takes.
+pub const MAX_COMPLETION_TEXT: usize = 10_000;
+
+impl Completion {
+    /// A completion as a form or a JSON body gives it: the outcome present, notes and grounds
+    /// within [`MAX_COMPLETION_TEXT`] (blank means none). Whether the outcome fits the task
+    /// and a refusal has grounds is checked by [`complete`], against the task.
+    pub fn parse(
+        outcome: &str,
+        notes: Option<&str>,
+        grounds: Option<&str>,
+    ) -> Result<Self, AppError> {
+        let mut f = Fields::default();
+        let outcome = f.check("outcome", text::required(outcome, 32));
+        let mut optional = |field: &str, value: Option<&str>| match value {
+            None => Some(None),
+            Some(v) => f
+                .check(field, text::multiline(v, MAX_COMPLETION_TEXT))
+                .map(Some),
+        };
+        let notes = optional("notes", notes);
+        let grounds = optional("grounds", grounds);
+        f.finish(|| {
+            Some(Completion {
+                outcome: outcome?,
+                notes: notes?,
+                grounds: grounds?,
+            })
+        })
+    }
 }
 
 /// Locks the task; the caller must be its assignee (else 404) and it must be open (else 409).

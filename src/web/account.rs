@@ -14,7 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    components::{Errors, Input, banner, csrf_field, summary_list, table},
+    components::{Errors, Input, banner, csrf_field, date_time, summary_list, table},
     errors,
     i18n::{t, t_with},
     layout::{Shell, page},
@@ -42,10 +42,6 @@ fn done_banner(done: &Done) -> Option<Markup> {
         _ => return None,
     };
     Some(banner(&title, None))
-}
-
-fn date_time(at: time::PrimitiveDateTime) -> String {
-    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
 }
 
 pub async fn show(
@@ -350,11 +346,62 @@ pub fn step_up_page(
                     .autocomplete("one-time-code").inputmode("numeric").class("code").render(errors))
                 div.actions {
                     button type="submit" { (t("step-up-submit")) }
-                    a href="/account" { (t("step-up-cancel")) }
+                    a href=(cancel_to(action)) { (t("step-up-cancel")) }
                 }
             }
         },
     )
+}
+
+/// Where cancelling a step-up leads: back to the console page the action is on, else the
+/// account.
+fn cancel_to(action: &str) -> &str {
+    match action.rsplit_once('/') {
+        Some((page, _)) if action.starts_with("/console/") => page,
+        _ => "/account",
+    }
+}
+
+/// Steps the session up with the code a step-up page posted, if it posted one: the principal
+/// with a fresh factor, or the step-up page again saying what was wrong with the code.
+pub async fn step_up_with(
+    state: &AppState,
+    mut principal: Principal,
+    code: Option<String>,
+    action_url: &str,
+    what: &str,
+    hidden: &[(&str, &str)],
+) -> Result<Principal, Response> {
+    let Some(code) = code else {
+        return Ok(principal);
+    };
+    let (status, message) = match factors::step_up(state, &principal, &code).await {
+        Ok(()) => {
+            principal.with_factor = true;
+            principal.factor_verified_at = Some(db::now());
+            return Ok(principal);
+        }
+        Err(AppError::Validation(list)) => {
+            return Err(step_up_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &principal,
+                action_url,
+                what,
+                hidden,
+                &Errors::new(list),
+            ));
+        }
+        Err(AppError::Unauthenticated) => (StatusCode::UNPROCESSABLE_ENTITY, t("step-up-wrong")),
+        Err(AppError::RateLimited { retry_after_secs }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            t_with("verify-throttled", &[("seconds", retry_after_secs.into())]),
+        ),
+        Err(error) => return Err(errors::page_for(error)),
+    };
+    let errors = Errors::new(vec![crate::error::FieldError::new("code", message)]);
+    Err(step_up_page(
+        status, &principal, action_url, what, hidden, &errors,
+    ))
 }
 
 /// Runs `action` with a fresh second factor: with the code the step-up page posted, or
@@ -372,54 +419,10 @@ where
     F: FnOnce(Principal) -> Fut,
     Fut: Future<Output = Response>,
 {
-    let mut principal = principal;
-    if let Some(code) = code {
-        match factors::step_up(state, &principal, &code).await {
-            Ok(()) => {
-                principal.with_factor = true;
-                principal.factor_verified_at = Some(db::now());
-            }
-            Err(AppError::Validation(list)) => {
-                return step_up_page(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &principal,
-                    action_url,
-                    what,
-                    hidden,
-                    &Errors::new(list),
-                );
-            }
-            Err(AppError::Unauthenticated) => {
-                let errors = Errors::new(vec![crate::error::FieldError::new(
-                    "code",
-                    t("step-up-wrong"),
-                )]);
-                return step_up_page(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &principal,
-                    action_url,
-                    what,
-                    hidden,
-                    &errors,
-                );
-            }
-            Err(AppError::RateLimited { retry_after_secs }) => {
-                let errors = Errors::new(vec![crate::error::FieldError::new(
-                    "code",
-                    t_with("verify-throttled", &[("seconds", retry_after_secs.into())]),
-                )]);
-                return step_up_page(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &principal,
-                    action_url,
-                    what,
-                    hidden,
-                    &errors,
-                );
-            }
-            Err(error) => return errors::page_for(error),
-        }
-    }
+    let principal = match step_up_with(state, principal, code, action_url, what, hidden).await {
+        Ok(principal) => principal,
+        Err(page) => return page,
+    };
     if factors::require_recent_factor(state, &principal).is_err() {
         return step_up_page(
             StatusCode::OK,

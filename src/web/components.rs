@@ -205,3 +205,102 @@ pub fn banner(title: &str, text: Option<&str>) -> Markup {
         }
     }
 }
+
+/// A notice that something did not happen or cannot be done, and why.
+pub fn notice(title: &str, text: Option<&str>) -> Markup {
+    html! {
+        div.banner.notice role="status" {
+            p { strong { (title) } @if let Some(text) = text { (text) } }
+        }
+    }
+}
+
+/// A moment as staff read it: `2026-12-02 09:30 UTC`.
+pub fn date_time(at: time::PrimitiveDateTime) -> String {
+    format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute())
+}
+
+/// A multi-line text area with its label, hint and error.
+pub fn textarea(
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    value: &str,
+    errors: &Errors,
+) -> Markup {
+    let id = field_id(name);
+    let error = errors.of(name);
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described: Vec<&str> = [
+        hint.map(|_| hint_id.as_str()),
+        error.map(|_| error_id.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    html! {
+        div class=(if error.is_some() { "field has-error" } else { "field" }) {
+            label for=(id) { (label) }
+            @if let Some(hint) = hint { span.hint id=(hint_id) { (hint) } }
+            @if let Some(message) = error { span.error-message id=(error_id) { (t("error-prefix")) " " (message) } }
+            textarea id=(id) name=(name) rows="5"
+                aria-describedby=[(!described.is_empty()).then(|| described.join(" "))]
+                aria-invalid=[error.map(|_| "true")] { (value) }
+        }
+    }
+}
+
+/// A choice of one among `options` (value, label), as radio buttons in a fieldset whose legend
+/// names the question; the first radio carries the field's id for the error summary's link.
+pub fn radios(
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    chosen: &str,
+    errors: &Errors,
+) -> Markup {
+    let id = field_id(name);
+    let error = errors.of(name);
+    html! {
+        div class=(if error.is_some() { "field has-error" } else { "field" }) {
+            fieldset aria-describedby=[error.map(|_| format!("{id}-error"))] {
+                legend { (legend) }
+                @if let Some(message) = error { span.error-message id={ (id) "-error" } { (t("error-prefix")) " " (message) } }
+                div.radios {
+                    @for (index, (value, label)) in options.iter().enumerate() {
+                        @let option_id = if index == 0 { id.clone() } else { format!("{id}-{index}") };
+                        label for=(option_id) {
+                            input type="radio" id=(option_id) name=(name) value=(value) checked[chosen == value];
+                            (label)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A drop-down list of `options` (value, label) with its label; `chosen` is selected.
+pub fn select(
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+    chosen: &str,
+    errors: &Errors,
+) -> Markup {
+    let id = field_id(name);
+    let error = errors.of(name);
+    html! {
+        div class=(if error.is_some() { "field has-error" } else { "field" }) {
+            label for=(id) { (label) }
+            @if let Some(message) = error { span.error-message id={ (id) "-error" } { (t("error-prefix")) " " (message) } }
+            select id=(id) name=(name) aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| format!("{id}-error"))] {
+                @for (value, text) in options {
+                    option value=(value) selected[chosen == value] { (text) }
+                }
+            }
+        }
+    }
+}

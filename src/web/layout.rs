@@ -162,6 +162,9 @@ pub fn page(status: StatusCode, shell: Shell<'_>, content: Markup) -> Response {
                         nav aria-label=(t("nav-label")) {
                             ul {
                                 @if let Some(principal) = shell.signed_in {
+                                    @if principal.is_staff() {
+                                        li { a href="/console/tasks" { (t("nav-console")) } }
+                                    }
                                     li { a href="/account" { (t("nav-account")) } }
                                     li {
                                         form.inline method="post" action="/logout" {

@@ -35,9 +35,13 @@ use crate::{
     },
 };
 
-/// Where a user lands after signing in.
-pub fn landing_for(_role: Role) -> &'static str {
-    "/account"
+/// Where a user lands after signing in: staff at their work queue; the organisation's
+/// members at their account until their portal exists.
+pub fn landing_for(role: Option<Role>) -> &'static str {
+    match role {
+        Some(Role::Checker | Role::Admin) => "/console/tasks",
+        _ => "/account",
+    }
 }
 
 /// Signs the browser in: the session cookie, then on to where the user works.
@@ -132,7 +136,10 @@ pub async fn submit(
     match outcome {
         Ok(BrowserSignIn::SignedIn(new)) => {
             // An account that must enrol a factor is taken there by the page checks.
-            signed_in(new, "/account")
+            {
+                let to = landing_for(new.role);
+                signed_in(new, to)
+            }
         }
         Ok(BrowserSignIn::SecondFactor { token, .. }) => {
             let mut response = Redirect::to("/login/verify").into_response();
@@ -235,7 +242,10 @@ pub async fn submit_verify(
     };
     let (csrf, _) = anonymous_csrf(&headers);
     match accounts::browser_second_factor(&state, &token, &form.code).await {
-        Ok(new) => signed_in(new, "/account"),
+        Ok(new) => {
+            let to = landing_for(new.role);
+            signed_in(new, to)
+        }
         Err(AppError::Validation(list)) => verify_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             &csrf,

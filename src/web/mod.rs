@@ -13,6 +13,7 @@ use crate::{auth::policy, services::AppState};
 
 pub mod account;
 pub mod components;
+pub mod console;
 pub mod errors;
 pub mod home;
 pub mod i18n;
@@ -122,6 +123,15 @@ impl Pages {
             .post("/account/passkeys/start", passkeys::start_registration)
             .post("/account/passkeys/finish", passkeys::finish_registration)
             .post("/account/passkeys/{id}/remove", passkeys::remove)
+            .get("/console/tasks", console::tasks::queue)
+            .get("/console/tasks/{id}", console::tasks::show)
+            .post("/console/tasks/{id}/complete", console::tasks::complete)
+            .post("/console/tasks/{id}/release", console::tasks::release)
+            .post("/console/tasks/{id}/assign", console::tasks::assign)
+            .get("/console/requests", console::cases::list)
+            .get("/console/requests/{id}", console::cases::show)
+            .post("/console/requests/{id}/revoke", console::cases::revoke)
+            .get("/console/supervision", console::supervision::show)
     }
 }
 

@@ -253,7 +253,7 @@ pub async fn finish_sign_in(
     };
     match passkeys::finish_sign_in(&state, &token, ceremony, &credential).await {
         Ok(new) => {
-            let mut response = Redirect::to("/account").into_response();
+            let mut response = Redirect::to(super::login::landing_for(new.role)).into_response();
             let headers = response.headers_mut();
             headers.append(
                 header::SET_COOKIE,

@@ -7,6 +7,7 @@ mod authorization;
 mod bad_input;
 mod certificates;
 mod cli;
+mod console;
 mod engine;
 mod engine_faults;
 mod faults;

@@ -345,7 +345,11 @@ async fn signing_in_on_the_pages_with_a_second_factor_and_out() {
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
-    assert_eq!(done.location(), "/account");
+    assert_eq!(
+        done.location(),
+        "/console/tasks",
+        "an admin lands at the console"
+    );
     assert!(browser.cookies.contains_key("__Host-safescreen_session"));
     assert!(!browser.cookies.contains_key("__Host-safescreen_login"));
     let account = browser.get("/account").await;

@@ -308,7 +308,7 @@ async fn wrong_codes_are_throttled_the_user_is_warned_and_the_account_recovers()
 }
 
 /// Ages the session's last second factor past the step-up window.
-async fn age_factor(app: &TestApp, token: &str) {
+pub(crate) async fn age_factor(app: &TestApp, token: &str) {
     entity::session::Entity::update_many()
         .col_expr(
             entity::session::Column::FactorVerifiedAt,
@@ -318,6 +318,16 @@ async fn age_factor(app: &TestApp, token: &str) {
         .exec(&app.db)
         .await
         .unwrap();
+    // On PostgreSQL the service caches principals until told of a change, as a change made
+    // through the service would tell it.
+    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        use sea_orm::ConnectionTrait;
+        app.db
+            .execute_unprepared(&format!("NOTIFY {}", safescreen::cache::PRINCIPALS))
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
 }
 
 #[tokio::test]

@@ -9,8 +9,9 @@ landing page; a new checker activated from the e-mailed link and enrolling TOTP 
 code, recovery codes); signing in with a password then a TOTP code; the same code a second time
 refused; a recovery code working once; /account ending another session; a passkey registered
 and used (Chromium's virtual authenticator), and WebAuthn answers for another challenge,
-replayed or from another origin refused; the subject page with JavaScript disabled; a
-cross-site form post refused. Exits 1 on the first failed check.
+replayed or from another origin refused; the subject page with JavaScript disabled; the
+console (the queue, a task reached by keyboard, a form sent without an outcome, then completed,
+the cases); a cross-site form post refused. Exits 1 on the first failed check.
 """
 
 import base64
@@ -32,6 +33,7 @@ import uuid
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.common.virtual_authenticator import (
@@ -134,6 +136,7 @@ def headers_of(driver, url):
     cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
     request = urllib.request.Request(url)
     request.add_header("Cookie", cookies)
+    request.add_header("Accept", "text/html")
     try:
         with urllib.request.urlopen(request) as response:
             return dict(response.headers)
@@ -231,7 +234,8 @@ def main():
         first.get(BASE + "/login")
         check_page(first, "login")
         sign_in(first, email, PASSWORD)
-        expect(first.current_url.endswith("/account"), f"to the account: {first.current_url}")
+        expect(first.current_url.endswith("/account/totp"), f"to enrolment: {first.current_url}")
+        first.get(BASE + "/account")
         expect("Set up a second factor to continue" in first.page_source, "asked to enrol")
         check_page(first, "account-enrol-first")
         first.get(BASE + "/account/totp")
@@ -263,7 +267,7 @@ def main():
         check_page(first, "login-verify")
         fill(first, "code", code)
         submit(first)
-        expect(first.current_url.endswith("/account"), f"signed in with TOTP: {first.current_url}")
+        expect(first.current_url.endswith("/console/tasks"), f"signed in with TOTP, at the queue: {first.current_url}")
 
         # The same code a second time: refused.
         sign_in(second, email, PASSWORD, code)
@@ -272,7 +276,7 @@ def main():
         # A recovery code works, once.
         fill(second, "code", codes[0])
         submit(second)
-        expect(second.current_url.endswith("/account"), "a recovery code signs in")
+        expect(second.current_url.endswith("/console/tasks"), "a recovery code signs in")
         third = browser()
         try:
             sign_in(third, email, PASSWORD, codes[0])
@@ -311,8 +315,8 @@ def main():
         submit(first)
         check_page(first, "login-verify-passkey")
         click(first, first.find_element(By.XPATH, "//button[normalize-space()='Sign in with a passkey']"))
-        WebDriverWait(first, 10).until(lambda d: d.current_url.endswith("/account"))
-        expect(first.current_url.endswith("/account"), f"signed in with a passkey: {first.current_url}")
+        WebDriverWait(first, 10).until(lambda d: d.current_url.endswith("/console/tasks"))
+        expect(first.current_url.endswith("/console/tasks"), f"signed in with a passkey: {first.current_url}")
 
         # The subject page, with JavaScript and without.
         subject = f"subject-{uuid.uuid4().hex[:8]}@example.org"
@@ -331,6 +335,35 @@ def main():
         check_page(no_script, "subject-without-script", axe=False)
         click(no_script, no_script.find_element(By.XPATH, "//button[normalize-space()='I consent']"))
         expect("You consented" in no_script.page_source, "consent without JavaScript")
+
+        # The console: the checker's queue, the task, a form sent without an outcome (the
+        # error summary, focused), then the task completed.
+        first.get(BASE + "/console/tasks")
+        check_page(first, "console-queue")
+        click(first, first.find_element(By.PARTIAL_LINK_TEXT, "Check: identity"))
+        expect("Jan" in first.page_source and "Utrecht" in first.page_source, "the subject's identity")
+        check_page(first, "console-task")
+        keyboard_reaches(first, "outcome", "Complete task")
+        fill(first, "notes", "Passport seen")
+        click(first, first.find_element(By.XPATH, "//button[normalize-space()='Complete task']"))
+        expect("There is a problem" in first.page_source, "an outcome is needed")
+        expect("error-summary" in (first.switch_to.active_element.get_attribute("class") or ""),
+               "focus on the error summary")
+        expect("Passport seen" in first.page_source, "the notes are kept")
+        check_page(first, "console-task-error")
+        first.find_element(By.CSS_SELECTOR, "input[name=outcome][value=no_concerns]").click()
+        click(first, first.find_element(By.XPATH, "//button[normalize-space()='Complete task']"))
+        expect("Task completed" in first.page_source, f"completed: {first.page_source[:600]}")
+        check_page(first, "console-task-done")
+        first.get(BASE + "/console/tasks?view=completed")
+        check_page(first, "console-queue-completed")
+        first.get(BASE + "/console/requests")
+        check_page(first, "console-cases")
+        click(first, first.find_element(By.LINK_TEXT, "BR-1"))
+        check_page(first, "console-case")
+        first.get(BASE + "/console/tasks?view=bogus")
+        expect("There is a problem" in first.page_source, "an unknown view is explained")
+        check_page(first, "console-queue-bad-filter")
         # Signing in works without JavaScript too (the org admin signs in with a password).
         org_email = f"orgadmin-{uuid.uuid4().hex[:8]}@example.org"
         created = call("POST", f"/v1/organisations/{organisation['id']}/users", admin,
@@ -362,6 +395,27 @@ def main():
     print(f"browser: {len(checked_pages)} pages checked, axe violations 0")
     for name, weight in checked_pages:
         print(f"browser: {name}: {weight} bytes")
+
+
+def keyboard_reaches(driver, field, button):
+    """Keyboard only: the skip link is the first Tab stop and moves focus to the content; Tab
+    then reaches the field and the button."""
+    body = driver.find_element(By.TAG_NAME, "body")
+    driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    body.send_keys(Keys.TAB)
+    expect("skip-link" in (driver.switch_to.active_element.get_attribute("class") or ""),
+           "the skip link comes first")
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    expect(driver.switch_to.active_element.get_attribute("id") == "content", "the skip link leads to the content")
+    reached = set()
+    for _ in range(80):
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        active = driver.switch_to.active_element
+        reached.add(active.get_attribute("name") or "")
+        reached.add((active.text or "").strip())
+        if field in reached and button in reached:
+            return
+    fail(f"Tab did not reach {field} and {button}: {sorted(reached)}")
 
 
 def post_page(driver, path, fields):

@@ -3,6 +3,7 @@
 ## The shell
 skip-to-content = Skip to main content
 nav-label = Account
+nav-console = Console
 nav-account = Your account
 nav-sign-in = Sign in
 nav-sign-out = Sign out
@@ -164,3 +165,192 @@ error-500-title = Sorry, something went wrong
 error-500-text = It was logged and we will look at it. Try again later.
 error-csrf-title = This form was not sent from safescreen
 error-csrf-text = Nothing was changed. Go back to the page, reload it, and send the form again.
+step-up-what-refuse = record this decision
+step-up-what-revoke = revoke this certificate
+
+## The console
+console-nav-label = Console
+console-nav-tasks = Tasks
+console-nav-requests = Cases
+console-nav-supervision = Supervision
+console-unknown-filter = is not a filter of this list
+filter-any = Any
+filter-apply = Apply filters
+filter-kind = Kind of task
+filter-status = Status
+filter-overdue = Overdue
+filter-overdue-yes = Overdue only
+filter-overdue-no = Not overdue
+filter-organisation = Organisation
+field-outcome = Outcome
+field-notes = Notes
+field-grounds = Grounds
+field-checker = Checker
+field-reason = Reason
+field-reference = Reference
+due-in-days = due in { $days ->
+    [one] 1 day
+   *[other] { $days } days
+}
+due-in-hours = due in { $hours ->
+    [one] 1 hour
+   *[other] { $hours } hours
+}
+due-days-overdue = { $days ->
+    [one] 1 day
+   *[other] { $days } days
+} overdue
+due-hours-overdue = { $hours ->
+    [one] 1 hour
+   *[other] { $hours } hours
+} overdue
+
+## The queue
+queue-title = Tasks
+queue-views-label = Views
+queue-view-mine = My tasks
+queue-view-completed = Completed by me
+queue-view-unassigned = Unassigned
+queue-view-overdue = Overdue
+queue-view-all = All tasks
+queue-caption = { $view }, soonest due first
+queue-empty = No tasks match.
+queue-col-due = Due
+queue-col-task = Task
+queue-col-reference = Reference
+queue-col-organisation = Organisation
+queue-col-country = Deployment country
+queue-col-status = Status
+
+## Tasks
+task-kind-check = Check
+task-kind-assessment = Assessment
+task-kind-four-eyes-review = Four-eyes review
+task-kind-supervisor-review = Supervisor review
+task-kind-final-review = Final review
+task-kind-objection-review = Objection review
+task-status-unassigned = Unassigned
+task-status-assigned = Assigned
+task-status-completed = Completed
+task-status-cancelled = Cancelled
+outcome-no-concerns = No concerns
+outcome-concerns = Concerns
+outcome-unable-to-verify = Unable to verify
+outcome-clear = Clear
+outcome-refuse = Refuse
+outcome-concur = Concur with the proposal
+outcome-dissent = Dissent from the proposal
+outcome-uphold = Uphold the refusal
+outcome-overturn = Overturn the refusal
+task-done-completed = Task completed
+task-done-released = Task released: it goes to another checker
+task-done-assigned = Task assigned
+task-field-status = Status
+task-field-assignee = Assigned to
+task-field-due = Due
+task-field-organisation = Organisation
+task-field-profile = Profile
+task-field-position = Position
+task-field-deployment = Deployment
+task-field-case = Case
+task-from-date = from { $date }
+task-open-case = Open the case
+task-nobody = Nobody yet
+task-none = None.
+task-subject-heading = The subject, as this task needs them
+task-subject-erased = The subject's data has been erased under the retention rules.
+task-employers-caption = Previous employers
+task-referees-caption = Referees
+task-earlier-caption = Earlier outcomes and notes
+task-complete-heading = Complete this task
+task-notes-hint = For the other checkers on this case; never shown to the organisation.
+task-grounds-hint = Needed to refuse. The subject is shown the grounds and may answer them.
+task-complete-submit = Complete task
+task-release-text = Cannot do it? Release the task and it goes to another checker, never back to you.
+task-release-submit = Release task
+task-blocked-closed = This task is closed
+task-blocked-closed-text = It was completed or cancelled; nothing more can be done on it.
+task-blocked-proposed = You proposed this decision
+task-blocked-proposed-text = Four eyes: a second checker reviews your proposal, so you cannot concur or dissent yourself.
+task-blocked-excluded = You cannot take this task
+task-blocked-excluded-text = Separation of duties: you took part earlier in this case, or released this task.
+task-blocked-not-yours = This task is not assigned to you
+task-blocked-not-yours-text = Only its assignee can complete or release it.
+task-blocked-ineligible = You may no longer do this task
+task-blocked-ineligible-text = Your authorisations or declared conflicts changed since it was given to you; release it so that it goes to someone else.
+task-conflict-title = That did not happen
+task-conflict-gone = Someone else acted on this task first; it is no longer yours to change.
+task-assign-heading = Assign to a checker
+task-assign-option = { $name } ({ $open } of { $cap } open tasks)
+task-assign-nobody = No checker may take this task now; the table below says why.
+task-assign-submit = Assign task
+task-assign-choose = Choose the checker to assign the task to
+task-ineligible-caption = Checkers who may not take this task, and why
+task-col-checker = Checker
+task-col-why = Why not
+verdict-eligible = May take it
+verdict-at-cap = At their cap of open tasks
+verdict-inactive = Account deactivated
+verdict-unauthorised = Does not hold the authorisation this task needs
+verdict-not-supervisor = Not a supervisor
+verdict-conflict = Declared a conflict of interest with the organisation
+verdict-excluded = Separation of duties: took part earlier in this case, or released this task
+timeline-caption = Timeline
+timeline-col-at = When
+timeline-col-event = What happened
+timeline-col-status = Status after
+
+## Cases
+cases-title = Cases
+cases-caption = Screening requests, newest first
+cases-empty = No cases match.
+cases-unknown-organisation = is not an organisation
+cases-col-reference = Reference
+cases-col-subject = Subject
+cases-col-organisation = Organisation
+cases-col-status = Status
+cases-col-created = Submitted
+case-title = Case { $reference }
+case-subject-erased = Erased
+case-field-subject = Subject
+case-field-organisation = Organisation
+case-field-status = Status
+case-field-deadline = Decision deadline
+case-field-decision = Decision
+case-field-certificate = Certificate
+case-no-deadline = None yet
+case-undecided = Not decided yet
+case-revised = revised after an objection
+case-certificate-revoked = Revoked
+case-certificate-valid = Valid until { $date }
+case-no-certificate = No certificate
+case-tasks-caption = Tasks on this case
+case-revoke-heading = Revoke the certificate
+case-revoke-hint = Why it no longer stands; kept with the revocation. From then on the certificate verifies as revoked and the organisation is told.
+case-revoke-submit = Revoke certificate
+case-done-revoked = Certificate revoked
+
+## Supervision
+supervision-title = Supervision
+supervision-checkers-caption = Checkers: open tasks against their cap
+supervision-col-open = Open tasks
+supervision-col-overdue = Overdue
+supervision-col-notes = Notes
+supervision-open-of-cap = { $open } of { $cap }
+supervision-inactive = Deactivated.
+supervision-supervisor = Supervisor.
+supervision-at-cap = At their cap.
+supervision-waiting-heading = Tasks waiting for a checker
+supervision-waiting-none = Every task has a checker.
+supervision-waiting-caption = Unassigned tasks, oldest first
+supervision-col-waiting = Waiting
+supervision-col-why = Why no one has it
+supervision-waiting-for = { $hours ->
+    [one] 1 hour
+   *[other] { $hours } hours
+}
+supervision-someone-eligible = Someone may take it: it goes to the next checker with room.
+supervision-no-checkers = There are no checkers.
+supervision-missed-heading = Missed decision deadlines
+supervision-missed-none = No case is past its decision deadline.
+supervision-missed-caption = Undecided cases past their decision deadline

@@ -1,0 +1,156 @@
+//! The console (`/console`, web.md): the checkers', supervisors' and admins' pages over the same
+//! services as `/v1/tasks`, `/v1/screening-requests` and the rest. What a page shows and what
+//! its forms may do come from `services` and the engine; here they are only rendered.
+use axum::extract::{Query, rejection::QueryRejection};
+use maud::{Markup, html};
+
+use super::i18n::{t, t_with};
+use crate::{
+    auth::Principal,
+    domain::Role,
+    engine::tasks::TaskKind,
+    error::{AppError, FieldError},
+};
+
+pub mod cases;
+pub mod supervision;
+pub mod tasks;
+
+/// The console's own navigation, below the site header; `current` is marked for screen
+/// readers and by its look.
+pub fn nav(principal: &Principal, current: &str) -> Markup {
+    let oversees = principal.role == Role::Admin || principal.supervisor;
+    let mut links = vec![
+        ("/console/tasks", t("console-nav-tasks")),
+        ("/console/requests", t("console-nav-requests")),
+    ];
+    if oversees {
+        links.push(("/console/supervision", t("console-nav-supervision")));
+    }
+    html! {
+        nav.console aria-label=(t("console-nav-label")) {
+            ul {
+                @for (href, label) in &links {
+                    li { a href=(href) aria-current=[(*href == current).then_some("page")] { (label) } }
+                }
+            }
+        }
+    }
+}
+
+/// A task's kind as people say it, with the check it is for.
+pub fn task_label(kind: &str, check: Option<&str>) -> String {
+    let kind = match TaskKind::parse(kind) {
+        Some(TaskKind::Check) => t("task-kind-check"),
+        Some(TaskKind::Assessment) => t("task-kind-assessment"),
+        Some(TaskKind::FourEyesReview) => t("task-kind-four-eyes-review"),
+        Some(TaskKind::SupervisorReview) => t("task-kind-supervisor-review"),
+        Some(TaskKind::FinalReview) => t("task-kind-final-review"),
+        Some(TaskKind::ObjectionReview) => t("task-kind-objection-review"),
+        None => kind.to_owned(),
+    };
+    match check {
+        Some(check) => format!("{kind}: {}", check.replace('_', " ")),
+        None => kind,
+    }
+}
+
+/// A task kind for a filter's options.
+pub fn kind_option(kind: TaskKind) -> (String, String) {
+    (kind.as_str().to_owned(), task_label(kind.as_str(), None))
+}
+
+/// An outcome as people say it.
+pub fn outcome_label(outcome: &str) -> String {
+    match outcome {
+        "no_concerns" => t("outcome-no-concerns"),
+        "concerns" => t("outcome-concerns"),
+        "unable_to_verify" => t("outcome-unable-to-verify"),
+        "clear" => t("outcome-clear"),
+        "refuse" => t("outcome-refuse"),
+        "concur" => t("outcome-concur"),
+        "dissent" => t("outcome-dissent"),
+        "uphold" => t("outcome-uphold"),
+        "overturn" => t("outcome-overturn"),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A task status as people say it.
+pub fn status_label(status: &str) -> String {
+    match status {
+        "unassigned" => t("task-status-unassigned"),
+        "assigned" => t("task-status-assigned"),
+        "completed" => t("task-status-completed"),
+        "cancelled" => t("task-status-cancelled"),
+        other => other.to_owned(),
+    }
+}
+
+/// When a task is due, in words: "due in 3 days", "due today", "2 days overdue".
+pub fn due_in_words(due: time::PrimitiveDateTime, now: time::PrimitiveDateTime) -> String {
+    let left = due - now;
+    if left.is_negative() {
+        let late = -left;
+        if late.whole_days() >= 1 {
+            t_with("due-days-overdue", &[("days", late.whole_days().into())])
+        } else {
+            t_with(
+                "due-hours-overdue",
+                &[("hours", late.whole_hours().max(1).into())],
+            )
+        }
+    } else if left.whole_days() >= 1 {
+        t_with("due-in-days", &[("days", left.whole_days().into())])
+    } else {
+        t_with(
+            "due-in-hours",
+            &[("hours", left.whole_hours().max(1).into())],
+        )
+    }
+}
+
+/// A list page's query string as name–value pairs; one that cannot be read is the page with
+/// an error, as an unknown filter is.
+pub fn query_pairs(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Vec<(String, String)>, AppError> {
+    query
+        .map(|Query(pairs)| pairs)
+        .map_err(|_| AppError::BadRequest("the address could not be read".into()))
+}
+
+/// The value of `name` among a form's or a query's pairs (the last one wins), `None` when
+/// absent or blank.
+pub fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Field errors for the names among `pairs` that are not in `known`.
+pub fn unknown_fields(pairs: &[(String, String)], known: &[&str]) -> Vec<FieldError> {
+    pairs
+        .iter()
+        .filter(|(key, _)| !known.contains(&key.as_str()))
+        .map(|(key, _)| FieldError::new(key.clone(), t("console-unknown-filter")))
+        .collect()
+}
+
+/// A link to the same list with these parameters (`None` ones left out).
+pub fn list_href(path: &str, params: &[(&str, Option<String>)]) -> String {
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (*k, v)))
+        .collect();
+    if pairs.is_empty() {
+        return path.to_owned();
+    }
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
+}
