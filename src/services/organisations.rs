@@ -107,16 +107,30 @@ pub async fn list(
     Ok(query.limit(page.limit + 1).all(&state.db).await?)
 }
 
-/// Every organisation's name by id, for staff pages that name and filter by organisation.
+/// Every organisation's name by id, by name, for staff pages that name and filter by
+/// organisation.
 pub async fn names(state: &AppState) -> AppResult<Vec<(Uuid, String)>> {
-    Ok(organisation::Entity::find()
+    named(state, None).await
+}
+
+/// The names of these organisations by id (the rows of one page).
+pub async fn names_of(
+    state: &AppState,
+    ids: Vec<Uuid>,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    Ok(named(state, Some(ids)).await?.into_iter().collect())
+}
+
+async fn named(state: &AppState, ids: Option<Vec<Uuid>>) -> AppResult<Vec<(Uuid, String)>> {
+    let mut query = organisation::Entity::find()
         .select_only()
         .column(organisation::Column::Id)
         .column(organisation::Column::Name)
-        .order_by_asc(organisation::Column::Name)
-        .into_tuple()
-        .all(&state.db)
-        .await?)
+        .order_by_asc(organisation::Column::Name);
+    if let Some(ids) = ids {
+        query = query.filter(organisation::Column::Id.is_in(ids));
+    }
+    Ok(query.into_tuple().all(&state.db).await?)
 }
 
 /// An organisation the caller may see, else 404.

@@ -15,7 +15,7 @@ use crate::{
     pagination::PageRequest,
     services::AppState,
 };
-use entity::{organisation, screening_request, task};
+use entity::{screening_request, task};
 
 /// Which tasks the queue lists: a bookmarkable `view=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,16 +209,7 @@ pub async fn list(
         .map(|r| (r.id, r))
         .collect();
     let organisation_ids: Vec<Uuid> = requests.values().map(|r| r.organisation_id).collect();
-    let organisations: HashMap<Uuid, String> = organisation::Entity::find()
-        .select_only()
-        .column(organisation::Column::Id)
-        .column(organisation::Column::Name)
-        .filter(organisation::Column::Id.is_in(organisation_ids))
-        .into_tuple::<(Uuid, String)>()
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .collect();
+    let organisations = super::organisations::names_of(state, organisation_ids).await?;
     Ok(tasks
         .into_iter()
         .filter_map(|task| {

@@ -13,7 +13,7 @@ use crate::{
     error::AppResult,
     services::AppState,
 };
-use entity::{checker, organisation, screening_request, task, user};
+use entity::{checker, screening_request, task, user};
 
 /// How many waiting tasks and missed deadlines the page lists (the oldest first).
 pub const LISTED: u64 = 50;
@@ -70,6 +70,23 @@ async fn counts_by_assignee(state: &AppState, overdue_only: bool) -> AppResult<H
         .collect())
 }
 
+/// Undecided requests past their decision deadline.
+pub fn missed_deadlines() -> sea_orm::Select<screening_request::Entity> {
+    screening_request::Entity::find()
+        .filter(screening_request::Column::DecisionDeadlineAt.lt(db::now()))
+        .filter(
+            screening_request::Column::Status.is_in(
+                [
+                    RequestStatus::InProgress,
+                    RequestStatus::Assessment,
+                    RequestStatus::IntentToRefuse,
+                    RequestStatus::FinalReview,
+                ]
+                .map(RequestStatus::as_str),
+            ),
+        )
+}
+
 pub async fn overview(state: &AppState) -> AppResult<Overview> {
     let open = counts_by_assignee(state, false).await?;
     let overdue = counts_by_assignee(state, true).await?;
@@ -98,19 +115,7 @@ pub async fn overview(state: &AppState) -> AppResult<Overview> {
         .limit(LISTED)
         .all(&state.db)
         .await?;
-    let missed_requests = screening_request::Entity::find()
-        .filter(screening_request::Column::DecisionDeadlineAt.lt(db::now()))
-        .filter(
-            screening_request::Column::Status.is_in(
-                [
-                    RequestStatus::InProgress,
-                    RequestStatus::Assessment,
-                    RequestStatus::IntentToRefuse,
-                    RequestStatus::FinalReview,
-                ]
-                .map(RequestStatus::as_str),
-            ),
-        )
+    let missed_requests = missed_deadlines()
         .order_by_asc(screening_request::Column::DecisionDeadlineAt)
         .limit(LISTED)
         .all(&state.db)
@@ -123,12 +128,7 @@ pub async fn overview(state: &AppState) -> AppResult<Overview> {
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let organisations: HashMap<Uuid, String> = organisation::Entity::find()
-        .select_only()
-        .column(organisation::Column::Id)
-        .column(organisation::Column::Name)
-        .into_tuple::<(Uuid, String)>()
-        .all(&state.db)
+    let organisations: HashMap<Uuid, String> = super::organisations::names(state)
         .await?
         .into_iter()
         .collect();

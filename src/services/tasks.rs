@@ -12,7 +12,7 @@ use crate::{
     audit,
     auth::Principal,
     db,
-    domain::{RequestStatus, Role, subject::Subject, text},
+    domain::{Role, subject::Subject, text},
     engine::{
         routing,
         tasks::{self as engine_tasks, Completed, TaskKind},
@@ -678,19 +678,7 @@ pub async fn gauges(state: &AppState) -> AppResult<(Vec<(String, u64)>, u64, u64
         .filter(task::Column::DueAt.lt(db::now()))
         .count(&state.db)
         .await?;
-    let missed = screening_request::Entity::find()
-        .filter(screening_request::Column::DecisionDeadlineAt.lt(db::now()))
-        .filter(
-            screening_request::Column::Status.is_in(
-                [
-                    RequestStatus::InProgress,
-                    RequestStatus::Assessment,
-                    RequestStatus::IntentToRefuse,
-                    RequestStatus::FinalReview,
-                ]
-                .map(RequestStatus::as_str),
-            ),
-        )
+    let missed = super::supervision::missed_deadlines()
         .count(&state.db)
         .await?;
     Ok((open, overdue, missed))

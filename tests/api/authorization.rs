@@ -107,8 +107,15 @@ async fn rows_of<E: EntityTrait + Default>(db: &DatabaseConnection) -> String {
         .all(db)
         .await
         .unwrap()
-        .iter()
-        .map(Value::to_string)
+        .into_iter()
+        .map(|mut row| {
+            // Using a session is not changing it: any call, refused or not, may note when it
+            // was last seen (at most once a minute), which a slow run can cross.
+            if let Some(seen) = row.get_mut("last_seen_at") {
+                *seen = Value::Null;
+            }
+            row.to_string()
+        })
         .collect();
     rows.sort();
     format!("{}: {}", E::default().table_name(), rows.join("\n"))

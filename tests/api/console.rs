@@ -20,24 +20,9 @@ async fn console_checker<'a>(
     supervisor: bool,
     conflicts: &[Uuid],
 ) -> (Uuid, String, Browser<'a>) {
-    let email = format!("checker-{}@example.org", Uuid::new_v4().simple());
-    let reply = app
-        .post(
-            "/v1/checkers",
-            &app.admin_token,
-            json!({"email": email, "name": format!("Checker {}", &email[8..14]),
-                   "authorisations": authorisations, "supervisor": supervisor,
-                   "max_open_tasks": 20, "conflicts": conflicts}),
-        )
+    let (id, email) = app
+        .checker_account(authorisations, supervisor, 20, conflicts)
         .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    let id = reply.body["checker"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let activation = reply.body["activation_token"].as_str().unwrap();
-    assert_eq!(app.activate(activation, USER_PASSWORD).await.status, 204);
     let token = app.login(&email, USER_PASSWORD).await;
     let mut browser = Browser::new(app);
     let signed_in = browser.sign_in(&email, USER_PASSWORD, None).await;
@@ -458,23 +443,9 @@ async fn mfa_checker<'a>(
     authorisations: &[&str],
     supervisor: bool,
 ) -> (Uuid, String, Browser<'a>, Vec<String>) {
-    let email = format!("checker-{}@example.org", Uuid::new_v4().simple());
-    let reply = app
-        .post(
-            "/v1/checkers",
-            &app.admin_token,
-            json!({"email": email, "name": "Assessor", "authorisations": authorisations,
-                   "supervisor": supervisor, "max_open_tasks": 20, "conflicts": []}),
-        )
+    let (id, email) = app
+        .checker_account(authorisations, supervisor, 20, &[])
         .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    let id = reply.body["checker"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let activation = reply.body["activation_token"].as_str().unwrap();
-    assert_eq!(app.activate(activation, USER_PASSWORD).await.status, 204);
     // Signed in to enrol (all an account without a factor may do), then with the factor.
     let enrolling = app.login(&email, USER_PASSWORD).await;
     let (authenticator, codes) = crate::sign_in::enrol(app, &enrolling).await;

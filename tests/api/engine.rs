@@ -19,24 +19,9 @@ pub(crate) async fn checker(
     max_open_tasks: i64,
     conflicts: &[Uuid],
 ) -> (Uuid, String) {
-    let email = format!("checker-{}@example.org", Uuid::new_v4().simple());
-    let reply = app
-        .post(
-            "/v1/checkers",
-            &app.admin_token,
-            json!({"email": email, "name": "Checker", "authorisations": authorisations,
-                   "supervisor": supervisor, "max_open_tasks": max_open_tasks,
-                   "conflicts": conflicts}),
-        )
+    let (id, email) = app
+        .checker_account(authorisations, supervisor, max_open_tasks, conflicts)
         .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    let id = reply.body["checker"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let activation = reply.body["activation_token"].as_str().unwrap();
-    assert_eq!(app.activate(activation, USER_PASSWORD).await.status, 204);
     (id, app.login(&email, USER_PASSWORD).await)
 }
 

@@ -336,14 +336,22 @@ impl TestApp {
     }
 
     /// Creates a checker, activates and signs them in: (checker id, session token).
-    pub async fn create_checker(&self, supervisor: bool) -> (Uuid, String) {
+    /// A checker account, activated with [`USER_PASSWORD`]; returns its id and e-mail address.
+    pub async fn checker_account(
+        &self,
+        authorisations: &[&str],
+        supervisor: bool,
+        max_open_tasks: i64,
+        conflicts: &[Uuid],
+    ) -> (Uuid, String) {
         let email = format!("checker-{}@example.org", Uuid::new_v4().simple());
         let reply = self
             .post(
                 "/v1/checkers",
                 &self.admin_token,
-                json!({"email": email, "name": "Checker", "authorisations": ["identity", "assessment"],
-                       "supervisor": supervisor, "max_open_tasks": 5, "conflicts": []}),
+                json!({"email": email, "name": format!("Checker {}", &email[8..14]),
+                       "authorisations": authorisations, "supervisor": supervisor,
+                       "max_open_tasks": max_open_tasks, "conflicts": conflicts}),
             )
             .await;
         assert_eq!(reply.status, 201, "{}", reply.text);
@@ -354,6 +362,13 @@ impl TestApp {
             .unwrap();
         let activation = reply.body["activation_token"].as_str().unwrap();
         assert_eq!(self.activate(activation, USER_PASSWORD).await.status, 204);
+        (id, email)
+    }
+
+    pub async fn create_checker(&self, supervisor: bool) -> (Uuid, String) {
+        let (id, email) = self
+            .checker_account(&["identity", "assessment"], supervisor, 5, &[])
+            .await;
         (id, self.login(&email, USER_PASSWORD).await)
     }
 

@@ -154,3 +154,55 @@ pub fn list_href(path: &str, params: &[(&str, Option<String>)]) -> String {
         serde_urlencoded::to_string(pairs).unwrap_or_default()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn due_dates_are_said_in_words() {
+        let now = datetime!(2026-12-02 10:00);
+        assert_eq!(
+            due_in_words(datetime!(2026-12-05 11:00), now),
+            "due in 3 days"
+        );
+        assert_eq!(
+            due_in_words(datetime!(2026-12-03 10:30), now),
+            "due in 1 day"
+        );
+        assert_eq!(
+            due_in_words(datetime!(2026-12-02 15:00), now),
+            "due in 5 hours"
+        );
+        assert_eq!(
+            due_in_words(datetime!(2026-12-02 10:10), now),
+            "due in 1 hour"
+        );
+        assert_eq!(
+            due_in_words(datetime!(2026-12-02 08:00), now),
+            "2 hours overdue"
+        );
+        assert_eq!(
+            due_in_words(datetime!(2026-11-29 09:00), now),
+            "3 days overdue"
+        );
+    }
+
+    #[test]
+    fn a_list_link_keeps_its_filters_and_leaves_out_the_empty_ones() {
+        let href = list_href(
+            "/console/tasks",
+            &[
+                ("view", Some("all".into())),
+                ("kind", None),
+                ("status", Some("a b".into())),
+            ],
+        );
+        assert_eq!(href, "/console/tasks?view=all&status=a+b");
+        assert_eq!(
+            list_href("/console/tasks", &[("kind", None)]),
+            "/console/tasks"
+        );
+    }
+}
