@@ -11,7 +11,7 @@ refused; a recovery code working once; /account ending another session; a passke
 and used (Chromium's virtual authenticator), and WebAuthn answers for another challenge,
 replayed or from another origin refused; the subject page with JavaScript disabled; the
 console (the queue, a task reached by keyboard, a form sent without an outcome, then completed,
-the cases); a cross-site form post refused. Exits 1 on the first failed check.
+the cases; the queue and a task page without JavaScript); a cross-site form post refused. Exits 1 on the first failed check.
 """
 
 import base64
@@ -105,12 +105,12 @@ def mailed(to, marker):
 
 
 def enrolled_admin():
-    """The admin's API session, its TOTP set up through the API."""
+    """The admin's API session and TOTP secret, set up through the API."""
     token = call("POST", "/v1/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
                  expect_status=200)["token"]
     secret = call("POST", "/v1/me/totp", token, expect_status=201)["secret"]
     call("POST", "/v1/me/totp/confirm", token, {"code": totp(secret)}, expect_status=200)
-    return token
+    return token, secret
 
 
 # --- the browser ---------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def sign_in(driver, email, password, code=None):
 # --- the scenarios ------------------------------------------------------------------------
 
 def main():
-    admin = enrolled_admin()
+    admin, admin_secret = enrolled_admin()
     organisation = call("POST", "/v1/organisations", admin, {
         "name": "Kinderhulp Oeganda", "registration_number": "KH-1", "country": "NL",
         "operating_countries": ["UG"], "contact_email": "office@example.org"}, expect_status=201)
@@ -370,6 +370,16 @@ def main():
                        {"email": org_email, "name": "Org Admin", "role": "org_admin"}, expect_status=201)
         call("POST", "/v1/auth/activate", body={"token": created["activation_token"], "password": PASSWORD},
              expect_status=204)
+        # The queue and a task page without JavaScript, as the admin (password, then a code
+        # of a later time step than the enrolment's).
+        sign_in(no_script, ADMIN_EMAIL, ADMIN_PASSWORD, totp(admin_secret, 1))
+        expect(no_script.current_url.endswith("/console/tasks"), f"the admin at the queue: {no_script.current_url}")
+        no_script.get(BASE + "/console/tasks?view=all")
+        check_page(no_script, "console-queue-without-script", axe=False)
+        click(no_script, no_script.find_element(By.PARTIAL_LINK_TEXT, "Check: criminal record"))
+        expect("Assign to a checker" in no_script.page_source, "the admin may assign")
+        check_page(no_script, "console-task-without-script", axe=False)
+        click(no_script, no_script.find_element(By.CSS_SELECTOR, "header button"))
         sign_in(no_script, org_email, PASSWORD)
         expect(no_script.current_url.endswith("/account"), "signed in without JavaScript")
         check_page(no_script, "account-without-script", axe=False)
