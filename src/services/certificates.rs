@@ -326,11 +326,22 @@ pub async fn of_request(
     })
 }
 
-/// The admin revokes a certificate (new information): once; audited; the organisation is
-/// told by webhook. The reason is kept sealed and never shown to verifiers.
+/// The id of a request's certificate, if it has one (the console revokes from the case).
+pub async fn id_for_request(state: &AppState, request_id: Uuid) -> AppResult<Option<Uuid>> {
+    Ok(certificate::Entity::find()
+        .select_only()
+        .column(certificate::Column::Id)
+        .filter(certificate::Column::RequestId.eq(request_id))
+        .into_tuple()
+        .one(&state.db)
+        .await?)
+}
+
 /// The longest reason a revocation takes.
 pub const MAX_REVOCATION_REASON: usize = 2000;
 
+/// The admin revokes a certificate (new information): once; audited; the organisation is
+/// told by webhook. The reason is kept sealed and never shown to verifiers.
 pub async fn revoke(
     state: &AppState,
     principal: &Principal,

@@ -364,7 +364,7 @@ fn cancel_to(action: &str) -> &str {
 
 /// Steps the session up with the code a step-up page posted, if it posted one: the principal
 /// with a fresh factor, or the step-up page again saying what was wrong with the code.
-pub async fn step_up_with(
+async fn step_up_with(
     state: &AppState,
     mut principal: Principal,
     code: Option<String>,
@@ -404,8 +404,10 @@ pub async fn step_up_with(
     ))
 }
 
-/// Runs `action` with a fresh second factor: with the code the step-up page posted, or
-/// straight away when the session's factor is recent enough; otherwise asks for one.
+/// Runs an action that needs a fresh second factor: first the code the step-up page posted,
+/// if it posted one; then the action, whose service checks the factor after everything else
+/// (so a form's own errors come first). When it says a code is needed, the step-up page asks
+/// for one, posting back to the action with its fields (`hidden`) to carry on.
 pub async fn with_step_up<F, Fut>(
     state: &AppState,
     principal: Principal,
@@ -417,23 +419,24 @@ pub async fn with_step_up<F, Fut>(
 ) -> Response
 where
     F: FnOnce(Principal) -> Fut,
-    Fut: Future<Output = Response>,
+    Fut: Future<Output = Result<Response, AppError>>,
 {
     let principal = match step_up_with(state, principal, code, action_url, what, hidden).await {
         Ok(principal) => principal,
         Err(page) => return page,
     };
-    if factors::require_recent_factor(state, &principal).is_err() {
-        return step_up_page(
+    match action(principal.clone()).await {
+        Ok(page) => page,
+        Err(AppError::StepUpRequired) => step_up_page(
             StatusCode::OK,
             &principal,
             action_url,
             what,
             hidden,
             &Errors::none(),
-        );
+        ),
+        Err(error) => errors::page_for(error),
     }
-    action(principal).await
 }
 
 pub async fn remove_totp(
@@ -455,10 +458,8 @@ pub async fn remove_totp(
         |principal| {
             let state = state.clone();
             async move {
-                match factors::remove_totp(&state, &principal).await {
-                    Ok(()) => Redirect::to("/account?done=totp-removed").into_response(),
-                    Err(error) => errors::page_for(error),
-                }
+                factors::remove_totp(&state, &principal).await?;
+                Ok(Redirect::to("/account?done=totp-removed").into_response())
             }
         },
     )
@@ -484,10 +485,8 @@ pub async fn regenerate_recovery_codes(
         |principal| {
             let state = state.clone();
             async move {
-                match factors::regenerate_recovery_codes(&state, &principal).await {
-                    Ok(codes) => recovery_codes_page(&principal, &codes, false),
-                    Err(error) => errors::page_for(error),
-                }
+                let codes = factors::regenerate_recovery_codes(&state, &principal).await?;
+                Ok(recovery_codes_page(&principal, &codes, false))
             }
         },
     )

@@ -423,16 +423,32 @@ pub async fn submit_new_password(
     let Ok(Form(form)) = form else {
         return errors::page_for(AppError::BadRequest("the form could not be read".into()));
     };
-    match accounts::confirm_password_reset(&state, &token, form.password).await {
+    let outcome = accounts::confirm_password_reset(&state, &token, form.password).await;
+    password_outcome(
+        &headers,
+        outcome,
+        &format!("/password-reset/{token}"),
+        &t("reset-new-title"),
+    )
+}
+
+/// What setting a password with an e-mailed link came to: saved, the form again with what is
+/// wrong with the password, or the page for a spent link.
+fn password_outcome(
+    headers: &HeaderMap,
+    outcome: Result<(), AppError>,
+    action: &str,
+    title: &str,
+) -> Response {
+    match outcome {
         Ok(()) => password_set(),
         Err(AppError::Validation(list)) => {
-            let (csrf, _) = anonymous_csrf(&headers);
-            let action = format!("/password-reset/{token}");
+            let (csrf, _) = anonymous_csrf(headers);
             new_password_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &csrf,
-                &action,
-                &t("reset-new-title"),
+                action,
+                title,
                 &Errors::new(list),
             )
         }
@@ -465,20 +481,11 @@ pub async fn submit_activate(
     let Ok(Form(form)) = form else {
         return errors::page_for(AppError::BadRequest("the form could not be read".into()));
     };
-    match accounts::activate(&state, &token, form.password).await {
-        Ok(()) => password_set(),
-        Err(AppError::Validation(list)) => {
-            let (csrf, _) = anonymous_csrf(&headers);
-            let action = format!("/activate/{token}");
-            new_password_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &csrf,
-                &action,
-                &t("activate-title"),
-                &Errors::new(list),
-            )
-        }
-        Err(AppError::Unauthenticated) => link_spent(),
-        Err(error) => errors::page_for(error),
-    }
+    let outcome = accounts::activate(&state, &token, form.password).await;
+    password_outcome(
+        &headers,
+        outcome,
+        &format!("/activate/{token}"),
+        &t("activate-title"),
+    )
 }

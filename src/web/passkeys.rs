@@ -194,10 +194,8 @@ pub async fn remove(
         |principal| {
             let state = state.clone();
             async move {
-                match passkeys::remove(&state, &principal, id).await {
-                    Ok(()) => Redirect::to("/account?done=passkey-removed").into_response(),
-                    Err(error) => errors::page_for(error),
-                }
+                passkeys::remove(&state, &principal, id).await?;
+                Ok(Redirect::to("/account?done=passkey-removed").into_response())
             }
         },
     )

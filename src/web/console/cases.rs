@@ -26,7 +26,7 @@ use crate::{
         tasks,
     },
     web::{
-        account::step_up_page,
+        account::with_step_up,
         components::{
             Errors, Input, banner, csrf_field, date_time, notice, pagination, select, summary_list,
             table, textarea,
@@ -336,68 +336,52 @@ pub async fn revoke(
     Path(id): Path<Uuid>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let reason = value(&pairs, "reason").unwrap_or_default().to_owned();
+    let form = CaseForm {
+        reason: value(&pairs, "reason").unwrap_or_default().to_owned(),
+    };
     let action = format!("/console/requests/{id}/revoke");
     let what = t("step-up-what-revoke");
-    let hidden = [("reason", reason.as_str())];
+    let hidden = [("reason", form.reason.as_str())];
     let code = value(&pairs, "code").map(str::to_owned);
-    let principal =
-        match super::super::account::step_up_with(&state, principal, code, &action, &what, &hidden)
-            .await
-        {
-            Ok(principal) => principal,
-            Err(page) => return page,
-        };
-    let form = CaseForm {
-        reason: reason.clone(),
-    };
-    // The request's certificate, as the case shows it.
-    let certificate = match screening::get(&state, &principal, id).await {
-        Ok(view) => match screening::shown(&state, vec![view], &principal).await {
-            Ok(mut shown) => shown
-                .pop()
-                .and_then(|r| r.decision.and_then(|d| d.certificate_id)),
-            Err(error) => return errors::page_for(error),
+    let (state, form) = (&state, &form);
+    with_step_up(
+        state,
+        principal,
+        code,
+        &action,
+        &what,
+        &hidden,
+        |principal| async move {
+            let Some(certificate) = certificates::id_for_request(state, id).await? else {
+                return Err(AppError::Conflict(t("case-no-certificate")));
+            };
+            match certificates::revoke(state, &principal, certificate, &form.reason).await {
+                Ok(_) => Ok(
+                    Redirect::to(&format!("/console/requests/{id}?done=revoked")).into_response(),
+                ),
+                Err(AppError::Validation(list)) => Ok(case_page(
+                    state,
+                    &principal,
+                    id,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    form,
+                    &Errors::new(list),
+                    None,
+                )
+                .await),
+                Err(AppError::Conflict(detail)) => Ok(case_page(
+                    state,
+                    &principal,
+                    id,
+                    StatusCode::CONFLICT,
+                    form,
+                    &Errors::none(),
+                    Some(notice(&t("task-conflict-title"), Some(&detail))),
+                )
+                .await),
+                Err(error) => Err(error),
+            }
         },
-        Err(error) => return errors::page_for(error),
-    };
-    let Some(certificate) = certificate else {
-        return errors::page_for(AppError::Conflict(t("case-no-certificate")));
-    };
-    match certificates::revoke(&state, &principal, certificate, &reason).await {
-        Ok(_) => Redirect::to(&format!("/console/requests/{id}?done=revoked")).into_response(),
-        Err(AppError::Validation(list)) => {
-            case_page(
-                &state,
-                &principal,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                &Errors::new(list),
-                None,
-            )
-            .await
-        }
-        Err(AppError::StepUpRequired) => step_up_page(
-            StatusCode::OK,
-            &principal,
-            &action,
-            &what,
-            &hidden,
-            &Errors::none(),
-        ),
-        Err(AppError::Conflict(detail)) => {
-            case_page(
-                &state,
-                &principal,
-                id,
-                StatusCode::CONFLICT,
-                &form,
-                &Errors::none(),
-                Some(notice(&t("task-conflict-title"), Some(&detail))),
-            )
-            .await
-        }
-        Err(error) => errors::page_for(error),
-    }
+    )
+    .await
 }

@@ -27,7 +27,7 @@ use crate::{
         tasks::{self, Blocked, Completion, TaskCase},
     },
     web::{
-        account::step_up_page,
+        account::with_step_up,
         components::{
             Errors, banner, csrf_field, date_time, notice, pagination, radios, select,
             summary_list, table, textarea,
@@ -516,6 +516,30 @@ async fn conflict(state: &AppState, principal: &Principal, id: Uuid, detail: Str
     }
 }
 
+/// What a form's action came to, as a page: done (`Ok`), or the task page again with the
+/// form's errors (422) or with what happened meanwhile (409). Any other error is the caller's.
+async fn answer(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+    form: &CompletionForm,
+    outcome: Result<Response, AppError>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Err(AppError::Validation(list)) => Ok(again(
+            state,
+            principal,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+            &Errors::new(list),
+        )
+        .await),
+        Err(AppError::Conflict(detail)) => Ok(conflict(state, principal, id, detail).await),
+        other => other,
+    }
+}
+
 pub async fn complete(
     State(state): State<AppState>,
     principal: Principal,
@@ -528,64 +552,37 @@ pub async fn complete(
         grounds: value(&pairs, "grounds").unwrap_or_default().to_owned(),
     };
     let action = format!("/console/tasks/{id}/complete");
-    let what = t("step-up-what-refuse");
     let hidden = [
         ("outcome", form.outcome.as_str()),
         ("notes", form.notes.as_str()),
         ("grounds", form.grounds.as_str()),
     ];
     let code = value(&pairs, "code").map(str::to_owned);
-    let principal =
-        match super::super::account::step_up_with(&state, principal, code, &action, &what, &hidden)
-            .await
-        {
-            Ok(principal) => principal,
-            Err(page) => return page,
-        };
-    // Blank notes or grounds are none, as an absent JSON field is.
-    let completion = match Completion::parse(
-        &form.outcome,
-        value(&pairs, "notes"),
-        value(&pairs, "grounds"),
-    ) {
-        Ok(completion) => completion,
-        Err(AppError::Validation(list)) => {
-            return again(
-                &state,
-                &principal,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                &Errors::new(list),
-            )
+    let what = t("step-up-what-refuse");
+    let (state, form, pairs) = (&state, &form, &pairs);
+    with_step_up(
+        state,
+        principal,
+        code,
+        &action,
+        &what,
+        &hidden,
+        |principal| async move {
+            // Blank notes or grounds are none, as an absent JSON field is.
+            let completed = async {
+                let completion = Completion::parse(
+                    &form.outcome,
+                    value(pairs, "notes"),
+                    value(pairs, "grounds"),
+                )?;
+                tasks::complete(state, &principal, id, completion).await?;
+                Ok(Redirect::to(&format!("/console/tasks/{id}?done=completed")).into_response())
+            }
             .await;
-        }
-        Err(error) => return errors::page_for(error),
-    };
-    match tasks::complete(&state, &principal, id, completion).await {
-        Ok(_) => Redirect::to(&format!("/console/tasks/{id}?done=completed")).into_response(),
-        Err(AppError::Validation(list)) => {
-            again(
-                &state,
-                &principal,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                &Errors::new(list),
-            )
-            .await
-        }
-        Err(AppError::StepUpRequired) => step_up_page(
-            StatusCode::OK,
-            &principal,
-            &action,
-            &what,
-            &hidden,
-            &Errors::none(),
-        ),
-        Err(AppError::Conflict(detail)) => conflict(&state, &principal, id, detail).await,
-        Err(error) => errors::page_for(error),
-    }
+            answer(state, &principal, id, form, completed).await
+        },
+    )
+    .await
 }
 
 pub async fn release(
@@ -593,12 +590,13 @@ pub async fn release(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Response {
-    match tasks::release(&state, &principal, id).await {
-        // Released, the task is no longer the checker's to open.
-        Ok(_) => Redirect::to("/console/tasks?done=released").into_response(),
-        Err(AppError::Conflict(detail)) => conflict(&state, &principal, id, detail).await,
-        Err(error) => errors::page_for(error),
-    }
+    // Released, the task is no longer the checker's to open.
+    let released = tasks::release(&state, &principal, id)
+        .await
+        .map(|_| Redirect::to("/console/tasks?done=released").into_response());
+    answer(&state, &principal, id, &CompletionForm::default(), released)
+        .await
+        .unwrap_or_else(errors::page_for)
 }
 
 pub async fn assign(
@@ -607,35 +605,13 @@ pub async fn assign(
     Path(id): Path<Uuid>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let checker = match value(&pairs, "checker_id").map(str::parse::<Uuid>) {
-        Some(Ok(checker)) => checker,
-        _ => {
-            let errors = Errors::new(vec![FieldError::new("checker_id", t("task-assign-choose"))]);
-            return again(
-                &state,
-                &principal,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &CompletionForm::default(),
-                &errors,
-            )
-            .await;
-        }
-    };
-    match tasks::assign(&state, &principal, id, checker).await {
-        Ok(_) => Redirect::to(&format!("/console/tasks/{id}?done=assigned")).into_response(),
-        Err(AppError::Validation(list)) => {
-            again(
-                &state,
-                &principal,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &CompletionForm::default(),
-                &Errors::new(list),
-            )
+    let assigned = match value(&pairs, "checker_id").map(str::parse::<Uuid>) {
+        Some(Ok(checker)) => tasks::assign(&state, &principal, id, checker)
             .await
-        }
-        Err(AppError::Conflict(detail)) => conflict(&state, &principal, id, detail).await,
-        Err(error) => errors::page_for(error),
-    }
+            .map(|_| Redirect::to(&format!("/console/tasks/{id}?done=assigned")).into_response()),
+        _ => Err(AppError::validation("checker_id", t("task-assign-choose"))),
+    };
+    answer(&state, &principal, id, &CompletionForm::default(), assigned)
+        .await
+        .unwrap_or_else(errors::page_for)
 }
