@@ -556,3 +556,86 @@ async fn routing_explains_exactly_the_checkers_it_would_not_choose() {
         assert!(verdicts.contains(&expected), "{expected:?} in {verdicts:?}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_revokes_a_certificate_from_the_case_after_step_up_once() {
+    let app = crate::sign_in::spawn_staff_mfa_app().await;
+    let (authenticator, recovery) = crate::sign_in::enrol(&app, &app.admin_token).await;
+    let (_, key) = org_with_key(&app).await;
+    let (_, checker_token, _, _) =
+        mfa_checker(&app, &["identity", "criminal_record", "reference"], false).await;
+    let (request, _) = consented(&app, &key, |_| {}).await;
+    for check in ["identity", "criminal_record", "reference"] {
+        let task = open_task(&app, request, "check", Some(check)).await;
+        let done = app
+            .post(
+                &format!("/v1/tasks/{}/complete", task.id),
+                &checker_token,
+                json!({"outcome": "no_concerns"}),
+            )
+            .await;
+        assert_eq!(done.status, 200, "{}", done.text);
+    }
+    assert_eq!(status_of(&app, request).await, "cleared");
+    let revoked_at = || async {
+        entity::certificate::Entity::find()
+            .filter(entity::certificate::Column::RequestId.eq(request))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+    };
+    let mut admin = Browser::new(&app);
+    let signed_in = admin
+        .sign_in(ADMIN_EMAIL, ADMIN_PASSWORD, Some(authenticator.code(1)))
+        .await;
+    assert_eq!(signed_in.location(), "/console/tasks", "{}", signed_in.body);
+    let path = format!("/console/requests/{request}");
+    let case = admin.get(&path).await;
+    assert!(case.body.contains("Revoke certificate"), "{}", case.body);
+    let csrf = case.csrf();
+    let revoke = format!("{path}/revoke");
+    // No reason: the form again, nothing revoked.
+    let blank = admin
+        .post(&revoke, &[("csrf", &csrf), ("reason", " ")])
+        .await;
+    assert_eq!(blank.status, 422, "{}", blank.body);
+    assert!(blank.body.contains("href=\"#f-reason\""));
+    assert_eq!(revoked_at().await, None);
+    // A factor older than the window: a code first, then it carries on with the reason.
+    crate::sign_in::age_factor(&app, &admin.cookies["__Host-safescreen_session"]).await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("reason", "New information from the police"),
+    ];
+    let asked = admin.post(&revoke, &form).await;
+    assert_eq!(asked.status, 200);
+    assert!(asked.body.contains("Confirm it is you"));
+    assert!(
+        asked.body.contains("New information from the police"),
+        "the reason is carried"
+    );
+    assert_eq!(revoked_at().await, None);
+    let done = admin
+        .post(
+            &revoke,
+            &[form.as_slice(), &[("code", recovery[0].as_str())]].concat(),
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), format!("{path}?done=revoked"));
+    let first = revoked_at().await;
+    assert!(first.is_some());
+    let shown = admin.get(done.location()).await;
+    assert!(shown.body.contains("Certificate revoked"));
+    assert!(
+        !shown.body.contains("Revoke certificate"),
+        "not offered twice"
+    );
+    // Posted again: explained, the first revocation stands.
+    let again = admin.post(&revoke, &form).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(again.body.contains("already revoked"));
+    assert_eq!(revoked_at().await, first);
+}
