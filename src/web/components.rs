@@ -61,8 +61,9 @@ impl Errors {
     }
 }
 
-/// How the error summary names a field: its label in the catalogue, else its name.
-fn label_for(field: &str) -> String {
+/// How a field is named to people (the error summary, the console's task view): its label in
+/// the catalogue, else its name.
+pub fn label_for(field: &str) -> String {
     let id = format!("field-{}", field.replace(['.', '_'], "-"));
     if super::i18n::has(super::i18n::Lang::En, &id) {
         t(&id)

@@ -29,7 +29,7 @@ use crate::{
     web::{
         account::with_step_up,
         components::{
-            Errors, banner, csrf_field, date_time, notice, pagination, radios, select,
+            Errors, banner, csrf_field, date_time, label_for, notice, pagination, radios, select,
             summary_list, table, textarea,
         },
         errors,
@@ -422,41 +422,90 @@ pub fn timeline(events: &[entity::request_event::Model]) -> Markup {
 
 /// The subject data of the API's task view, every field it holds and nothing more: the page
 /// renders the same JSON the API answers with.
-fn context_section(context: &Value) -> Markup {
-    let scalar = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "—".to_owned(),
-        Value::Array(items) => items
+/// The order a checker reads a person's details and a table's columns in; a field the view
+/// holds that is not listed comes after, so nothing it gives is left out.
+const FIELD_ORDER: [&str; 21] = [
+    "given_names",
+    "family_name",
+    "date_of_birth",
+    "place_of_birth",
+    "country_of_birth",
+    "nationalities",
+    "bsn",
+    "organisation",
+    "name",
+    "email",
+    "relationship",
+    "country",
+    "from",
+    "to",
+    "contact_email",
+    "kind",
+    "check",
+    "outcome",
+    "notes",
+    "grounds",
+    "completed_at",
+];
+
+fn in_reading_order<'a>(keys: impl Iterator<Item = &'a String>) -> Vec<&'a String> {
+    let mut keys: Vec<&String> = keys.collect();
+    keys.sort_by_key(|k| {
+        FIELD_ORDER
+            .iter()
+            .position(|f| f == k)
+            .unwrap_or(FIELD_ORDER.len())
+    });
+    keys
+}
+
+/// One value of the task view as text; countries by name, with the code the documents carry.
+fn shown_value(key: &str, value: &Value) -> Markup {
+    let country = |code: &str| format!("{} ({code})", english_name(code));
+    let text = match (key, value) {
+        (_, Value::Null) => "—".to_owned(),
+        ("country" | "country_of_birth", Value::String(code)) => country(code),
+        ("nationalities", Value::Array(codes)) => codes
+            .iter()
+            .filter_map(Value::as_str)
+            .map(country)
+            .collect::<Vec<_>>()
+            .join(", "),
+        ("kind", Value::String(kind)) => task_label(kind, None),
+        ("outcome", Value::String(outcome)) => outcome_label(outcome),
+        (_, Value::String(text)) => text.clone(),
+        (_, Value::Array(items)) => items
             .iter()
             .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
             .collect::<Vec<_>>()
             .join(", "),
-        other => other.to_string(),
+        (_, other) => other.to_string(),
     };
-    let label = |key: &str| key.replace('_', " ");
+    html! { (text) }
+}
+
+/// The subject data of the API's task view, every field it holds and nothing more: the page
+/// renders the same JSON the API answers with.
+fn context_section(context: &Value) -> Markup {
     html! {
         @if let Some(subject) = context.get("subject").and_then(Value::as_object) {
             h2 { (t("task-subject-heading")) }
-            (summary_list(&subject.iter().map(|(k, v)| (label(k), html! { (scalar(v)) })).collect::<Vec<_>>()))
+            (summary_list(&in_reading_order(subject.keys()).into_iter()
+                .map(|k| (label_for(k), shown_value(k, &subject[k.as_str()]))).collect::<Vec<_>>()))
         }
         @for (key, caption) in [("previous_employers", t("task-employers-caption")), ("referees", t("task-referees-caption")), ("earlier_tasks", t("task-earlier-caption"))] {
             @if let Some(rows) = context.get(key).and_then(Value::as_array) {
-                @let columns: Vec<String> = rows.first().and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                @let columns: Vec<&String> = rows.first().and_then(Value::as_object).map(|o| in_reading_order(o.keys())).unwrap_or_default();
                 @if rows.is_empty() {
                     h2 { (caption) }
                     p { (t("task-none")) }
                 } @else {
                     (table(
                         &caption,
-                        &columns.iter().map(|c| label(c)).collect::<Vec<_>>(),
-                        &rows.iter().map(|row| columns.iter().map(|c| {
-                            let cell = row.get(c).unwrap_or(&Value::Null);
-                            match (c.as_str(), cell.as_str()) {
-                                ("kind", Some(kind)) => html! { (task_label(kind, None)) },
-                                ("outcome", Some(outcome)) => html! { (outcome_label(outcome)) },
-                                _ => html! { (scalar(cell)) },
-                            }
-                        }).collect()).collect::<Vec<_>>(),
+                        &columns.iter().map(|c| label_for(c)).collect::<Vec<_>>(),
+                        &rows.iter().map(|row| columns.iter()
+                            .map(|c| shown_value(c, row.get(c.as_str()).unwrap_or(&Value::Null)))
+                            .collect()).collect::<Vec<_>>(),
                     ))
                 }
             }

@@ -188,6 +188,22 @@ field-grounds = Grounds
 field-checker = Checker
 field-reason = Reason
 field-reference = Reference
+field-given-names = Given names
+field-family-name = Family name
+field-date-of-birth = Date of birth
+field-place-of-birth = Place of birth
+field-country-of-birth = Country of birth
+field-nationalities = Nationalities
+field-bsn = BSN
+field-organisation = Organisation
+field-relationship = Relationship
+field-country = Country
+field-from = From
+field-to = To
+field-contact-email = Contact e-mail
+field-kind = Task
+field-check = Check
+field-completed-at = Completed
 due-in-days = due in { $days ->
     [one] 1 day
    *[other] { $days } days
