@@ -45,8 +45,8 @@ pub fn landing_for(role: Option<Role>) -> &'static str {
 }
 
 /// Signs the browser in: the session cookie, then on to where the user works.
-fn signed_in(new: sessions::NewSession, to: &str) -> Response {
-    let mut response = Redirect::to(to).into_response();
+pub(super) fn signed_in(new: sessions::NewSession) -> Response {
+    let mut response = Redirect::to(landing_for(new.role)).into_response();
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
@@ -136,10 +136,7 @@ pub async fn submit(
     match outcome {
         Ok(BrowserSignIn::SignedIn(new)) => {
             // An account that must enrol a factor is taken there by the page checks.
-            {
-                let to = landing_for(new.role);
-                signed_in(new, to)
-            }
+            signed_in(new)
         }
         Ok(BrowserSignIn::SecondFactor { token, .. }) => {
             let mut response = Redirect::to("/login/verify").into_response();
@@ -242,10 +239,7 @@ pub async fn submit_verify(
     };
     let (csrf, _) = anonymous_csrf(&headers);
     match accounts::browser_second_factor(&state, &token, &form.code).await {
-        Ok(new) => {
-            let to = landing_for(new.role);
-            signed_in(new, to)
-        }
+        Ok(new) => signed_in(new),
         Err(AppError::Validation(list)) => verify_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             &csrf,
@@ -400,16 +394,18 @@ pub async fn show_new_password(
         Ok(false) => return link_spent(),
         Err(error) => return errors::page_for(error),
     }
-    let (csrf, cookie) = anonymous_csrf(&headers);
-    let action = format!("/password-reset/{token}");
+    fresh_password_form(
+        &headers,
+        &format!("/password-reset/{token}"),
+        &t("reset-new-title"),
+    )
+}
+
+/// The form for a password, as a link from an e-mail first opens it.
+fn fresh_password_form(headers: &HeaderMap, action: &str, title: &str) -> Response {
+    let (csrf, cookie) = anonymous_csrf(headers);
     with_cookie(
-        new_password_page(
-            StatusCode::OK,
-            &csrf,
-            &action,
-            &t("reset-new-title"),
-            &Errors::none(),
-        ),
+        new_password_page(StatusCode::OK, &csrf, action, title, &Errors::none()),
         cookie,
     )
 }
@@ -458,17 +454,10 @@ fn password_outcome(
 }
 
 pub async fn show_activate(headers: HeaderMap, Path(token): Path<String>) -> Response {
-    let (csrf, cookie) = anonymous_csrf(&headers);
-    let action = format!("/activate/{token}");
-    with_cookie(
-        new_password_page(
-            StatusCode::OK,
-            &csrf,
-            &action,
-            &t("activate-title"),
-            &Errors::none(),
-        ),
-        cookie,
+    fresh_password_form(
+        &headers,
+        &format!("/activate/{token}"),
+        &t("activate-title"),
     )
 }
 

@@ -6,7 +6,7 @@
 use axum::{
     Form,
     extract::{Path, State, rejection::FormRejection},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use maud::html;
@@ -21,7 +21,7 @@ use super::{
     errors,
     i18n::t,
     layout::{Shell, page},
-    session::{LOGIN_COOKIE, SESSION_COOKIE, anonymous_csrf, clear_cookie, cookie, set_cookie},
+    session::{LOGIN_COOKIE, anonymous_csrf, cookie},
 };
 use crate::{
     auth::Principal,
@@ -250,16 +250,7 @@ pub async fn finish_sign_in(
         );
     };
     match passkeys::finish_sign_in(&state, &token, ceremony, &credential).await {
-        Ok(new) => {
-            let mut response = Redirect::to(super::login::landing_for(new.role)).into_response();
-            let headers = response.headers_mut();
-            headers.append(
-                header::SET_COOKIE,
-                set_cookie(SESSION_COOKIE, &new.token, None),
-            );
-            headers.append(header::SET_COOKIE, clear_cookie(LOGIN_COOKIE));
-            response
-        }
+        Ok(new) => super::login::signed_in(new),
         Err(AppError::Unauthenticated) => Redirect::to("/login").into_response(),
         Err(error) => refused(error, "/login/verify"),
     }
