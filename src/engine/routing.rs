@@ -148,75 +148,97 @@ pub enum Verdict {
 #[derive(Debug, Clone)]
 pub struct Assessment {
     pub checker_id: Uuid,
+    pub name: String,
     pub open_tasks: u64,
     pub max_open_tasks: i32,
     pub verdict: Verdict,
 }
 
-/// Every checker with the rule that decides whether they may do `task` (what supervision
-/// shows, and what the console offers for an assignment). The same rules as
-/// [`candidates`], applied in memory; a test holds the two to the same answer.
-pub async fn assess(
-    conn: &impl ConnectionTrait,
-    task: &task::Model,
-    organisation_id: Uuid,
-) -> Result<Vec<Assessment>, sea_orm::DbErr> {
-    let checkers: Vec<(checker::Model, Option<user::Model>)> = checker::Entity::find()
-        .find_also_related(user::Entity)
-        .order_by_asc(checker::Column::Id)
-        .all(conn)
-        .await?;
-    let authorised: Vec<Uuid> = checker_authorisation::Entity::find()
-        .select_only()
-        .column(checker_authorisation::Column::CheckerId)
-        .filter(checker_authorisation::Column::Authorisation.eq(task.authorisation.as_str()))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let conflicted: Vec<Uuid> = checker_conflict::Entity::find()
-        .select_only()
-        .column(checker_conflict::Column::CheckerId)
-        .filter(checker_conflict::Column::OrganisationId.eq(organisation_id))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let excluded = excluded(task);
-    let open = open_task_counts(conn, checkers.iter().map(|(c, _)| c.id).collect()).await?;
-    Ok(checkers
-        .into_iter()
-        .map(|(c, u)| {
-            let open_tasks = open.get(&c.id).copied().unwrap_or(0);
-            let verdict = if !u.is_some_and(|u| u.active) {
-                Verdict::Inactive
-            } else if !authorised.contains(&c.id) {
-                Verdict::Unauthorised
-            } else if task.kind == SUPERVISOR_REVIEW && !c.supervisor {
-                Verdict::NotSupervisor
-            } else if conflicted.contains(&c.id) {
-                Verdict::Conflict
-            } else if excluded.contains(&c.id) {
-                Verdict::Excluded
-            } else {
-                let candidate = Candidate {
-                    id: c.id,
+/// Every checker with their account and open tasks: what [`Roster::assess`] weighs, read once
+/// for as many tasks as a page assesses.
+pub struct Roster {
+    checkers: Vec<(checker::Model, Option<user::Model>)>,
+    open: HashMap<Uuid, u64>,
+}
+
+impl Roster {
+    pub async fn load(conn: &impl ConnectionTrait) -> Result<Self, sea_orm::DbErr> {
+        let checkers = checker::Entity::find()
+            .find_also_related(user::Entity)
+            .order_by_asc(checker::Column::Id)
+            .all(conn)
+            .await?;
+        let open = open_task_counts(conn, checkers.iter().map(|(c, _)| c.id).collect()).await?;
+        Ok(Roster { checkers, open })
+    }
+
+    /// Each checker, their account (if it still exists) and their open tasks.
+    pub fn checkers(&self) -> impl Iterator<Item = (&checker::Model, Option<&user::Model>, u64)> {
+        self.checkers
+            .iter()
+            .map(|(c, u)| (c, u.as_ref(), self.open.get(&c.id).copied().unwrap_or(0)))
+    }
+
+    /// Every checker with the rule that decides whether they may do `task` (what supervision
+    /// shows, and what the console offers for an assignment). The same rules as
+    /// [`candidates`], applied in memory; a test holds the two to the same answer.
+    pub async fn assess(
+        &self,
+        conn: &impl ConnectionTrait,
+        task: &task::Model,
+        organisation_id: Uuid,
+    ) -> Result<Vec<Assessment>, sea_orm::DbErr> {
+        let authorised: Vec<Uuid> = checker_authorisation::Entity::find()
+            .select_only()
+            .column(checker_authorisation::Column::CheckerId)
+            .filter(checker_authorisation::Column::Authorisation.eq(task.authorisation.as_str()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let conflicted: Vec<Uuid> = checker_conflict::Entity::find()
+            .select_only()
+            .column(checker_conflict::Column::CheckerId)
+            .filter(checker_conflict::Column::OrganisationId.eq(organisation_id))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let excluded = excluded(task);
+        Ok(self
+            .checkers()
+            .map(|(c, u, open_tasks)| {
+                let verdict = if !u.is_some_and(|u| u.active) {
+                    Verdict::Inactive
+                } else if !authorised.contains(&c.id) {
+                    Verdict::Unauthorised
+                } else if task.kind == SUPERVISOR_REVIEW && !c.supervisor {
+                    Verdict::NotSupervisor
+                } else if conflicted.contains(&c.id) {
+                    Verdict::Conflict
+                } else if excluded.contains(&c.id) {
+                    Verdict::Excluded
+                } else {
+                    let candidate = Candidate {
+                        id: c.id,
+                        open_tasks,
+                        max_open_tasks: c.max_open_tasks,
+                        last_assigned_at: c.last_assigned_at,
+                    };
+                    if candidate.has_room() {
+                        Verdict::Eligible
+                    } else {
+                        Verdict::AtCap
+                    }
+                };
+                Assessment {
+                    checker_id: c.id,
+                    name: u.map(|u| u.name.clone()).unwrap_or_default(),
                     open_tasks,
                     max_open_tasks: c.max_open_tasks,
-                    last_assigned_at: c.last_assigned_at,
-                };
-                if candidate.has_room() {
-                    Verdict::Eligible
-                } else {
-                    Verdict::AtCap
+                    verdict,
                 }
-            };
-            Assessment {
-                checker_id: c.id,
-                open_tasks,
-                max_open_tasks: c.max_open_tasks,
-                verdict,
-            }
-        })
-        .collect())
+            })
+            .collect())
+    }
 }
 
 /// Chooses among candidates with room: `least_loaded` (fewest open tasks, ties to whoever

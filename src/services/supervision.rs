@@ -13,7 +13,7 @@ use crate::{
     error::AppResult,
     services::AppState,
 };
-use entity::{checker, screening_request, task, user};
+use entity::{screening_request, task};
 
 /// How many waiting tasks and missed deadlines the page lists (the oldest first).
 pub const LISTED: u64 = 50;
@@ -50,16 +50,14 @@ pub struct Overview {
     pub missed: Vec<Missed>,
 }
 
-async fn counts_by_assignee(state: &AppState, overdue_only: bool) -> AppResult<HashMap<Uuid, u64>> {
-    let mut query = task::Entity::find()
+/// Each checker's open tasks past their due date.
+async fn overdue_by_assignee(state: &AppState) -> AppResult<HashMap<Uuid, u64>> {
+    let rows: Vec<(Option<Uuid>, i64)> = task::Entity::find()
         .select_only()
         .column(task::Column::AssigneeId)
         .column_as(task::Column::Id.count(), "n")
-        .filter(task::Column::Status.eq(routing::ASSIGNED));
-    if overdue_only {
-        query = query.filter(task::Column::DueAt.lt(db::now()));
-    }
-    let rows: Vec<(Option<Uuid>, i64)> = query
+        .filter(task::Column::Status.eq(routing::ASSIGNED))
+        .filter(task::Column::DueAt.lt(db::now()))
         .group_by(task::Column::AssigneeId)
         .into_tuple()
         .all(&state.db)
@@ -88,20 +86,16 @@ pub fn missed_deadlines() -> sea_orm::Select<screening_request::Entity> {
 }
 
 pub async fn overview(state: &AppState) -> AppResult<Overview> {
-    let open = counts_by_assignee(state, false).await?;
-    let overdue = counts_by_assignee(state, true).await?;
-    let checkers = checker::Entity::find()
-        .find_also_related(user::Entity)
-        .all(&state.db)
-        .await?;
-    let mut loads: Vec<CheckerLoad> = checkers
-        .into_iter()
-        .map(|(c, u)| CheckerLoad {
+    let roster = routing::Roster::load(&state.db).await?;
+    let overdue = overdue_by_assignee(state).await?;
+    let mut loads: Vec<CheckerLoad> = roster
+        .checkers()
+        .map(|(c, u, open_tasks)| CheckerLoad {
             id: c.id,
-            name: u.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+            name: u.map(|u| u.name.clone()).unwrap_or_default(),
             active: u.is_some_and(|u| u.active),
             supervisor: c.supervisor,
-            open_tasks: open.get(&c.id).copied().unwrap_or(0),
+            open_tasks,
             max_open_tasks: c.max_open_tasks,
             overdue_tasks: overdue.get(&c.id).copied().unwrap_or(0),
         })
@@ -138,7 +132,10 @@ pub async fn overview(state: &AppState) -> AppResult<Overview> {
             continue;
         };
         let mut reasons: Vec<(Verdict, u64)> = Vec::new();
-        for assessed in routing::assess(&state.db, &task, request.organisation_id).await? {
+        for assessed in roster
+            .assess(&state.db, &task, request.organisation_id)
+            .await?
+        {
             match reasons.iter_mut().find(|(v, _)| *v == assessed.verdict) {
                 Some((_, n)) => *n += 1,
                 None => reasons.push((assessed.verdict, 1)),

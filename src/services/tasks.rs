@@ -200,21 +200,23 @@ pub async fn case(state: &AppState, principal: &Principal, id: Uuid) -> AppResul
     } else {
         Err(Blocked::NotAssignedToYou)
     };
-    let names = checker_names(state).await?;
     let assignment = if open && sees_all(principal) {
-        let assessed = routing::assess(&state.db, task, request.organisation_id).await?;
+        let roster = routing::Roster::load(&state.db).await?;
+        let assessed = roster
+            .assess(&state.db, task, request.organisation_id)
+            .await?;
         Some(
             assessed
                 .into_iter()
                 .map(|a| CheckerOption {
-                    name: names.get(&a.checker_id).cloned().unwrap_or_default(),
                     current: task.assignee_id == Some(a.checker_id),
                     id: a.checker_id,
+                    name: a.name,
                     open_tasks: a.open_tasks,
                     max_open_tasks: a.max_open_tasks,
                     verdict: a.verdict,
                 })
-                .collect(),
+                .collect::<Vec<_>>(),
         )
     } else {
         None
@@ -229,7 +231,14 @@ pub async fn case(state: &AppState, principal: &Principal, id: Uuid) -> AppResul
         .order_by_asc(entity::request_event::Column::Id)
         .all(&state.db)
         .await?;
-    let assignee_name = task.assignee_id.and_then(|id| names.get(&id).cloned());
+    let assignee_name = match (&assignment, task.assignee_id) {
+        (_, None) => None,
+        (Some(options), Some(id)) => options.iter().find(|o| o.id == id).map(|o| o.name.clone()),
+        (None, Some(id)) => entity::user::Entity::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .map(|u| u.name),
+    };
     Ok(TaskCase {
         view,
         request,

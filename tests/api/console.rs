@@ -463,10 +463,22 @@ async fn a_supervisor_assigns_only_to_an_eligible_checker_and_sees_why_others_ar
     let app = spawn_app().await;
     let (org, key) = org_with_key(&app).await;
     let (_, _, mut supervisor) = console_checker(&app, &["reference"], true, &[]).await;
+    // No one holds `identity` yet: supervision shows the task waiting, and why.
+    let (request, _) = consented(&app, &key, |_| {}).await;
+    let board = supervisor.get("/console/supervision").await;
+    assert_eq!(board.status, 200, "{}", board.body);
+    let waiting = open_task(&app, request, "check", Some("identity")).await;
+    assert_eq!(waiting.status, "unassigned");
+    assert!(task_links(&board).contains(&waiting.id));
+    assert!(
+        board
+            .body
+            .contains("1 × Does not hold the authorisation this task needs")
+    );
+    assert!(board.body.contains("0 of 20"), "the supervisor's own load");
     let (one, _, _) = console_checker(&app, &["identity"], false, &[]).await;
     let (two, _, _) = console_checker(&app, &["identity"], false, &[]).await;
     let (conflicted, _, _) = console_checker(&app, &["identity"], false, &[org]).await;
-    let (request, _) = consented(&app, &key, |_| {}).await;
     let waiting = open_task(&app, request, "check", Some("identity")).await;
     // Routing gave it to one of the two; the supervisor moves it to the other.
     let holder = waiting.assignee_id.expect("assigned by routing");
@@ -474,6 +486,8 @@ async fn a_supervisor_assigns_only_to_an_eligible_checker_and_sees_why_others_ar
     let eligible = if holder == one { two } else { one };
     let board = supervisor.get("/console/supervision").await;
     assert_eq!(board.status, 200, "{}", board.body);
+    assert!(board.body.contains("Every task has a checker."));
+    assert!(board.body.contains("1 of 20"), "the holder's load");
     let path = format!("/console/tasks/{}", waiting.id);
     let page = supervisor.get(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -538,7 +552,10 @@ async fn routing_explains_exactly_the_checkers_it_would_not_choose() {
         .into_iter()
         .map(|c| c.id)
         .collect();
-    let assessed = safescreen::engine::routing::assess(&txn, &task, org)
+    let assessed = safescreen::engine::routing::Roster::load(&txn)
+        .await
+        .unwrap()
+        .assess(&txn, &task, org)
         .await
         .unwrap();
     txn.commit().await.unwrap();
