@@ -225,12 +225,8 @@ async fn case_page(
         Ok(names) => names,
         Err(error) => return errors::page_for(error),
     };
-    let organisation = match organisations::names(state).await {
-        Ok(all) => all
-            .into_iter()
-            .find(|(o, _)| *o == organisation_id)
-            .map(|(_, n)| n)
-            .unwrap_or_default(),
+    let organisation = match organisations::names_of(state, vec![organisation_id]).await {
+        Ok(mut names) => names.remove(&organisation_id).unwrap_or_default(),
         Err(error) => return errors::page_for(error),
     };
     let csrf = principal.csrf_token.clone().unwrap_or_default();
