@@ -95,7 +95,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             command: KeysCommand::Rotate,
         } => {
             let state = bootstrap::open(config).await?;
-            let kid = crate::services::certificates::rotate(&state).await?;
+            let kid = crate::services::certificates::rotate(&state, "cli").await?;
             crate::audit::chain::chain_pending(&state.db_write).await?;
             println!("signing key {kid} signs from now on; older keys still verify");
             Ok(0)

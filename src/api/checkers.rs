@@ -1,6 +1,4 @@
 //! Checkers.
-use std::collections::BTreeSet;
-
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -13,30 +11,18 @@ use crate::schemas;
 use crate::{
     auth::Principal,
     db,
-    domain::{Authorisation, Email, text},
+    domain::Authorisation,
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     pagination::{Page, PageParams},
     services::AppState,
     services::checkers::{self, CheckerChange, CheckerView, NewChecker},
-    validation::Fields,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_checker, list_checkers))
         .routes(routes!(get_checker, update_checker))
-}
-
-/// The most open tasks a checker can be given at once.
-const MAX_TASK_CAP: i64 = 10_000;
-
-fn check_cap(cap: i64) -> Result<i32, String> {
-    if (0..=MAX_TASK_CAP).contains(&cap) {
-        Ok(cap as i32)
-    } else {
-        Err(format!("must be between 0 and {MAX_TASK_CAP}"))
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -121,23 +107,14 @@ async fn create_checker(
     principal: Principal,
     AppJson(body): AppJson<CreateChecker>,
 ) -> AppResult<(StatusCode, Json<CreatedChecker>)> {
-    let mut f = Fields::default();
-    let email = f.check("email", Email::parse(&body.email));
-    let name = f.check("name", text::required(&body.name, 200));
-    let cap = f.check("max_open_tasks", check_cap(body.max_open_tasks));
-    if body.conflicts.len() > 1000 {
-        f.error("conflicts", "must name at most 1000 organisations");
-    }
-    let new = f.finish(|| {
-        Some(NewChecker {
-            email: email?,
-            name: name?,
-            authorisations: body.authorisations.into_iter().collect(),
-            supervisor: body.supervisor,
-            max_open_tasks: cap?,
-            conflicts: body.conflicts.into_iter().collect(),
-        })
-    })?;
+    let new = NewChecker::validate(
+        &body.email,
+        &body.name,
+        body.authorisations,
+        body.supervisor,
+        body.max_open_tasks,
+        body.conflicts,
+    )?;
     let (checker, activation_token) = checkers::create(&state, &principal, new).await?;
     Ok((
         StatusCode::CREATED,
@@ -186,29 +163,14 @@ async fn update_checker(
     AppPath(id): AppPath<Uuid>,
     AppJson(body): AppJson<UpdateChecker>,
 ) -> AppResult<Json<CheckerDto>> {
-    let mut f = Fields::default();
-    let name = body
-        .name
-        .as_deref()
-        .map(|n| f.check("name", text::required(n, 200)));
-    let cap = body
-        .max_open_tasks
-        .map(|c| f.check("max_open_tasks", check_cap(c)));
-    if body.conflicts.as_ref().is_some_and(|c| c.len() > 1000) {
-        f.error("conflicts", "must name at most 1000 organisations");
-    }
-    let change = f.finish(|| {
-        Some(CheckerChange {
-            name: name.flatten(),
-            authorisations: body
-                .authorisations
-                .map(|a| a.into_iter().collect::<BTreeSet<_>>()),
-            supervisor: body.supervisor,
-            max_open_tasks: cap.flatten(),
-            conflicts: body.conflicts.map(|c| c.into_iter().collect()),
-            active: body.active,
-        })
-    })?;
+    let change = CheckerChange::validate(
+        body.name.as_deref(),
+        body.authorisations,
+        body.supervisor,
+        body.max_open_tasks,
+        body.conflicts,
+        body.active,
+    )?;
     Ok(Json(
         checkers::update(&state, &principal, id, change)
             .await?

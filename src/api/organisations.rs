@@ -1,6 +1,4 @@
 //! Organisations.
-use std::collections::BTreeSet;
-
 use axum::{Json, extract::State, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -13,13 +11,11 @@ use crate::schemas;
 use crate::{
     auth::Principal,
     db,
-    domain::{CountryCode, Email, text},
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     pagination::{Page, PageParams},
     services::AppState,
-    services::organisations::{self, NewOrganisation, OrganisationStatus},
-    validation::Fields,
+    services::organisations::{self, NewOrganisation, OrganisationInput, OrganisationStatus},
 };
 use entity::organisation;
 
@@ -47,45 +43,15 @@ pub struct CreateOrganisation {
 }
 
 impl CreateOrganisation {
-    fn validate(self) -> AppResult<NewOrganisation> {
-        let mut f = Fields::default();
-        let name = f.check("name", text::required(&self.name, 200));
-        let registration_number = f.check(
-            "registration_number",
-            text::required(&self.registration_number, 64),
-        );
-        let country = f.check("country", CountryCode::parse(&self.country));
-        let contact_email = f.check("contact_email", Email::parse(&self.contact_email));
-        let mut operating: BTreeSet<CountryCode> = BTreeSet::new();
-        if self.operating_countries.is_empty() {
-            f.error("operating_countries", "must name at least one country");
+    fn validate(&self) -> AppResult<NewOrganisation> {
+        OrganisationInput {
+            name: &self.name,
+            registration_number: &self.registration_number,
+            country: &self.country,
+            operating_countries: &self.operating_countries,
+            contact_email: &self.contact_email,
         }
-        if self.operating_countries.len() > 250 {
-            f.error("operating_countries", "must name at most 250 countries");
-        }
-        for (i, code) in self.operating_countries.iter().take(250).enumerate() {
-            if let Some(code) = f.check(
-                format!("operating_countries[{i}]"),
-                CountryCode::parse(code),
-            ) {
-                operating.insert(code);
-            }
-        }
-        if !operating.is_empty() && operating.iter().all(CountryCode::is_eu_member) {
-            f.error(
-                "operating_countries",
-                "must contain at least one country outside the EU",
-            );
-        }
-        f.finish(|| {
-            Some(NewOrganisation {
-                name: name?,
-                registration_number: registration_number?,
-                country: country?,
-                operating_countries: operating.into_iter().collect(),
-                contact_email: contact_email?,
-            })
-        })
+        .validate()
     }
 }
 

@@ -10,13 +10,11 @@ use crate::schemas;
 use crate::{
     auth::Principal,
     db,
-    domain::{PositionRole, text},
-    engine::definition::is_slug,
+    domain::PositionRole,
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
     services::AppState,
-    services::workflows::{self, NewProfile},
-    validation::Fields,
+    services::workflows::{self, ProfileInput},
 };
 use entity::{screening_profile, workflow_definition};
 
@@ -120,39 +118,17 @@ async fn create_profile(
     principal: Principal,
     AppJson(body): AppJson<CreateProfile>,
 ) -> AppResult<(StatusCode, Json<ProfileDto>)> {
-    let mut f = Fields::default();
-    if !is_slug(&body.code, 64) {
-        f.error(
-            "code",
-            "codes are 1–64 lower-case letters, digits, `_` or `-`",
-        );
+    let new = ProfileInput {
+        code: &body.code,
+        title: &body.title,
+        description: &body.description,
+        workflow_key: &body.workflow.key,
+        workflow_version: body.workflow.version,
+        validity_months: body.validity_months,
+        roles: body.roles,
+        expiry_warning_days: body.expiry_warning_days,
     }
-    let title = f.check("title", text::required(&body.title, 200));
-    let description = f.check("description", text::required(&body.description, 2000));
-    if !(1..=120).contains(&body.validity_months) {
-        f.error("validity_months", "must be between 1 and 120");
-    }
-    if !(0..=365).contains(&body.expiry_warning_days) {
-        f.error("expiry_warning_days", "must be between 0 and 365");
-    }
-    if body.roles.is_empty() {
-        f.error("roles", "must name at least one role");
-    }
-    let new = f.finish(|| {
-        let mut roles = body.roles.clone();
-        roles.sort();
-        roles.dedup();
-        Some(NewProfile {
-            code: body.code.clone(),
-            title: title?,
-            description: description?,
-            workflow_key: body.workflow.key.clone(),
-            workflow_version: body.workflow.version,
-            validity_months: body.validity_months as i32,
-            roles,
-            expiry_warning_days: body.expiry_warning_days as i32,
-        })
-    })?;
+    .validate()?;
     let profile = workflows::publish_profile(&state, &principal, new).await?;
     Ok((StatusCode::CREATED, Json(profile.into())))
 }

@@ -37,6 +37,16 @@ pub fn english_name(code: &str) -> String {
     celes::Country::from_alpha2(code).map_or_else(|_| code.to_owned(), |c| c.long_name.to_owned())
 }
 
+/// Every country (ISO 3166-1 alpha-2 code, English name), by name, for a page's choice.
+pub fn all_by_english_name() -> Vec<(String, String)> {
+    let mut countries: Vec<(String, String)> = celes::Country::get_countries()
+        .iter()
+        .map(|c| (c.alpha2.to_owned(), c.long_name.to_owned()))
+        .collect();
+    countries.sort_by(|a, b| a.1.cmp(&b.1));
+    countries
+}
+
 impl FromStr for CountryCode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -10,6 +10,20 @@ pub struct Query {
     pub action: Option<String>,
 }
 
+/// The chain's state for the console: every linked event verified, or the first broken link.
+pub enum ChainState {
+    Whole(crate::audit::chain::Verified),
+    Broken(crate::audit::chain::BrokenLink),
+}
+
+pub async fn chain_state(state: &AppState) -> AppResult<ChainState> {
+    match crate::audit::chain::verify(&state.db).await {
+        Ok(verified) => Ok(ChainState::Whole(verified)),
+        Err(crate::audit::chain::VerifyError::Broken(link)) => Ok(ChainState::Broken(link)),
+        Err(crate::audit::chain::VerifyError::Db(error)) => Err(error.into()),
+    }
+}
+
 pub async fn list(
     state: &AppState,
     q: Query,

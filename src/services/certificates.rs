@@ -101,12 +101,52 @@ pub async fn ensure_signing_key(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// `safescreen keys rotate`: a new key signs from now on; the old ones still verify.
-pub async fn rotate(state: &AppState) -> AppResult<String> {
+/// `safescreen keys rotate` (`actor` "cli") or the console's rotation: a new key signs from
+/// now on; the old ones still verify.
+pub async fn rotate(state: &AppState, actor: &str) -> AppResult<String> {
     let txn = db::begin_write(&state.db_write).await?;
-    let kid = make_current(state, &txn, &signing::generate(), "cli").await?;
+    let kid = make_current(state, &txn, &signing::generate(), actor).await?;
     txn.commit().await?;
     Ok(kid)
+}
+
+/// The console's rotation: an admin with a fresh second factor.
+pub async fn rotate_by(state: &AppState, principal: &Principal) -> AppResult<String> {
+    super::factors::require_recent_factor(state, principal)?;
+    rotate(state, &principal.actor()).await
+}
+
+/// A signing key as the console shows it: whether it signs, and how many unexpired
+/// certificates still need it to verify.
+pub struct SigningKeyView {
+    pub kid: String,
+    pub created_at: time::PrimitiveDateTime,
+    pub retired_at: Option<time::PrimitiveDateTime>,
+    pub unexpired_certificates: u64,
+}
+
+/// Every signing key, newest first.
+pub async fn signing_keys(state: &AppState) -> AppResult<Vec<SigningKeyView>> {
+    let now = db::now();
+    let keys = signing_key::Entity::find()
+        .order_by_desc(signing_key::Column::CreatedAt)
+        .all(&state.db)
+        .await?;
+    let mut views = Vec::with_capacity(keys.len());
+    for key in keys {
+        let unexpired_certificates = certificate::Entity::find()
+            .filter(certificate::Column::Kid.eq(&key.kid))
+            .filter(certificate::Column::ExpiresAt.gt(now))
+            .count(&state.db)
+            .await?;
+        views.push(SigningKeyView {
+            kid: key.kid,
+            created_at: key.created_at,
+            retired_at: key.retired_at,
+            unexpired_certificates,
+        });
+    }
+    Ok(views)
 }
 
 /// The public keys: the one that signs, and retired ones while a certificate they signed is

@@ -14,11 +14,12 @@ use crate::{
     auth::Principal,
     auth::cache::commit_principal_change,
     db,
-    domain::{Authorisation, Email, Role},
+    domain::{Authorisation, Email, Role, text},
     error::{AppError, AppResult, FieldError},
     pagination::PageRequest,
     services::AppState,
     services::users::{NewUser, insert_user},
+    validation::Fields,
 };
 use entity::{checker, checker_authorisation, checker_conflict, organisation, user};
 
@@ -49,6 +50,85 @@ pub struct CheckerChange {
     pub max_open_tasks: Option<i32>,
     pub conflicts: Option<BTreeSet<Uuid>>,
     pub active: Option<bool>,
+}
+
+/// The most open tasks a checker can be given at once.
+pub const MAX_TASK_CAP: i64 = 10_000;
+/// The most organisations one checker can be in conflict with.
+const MAX_CONFLICTS: usize = 1000;
+
+fn check_cap(cap: i64) -> Result<i32, String> {
+    if (0..=MAX_TASK_CAP).contains(&cap) {
+        Ok(cap as i32)
+    } else {
+        Err(format!("must be between 0 and {MAX_TASK_CAP}"))
+    }
+}
+
+fn check_conflict_count(f: &mut Fields, conflicts: &[Uuid]) {
+    if conflicts.len() > MAX_CONFLICTS {
+        f.error(
+            "conflicts",
+            format!("must name at most {MAX_CONFLICTS} organisations"),
+        );
+    }
+}
+
+impl NewChecker {
+    /// A new checker as submitted (the API's JSON or the console's form), every error at once.
+    pub fn validate(
+        email: &str,
+        name: &str,
+        authorisations: Vec<Authorisation>,
+        supervisor: bool,
+        max_open_tasks: i64,
+        conflicts: Vec<Uuid>,
+    ) -> AppResult<NewChecker> {
+        let mut f = Fields::default();
+        let email = f.check("email", Email::parse(email));
+        let name = f.check("name", text::required(name, 200));
+        let cap = f.check("max_open_tasks", check_cap(max_open_tasks));
+        check_conflict_count(&mut f, &conflicts);
+        f.finish(|| {
+            Some(NewChecker {
+                email: email?,
+                name: name?,
+                authorisations: authorisations.into_iter().collect(),
+                supervisor,
+                max_open_tasks: cap?,
+                conflicts: conflicts.into_iter().collect(),
+            })
+        })
+    }
+}
+
+impl CheckerChange {
+    /// A change as submitted; what is `None` stays as it is.
+    pub fn validate(
+        name: Option<&str>,
+        authorisations: Option<Vec<Authorisation>>,
+        supervisor: Option<bool>,
+        max_open_tasks: Option<i64>,
+        conflicts: Option<Vec<Uuid>>,
+        active: Option<bool>,
+    ) -> AppResult<CheckerChange> {
+        let mut f = Fields::default();
+        let name = name.map(|n| f.check("name", text::required(n, 200)));
+        let cap = max_open_tasks.map(|c| f.check("max_open_tasks", check_cap(c)));
+        if let Some(conflicts) = &conflicts {
+            check_conflict_count(&mut f, conflicts);
+        }
+        f.finish(|| {
+            Some(CheckerChange {
+                name: name.flatten(),
+                authorisations: authorisations.map(|a| a.into_iter().collect()),
+                supervisor,
+                max_open_tasks: cap.flatten(),
+                conflicts: conflicts.map(|c| c.into_iter().collect()),
+                active,
+            })
+        })
+    }
 }
 
 /// Every conflict must name an existing organisation.

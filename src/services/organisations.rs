@@ -1,4 +1,6 @@
 //! Organisations: created and suspended by the admin, seen by their members.
+use std::collections::BTreeSet;
+
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -10,10 +12,11 @@ use crate::{
     audit,
     auth::Principal,
     db,
-    domain::{CountryCode, Email},
+    domain::{CountryCode, Email, text},
     error::{AppError, AppResult, conflict_on_unique},
     pagination::PageRequest,
     services::AppState,
+    validation::Fields,
 };
 use entity::organisation;
 
@@ -30,6 +33,14 @@ impl OrganisationStatus {
             OrganisationStatus::Suspended => "suspended",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(OrganisationStatus::Active),
+            "suspended" => Some(OrganisationStatus::Suspended),
+            _ => None,
+        }
+    }
 }
 
 const DUPLICATE_REGISTRATION: &str =
@@ -42,6 +53,59 @@ pub struct NewOrganisation {
     pub country: CountryCode,
     pub operating_countries: Vec<CountryCode>,
     pub contact_email: Email,
+}
+
+/// A new organisation as submitted (the API's JSON or the console's form), checked as a whole.
+pub struct OrganisationInput<'a> {
+    pub name: &'a str,
+    pub registration_number: &'a str,
+    pub country: &'a str,
+    pub operating_countries: &'a [String],
+    pub contact_email: &'a str,
+}
+
+impl OrganisationInput<'_> {
+    /// Every field's errors at once, or the organisation to create.
+    pub fn validate(self) -> AppResult<NewOrganisation> {
+        let mut f = Fields::default();
+        let name = f.check("name", text::required(self.name, 200));
+        let registration_number = f.check(
+            "registration_number",
+            text::required(self.registration_number, 64),
+        );
+        let country = f.check("country", CountryCode::parse(self.country));
+        let contact_email = f.check("contact_email", Email::parse(self.contact_email));
+        let mut operating: BTreeSet<CountryCode> = BTreeSet::new();
+        if self.operating_countries.is_empty() {
+            f.error("operating_countries", "must name at least one country");
+        }
+        if self.operating_countries.len() > 250 {
+            f.error("operating_countries", "must name at most 250 countries");
+        }
+        for (i, code) in self.operating_countries.iter().take(250).enumerate() {
+            if let Some(code) = f.check(
+                format!("operating_countries[{i}]"),
+                CountryCode::parse(code),
+            ) {
+                operating.insert(code);
+            }
+        }
+        if !operating.is_empty() && operating.iter().all(CountryCode::is_eu_member) {
+            f.error(
+                "operating_countries",
+                "must contain at least one country outside the EU",
+            );
+        }
+        f.finish(|| {
+            Some(NewOrganisation {
+                name: name?,
+                registration_number: registration_number?,
+                country: country?,
+                operating_countries: operating.into_iter().collect(),
+                contact_email: contact_email?,
+            })
+        })
+    }
 }
 
 pub async fn create(

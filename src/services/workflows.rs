@@ -9,10 +9,11 @@ use crate::{
     audit,
     auth::Principal,
     db,
-    domain::PositionRole,
+    domain::{PositionRole, text},
     engine::definition::{self},
     error::{AppError, AppResult, conflict_on_unique},
     services::AppState,
+    validation::Fields,
 };
 use entity::{screening_profile, workflow_definition};
 
@@ -110,6 +111,58 @@ pub struct NewProfile {
     pub validity_months: i32,
     pub roles: Vec<PositionRole>,
     pub expiry_warning_days: i32,
+}
+
+/// A profile as submitted (the API's JSON or the console's form).
+pub struct ProfileInput<'a> {
+    pub code: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub workflow_key: &'a str,
+    pub workflow_version: i32,
+    pub validity_months: i64,
+    pub roles: Vec<PositionRole>,
+    pub expiry_warning_days: i64,
+}
+
+impl ProfileInput<'_> {
+    /// Every field's errors at once, or the profile to publish (the workflow version's
+    /// existence is checked when publishing).
+    pub fn validate(self) -> AppResult<NewProfile> {
+        let mut f = Fields::default();
+        if !definition::is_slug(self.code, 64) {
+            f.error(
+                "code",
+                "codes are 1–64 lower-case letters, digits, `_` or `-`",
+            );
+        }
+        let title = f.check("title", text::required(self.title, 200));
+        let description = f.check("description", text::required(self.description, 2000));
+        if !(1..=120).contains(&self.validity_months) {
+            f.error("validity_months", "must be between 1 and 120");
+        }
+        if !(0..=365).contains(&self.expiry_warning_days) {
+            f.error("expiry_warning_days", "must be between 0 and 365");
+        }
+        if self.roles.is_empty() {
+            f.error("roles", "must name at least one role");
+        }
+        f.finish(|| {
+            let mut roles = self.roles;
+            roles.sort();
+            roles.dedup();
+            Some(NewProfile {
+                code: self.code.to_owned(),
+                title: title?,
+                description: description?,
+                workflow_key: self.workflow_key.to_owned(),
+                workflow_version: self.workflow_version,
+                validity_months: self.validity_months as i32,
+                roles,
+                expiry_warning_days: self.expiry_warning_days as i32,
+            })
+        })
+    }
 }
 
 /// A new profile, or the next version of one with the same code.

@@ -305,3 +305,59 @@ pub fn select(
         }
     }
 }
+
+/// A choice of any number among `options` (value, label), as checkboxes in a fieldset whose
+/// legend names the question; the first box carries the field's id for the error summary.
+pub fn checkboxes(
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    chosen: &[String],
+    errors: &Errors,
+) -> Markup {
+    let id = field_id(name);
+    let error = errors.of(name);
+    html! {
+        div class=(if error.is_some() { "field has-error" } else { "field" }) {
+            fieldset aria-describedby=[error.map(|_| format!("{id}-error"))] {
+                legend { (legend) }
+                @if let Some(message) = error { span.error-message id={ (id) "-error" } { (t("error-prefix")) " " (message) } }
+                div.checkboxes {
+                    @for (index, (value, label)) in options.iter().enumerate() {
+                        @let option_id = if index == 0 { id.clone() } else { format!("{id}-{index}") };
+                        label for=(option_id) {
+                            input type="checkbox" id=(option_id) name=(name) value=(value) checked[chosen.contains(value)];
+                            (label)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A list from which several may be chosen (a long one, such as countries), with its label.
+pub fn select_many(
+    name: &str,
+    label: &str,
+    hint: &str,
+    options: &[(String, String)],
+    chosen: &[String],
+    errors: &Errors,
+) -> Markup {
+    let id = field_id(name);
+    let error = errors.of(name);
+    html! {
+        div class=(if error.is_some() { "field has-error" } else { "field" }) {
+            label for=(id) { (label) }
+            span.hint id={ (id) "-hint" } { (hint) }
+            @if let Some(message) = error { span.error-message id={ (id) "-error" } { (t("error-prefix")) " " (message) } }
+            select id=(id) name=(name) multiple size="8" aria-invalid=[error.map(|_| "true")]
+                aria-describedby={ (id) "-hint" @if error.is_some() { " " (id) "-error" } } {
+                @for (value, text) in options {
+                    option value=(value) selected[chosen.contains(value)] { (text) }
+                }
+            }
+        }
+    }
+}

@@ -132,6 +132,43 @@ impl Pages {
             .get("/console/requests/{id}", console::cases::show)
             .post("/console/requests/{id}/revoke", console::cases::revoke)
             .get("/console/supervision", console::supervision::show)
+            .form(
+                "/console/organisations",
+                console::organisations::list,
+                console::organisations::create,
+            )
+            .get("/console/organisations/{id}", console::organisations::show)
+            .post(
+                "/console/organisations/{id}/status",
+                console::organisations::set_status,
+            )
+            .form(
+                "/console/checkers",
+                console::checkers::list,
+                console::checkers::create,
+            )
+            .form(
+                "/console/checkers/{id}",
+                console::checkers::show,
+                console::checkers::update,
+            )
+            .form(
+                "/console/workflows",
+                console::workflows::list,
+                console::workflows::publish,
+            )
+            .get(
+                "/console/workflows/{key}/{version}",
+                console::workflows::show,
+            )
+            .form(
+                "/console/profiles",
+                console::workflows::profiles,
+                console::workflows::publish_profile,
+            )
+            .get("/console/audit", console::audit::show)
+            .get("/console/keys", console::keys::show)
+            .post("/console/keys/rotate", console::keys::rotate)
     }
 }
 

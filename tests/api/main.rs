@@ -2,6 +2,7 @@
 //! driven over HTTP. SQLite always; PostgreSQL when `SAFESCREEN_TEST_DATABASE_URL` is set.
 mod helpers;
 
+mod administration;
 mod audit;
 mod authorization;
 mod bad_input;

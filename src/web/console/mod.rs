@@ -10,11 +10,17 @@ use crate::{
     domain::Role,
     engine::tasks::TaskKind,
     error::{AppError, FieldError},
+    pagination::{PageParams, PageRequest},
 };
 
+pub mod audit;
 pub mod cases;
+pub mod checkers;
+pub mod keys;
+pub mod organisations;
 pub mod supervision;
 pub mod tasks;
+pub mod workflows;
 
 /// The console's own navigation, below the site header; `current` is marked for screen
 /// readers and by its look.
@@ -26,6 +32,14 @@ pub fn nav(principal: &Principal, current: &str) -> Markup {
     ];
     if oversees {
         links.push(("/console/supervision", t("console-nav-supervision")));
+        links.push(("/console/checkers", t("console-nav-checkers")));
+    }
+    links.push(("/console/workflows", t("console-nav-workflows")));
+    if principal.role == Role::Admin {
+        links.push(("/console/organisations", t("console-nav-organisations")));
+        links.push(("/console/profiles", t("console-nav-profiles")));
+        links.push(("/console/audit", t("console-nav-audit")));
+        links.push(("/console/keys", t("console-nav-keys")));
     }
     html! {
         nav.console aria-label=(t("console-nav-label")) {
@@ -137,6 +151,63 @@ pub fn unknown_fields(pairs: &[(String, String)], known: &[&str]) -> Vec<FieldEr
         .iter()
         .filter(|(key, _)| !known.contains(&key.as_str()))
         .map(|(key, _)| FieldError::new(key.clone(), t("console-unknown-filter")))
+        .collect()
+}
+
+/// The page of a list a query asks for (its `cursor`), or what is wrong with it.
+pub fn page_request(pairs: &[(String, String)]) -> Result<PageRequest, Vec<FieldError>> {
+    PageParams {
+        limit: None,
+        cursor: value(pairs, "cursor").map(str::to_owned),
+    }
+    .validate()
+}
+
+/// One page of rows fetched with one extra, and the link to the next page if there is one.
+pub fn one_page<R>(
+    mut rows: Vec<R>,
+    request: PageRequest,
+    next_href: impl Fn(&R) -> String,
+) -> (Vec<R>, Option<String>) {
+    let more = rows.len() as u64 > request.limit;
+    rows.truncate(request.limit as usize);
+    let next = if more {
+        rows.last().map(next_href)
+    } else {
+        None
+    };
+    (rows, next)
+}
+
+/// Field errors of listed values (`conflicts[2]`) named for the form's one field
+/// (`conflicts`), so the error summary links to a control that exists.
+pub fn fold_indexed(list: Vec<FieldError>) -> Vec<FieldError> {
+    list.into_iter()
+        .map(|mut error| {
+            if let Some(at) = error.field.find('[') {
+                error.field.truncate(at);
+            }
+            error
+        })
+        .collect()
+}
+
+/// The status a page answers with: 422 when its form or query has errors.
+pub fn status_for(errors: &crate::web::components::Errors) -> axum::http::StatusCode {
+    if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+/// Every value of `name` among a form's pairs (checkboxes, multiple selections).
+pub fn values(pairs: &[(String, String)], name: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(key, _)| key == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
         .collect()
 }
 

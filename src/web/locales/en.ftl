@@ -370,3 +370,195 @@ supervision-no-checkers = There are no checkers.
 supervision-missed-heading = Missed decision deadlines
 supervision-missed-none = No case is past its decision deadline.
 supervision-missed-caption = Undecided cases past their decision deadline
+
+## Administration: shared
+console-nav-checkers = Checkers
+console-nav-workflows = Workflows
+console-nav-organisations = Organisations
+console-nav-profiles = Profiles
+console-nav-audit = Audit log
+console-nav-keys = Keys
+choose-one = Choose one
+yes = Yes
+no = No
+field-status = Status
+field-created-at = Created
+field-registration-number = Registration number
+field-operating-countries = Countries of operation
+field-role = Role
+field-roles = Roles
+field-authorisations = Authorisations
+field-max-open-tasks = Open-task cap
+field-conflicts = Conflicts of interest
+field-definition = Definition (JSON)
+field-profile-code = Code
+field-description = Description
+field-validity-months = Valid for (months)
+field-expiry-warning-days = Expiry warning (days before)
+field-whole-number = must be a whole number
+field-target = Target
+field-actor = Actor
+field-action = Action
+user-active = Active
+user-deactivated = Deactivated
+user-not-activated = Not yet activated (the activation link was e-mailed)
+authorisation-identity = Identity
+authorisation-criminal-record = Criminal record (VOG)
+authorisation-misconduct-disclosure = Misconduct disclosure
+authorisation-reference = References
+authorisation-assessment = Assessment
+role-volunteer = Volunteer
+role-staff = Staff
+duration-days = { $n ->
+    [one] 1 day
+   *[other] { $n } days
+}
+duration-hours = { $n ->
+    [one] 1 hour
+   *[other] { $n } hours
+}
+duration-minutes = { $n ->
+    [one] 1 minute
+   *[other] { $n } minutes
+}
+duration-seconds = { $n ->
+    [one] 1 second
+   *[other] { $n } seconds
+}
+
+## Organisations
+organisations-title = Organisations
+organisations-caption = Organisations, oldest first
+organisations-empty = There are no organisations yet.
+organisations-back = All organisations
+organisation-status-active = Active
+organisation-status-suspended = Suspended
+organisation-new-heading = Add an organisation
+organisation-field-country = Country of registration
+organisation-operating-hint = Where it sends people; at least one country outside the EU. Hold Ctrl (⌘ on a Mac) to choose several.
+organisation-create-submit = Add organisation
+organisation-done-created = Organisation added
+organisation-done-suspended = Organisation suspended
+organisation-done-reactivated = Organisation reactivated
+organisation-suspend-heading = Suspend this organisation
+organisation-suspend-hint = A suspended organisation cannot submit screening requests; its requests in progress carry on.
+organisation-suspend-submit = Suspend organisation
+organisation-reactivate-heading = Reactivate this organisation
+organisation-reactivate-hint = It can submit screening requests again.
+organisation-reactivate-submit = Reactivate organisation
+organisation-users-heading = Users
+organisation-users-caption = The organisation's users
+organisation-users-none = No users yet: the organisation's first administrator is added through the API.
+organisation-users-more = Only the first { $shown } users are shown.
+
+## Checkers
+checkers-title = Checkers
+checkers-caption = Checkers
+checkers-empty = There are no checkers yet.
+checkers-back = All checkers
+checker-new-heading = Add a checker
+checker-new-hint = They get an e-mail with a link to choose their password; the link works once.
+checker-create-submit = Add checker
+checker-field-supervisor = Supervisor (sees and assigns every task, reviews a refusal)
+checker-field-active = Active
+checker-active-hint = Deactivating ends their sessions at once; their open tasks go to others.
+checker-cap-hint = The most open tasks they are given at once; 0: never assigned automatically.
+checker-cap-number = must be a whole number
+checker-conflicts-hint = Organisations this checker must never work for. Hold Ctrl (⌘ on a Mac) to choose several.
+checker-no-authorisations = None
+checker-no-conflicts = None
+checker-change-heading = Change this checker
+checker-change-hint = A change of authorisations or of the supervisor flag asks for your second factor. Open tasks they may no longer do go to others at once.
+checker-change-submit = Save changes
+checker-done-created = Checker added
+checker-done-created-text = The activation link went to { $email }.
+checker-done-updated = Checker changed
+step-up-what-checker = change this checker's rights
+
+## Workflows and profiles
+workflows-title = Workflows
+workflows-caption = Workflow definitions, newest first
+workflows-back = All workflows
+workflow-col-key = Key
+workflow-col-version = Version
+workflow-col-title = Title
+workflow-col-published = Published
+workflow-title = { $title }, version { $version }
+workflow-option = { $title }, version { $version }
+workflow-done-published = Version { $version } published
+workflow-publish-heading = Publish a definition
+workflow-publish-hint = A definition with the key of an existing one becomes its next version; requests already running keep the version they started with.
+workflow-definition-hint = The definition as JSON, in the format of the API's POST /v1/workflow-definitions. Every error is listed.
+workflow-definition-missing = paste the definition's JSON
+workflow-definition-not-json = is not JSON: { $error }
+workflow-publish-submit = Publish definition
+workflow-field-deadline = Decision deadline
+workflow-field-routing = Routing
+workflow-routing-least-loaded = To the checker with the fewest open tasks
+workflow-routing-round-robin = To each checker in turn
+workflow-field-overdue = When a task is overdue
+workflow-overdue-notify = Supervisors are told
+workflow-overdue-reassign = It goes to another checker
+workflow-flow-heading = How a request goes through it
+workflow-flow-consent = Consent
+workflow-flow-consent-text = The person screened has { $window } to consent.
+workflow-flow-step = Checks, step { $n }
+workflow-flow-together = These run at the same time.
+workflow-within = within { $sla }
+workflow-after = after { $checks }
+workflow-when-role = only for { $roles }
+workflow-when-country = only when deployed to { $countries }
+workflow-when-country-not = not when deployed to { $countries }
+workflow-when-profile = only for profile { $profiles }
+workflow-stage = by someone authorised for { $authorisation }, within { $sla }
+workflow-auto-clear = When every check finds no concerns the request is cleared without an assessment.
+workflow-four-eyes-text = A proposal to refuse is reviewed by a second assessor, never the one who proposed it.
+workflow-flow-response = The person's response
+workflow-flow-response-text = Before a refusal, the person screened has { $window } to respond.
+workflow-flow-objection-text = After a refusal, the person screened has { $window } to object.
+workflow-document = The definition as stored (JSON)
+profiles-title = Screening profiles
+profiles-caption = Every version of every profile
+profile-col-workflow = Workflow
+profile-publish-heading = Publish a profile
+profile-publish-hint = A profile with the code of an existing one becomes its next version.
+profile-code-hint = 1–64 lower-case letters, digits, _ or -.
+profile-workflow-missing = choose a workflow version
+profile-publish-submit = Publish profile
+profile-done-published = Profile published
+
+## Audit log
+audit-title = Audit log
+audit-caption = Audit events, oldest first
+audit-empty = No events match.
+audit-chain-whole = The chain holds:
+audit-chain-verified = { $count } linked events verified just now.
+audit-chain-pending = { $count } newer events are about to be linked.
+audit-chain-broken = The audit chain is broken
+audit-chain-broken-at = At event { $seq }: { $reason }. Keep this database as it is and tell whoever runs safescreen.
+audit-target-hint = For example organisation:… or screening_request:…
+audit-actor-hint = user:…, api_key:…, system or anonymous
+audit-action-hint = For example task.completed
+audit-col-seq = No.
+audit-col-at = When
+audit-col-details = Details
+audit-not-linked = not yet
+
+## Keys
+keys-title = Signing keys
+keys-caption = Certificate signing keys, newest first
+keys-col-kid = Key id
+keys-col-created = Created
+keys-col-needed = Still needed
+keys-signs = Signs new certificates
+keys-retired = Retired { $date }
+keys-needed-by = { $count ->
+    [one] by 1 unexpired certificate
+   *[other] by { $count } unexpired certificates
+}
+keys-not-needed = No longer needed
+keys-rotate-heading = Rotate the signing key
+keys-rotate-hint = A new key signs from now on; certificates signed with older keys still verify until they expire. Asks for your second factor.
+keys-rotate-submit = Rotate signing key
+keys-done-rotated = A new signing key signs from now on
+step-up-what-rotate = rotate the signing key
