@@ -200,27 +200,34 @@ pub async fn list(
         .limit(page.limit + 1)
         .all(&state.db)
         .await?;
+    // Only what a row shows of its request: the whole rows carry sealed personal data.
     let request_ids: Vec<Uuid> = tasks.iter().map(|t| t.request_id).collect();
-    let requests: HashMap<Uuid, screening_request::Model> = screening_request::Entity::find()
+    let requests: HashMap<Uuid, (String, Uuid, String)> = screening_request::Entity::find()
+        .select_only()
+        .column(screening_request::Column::Id)
+        .column(screening_request::Column::Reference)
+        .column(screening_request::Column::OrganisationId)
+        .column(screening_request::Column::DeploymentCountry)
         .filter(screening_request::Column::Id.is_in(request_ids))
+        .into_tuple::<(Uuid, String, Uuid, String)>()
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|r| (r.id, r))
+        .map(|(id, reference, organisation, country)| (id, (reference, organisation, country)))
         .collect();
-    let organisation_ids: Vec<Uuid> = requests.values().map(|r| r.organisation_id).collect();
+    let organisation_ids: Vec<Uuid> = requests.values().map(|r| r.1).collect();
     let organisations = super::organisations::names_of(state, organisation_ids).await?;
     Ok(tasks
         .into_iter()
         .filter_map(|task| {
-            let request = requests.get(&task.request_id)?;
+            let (reference, organisation_id, country) = requests.get(&task.request_id)?;
             Some(QueueItem {
-                reference: request.reference.clone(),
+                reference: reference.clone(),
                 organisation: organisations
-                    .get(&request.organisation_id)
+                    .get(organisation_id)
                     .cloned()
                     .unwrap_or_default(),
-                deployment_country: request.deployment_country.clone(),
+                deployment_country: country.clone(),
                 task,
             })
         })

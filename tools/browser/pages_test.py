@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The pages in a real browser (headless Chromium through Selenium), driven as people do.
 
-    pages_test.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD MAIL_DIR AXE_JS SCREENSHOT_DIR
+    pages_test.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD MAIL_DIR AXE_JS SCREENSHOT_DIR DATABASE
 
 On every page: axe-core finds no violation (WCAG 2.2 AA tags), the headers of web.md are
 there, no inline script or style is written, and a screenshot is kept. The scenarios: the
@@ -11,7 +11,14 @@ refused; a recovery code working once; /account ending another session; a passke
 and used (Chromium's virtual authenticator), and WebAuthn answers for another challenge,
 replayed or from another origin refused; the subject page with JavaScript disabled; the
 console (the queue, a task reached by keyboard, a form sent without an outcome, then completed,
-the cases; the queue and a task page without JavaScript); a cross-site form post refused. Exits 1 on the first failed check.
+the cases; the queue and a task page without JavaScript); casework (a supervisor assigning a
+task with the conflicted checker explained; a refusal without grounds, then with grounds after
+step-up; the four-eyes review seen by the second assessor and refused to the proposer);
+administration (an admin adds a checker whose activation link is e-mailed, changes another's
+authorisation after step-up and sees the open task rerouted, publishes a definition with two
+errors then a valid one, and visits the other administration pages); a cross-site form post
+refused. DATABASE is the server's SQLite file: step-up is reached by ageing a session's last
+second factor there, as fifteen minutes would. Exits 1 on the first failed check.
 """
 
 import base64
@@ -21,6 +28,7 @@ import hmac
 import json
 import pathlib
 import re
+import sqlite3
 import struct
 import sys
 import tempfile
@@ -30,11 +38,13 @@ import urllib.parse
 import urllib.request
 import uuid
 
+from calendar import timegm
+
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.common.virtual_authenticator import (
     Protocol,
@@ -42,7 +52,7 @@ from selenium.webdriver.common.virtual_authenticator import (
     VirtualAuthenticatorOptions,
 )
 
-BASE, ADMIN_EMAIL, ADMIN_PASSWORD, MAIL_DIR, AXE_JS, SHOTS = sys.argv[1:7]
+BASE, ADMIN_EMAIL, ADMIN_PASSWORD, MAIL_DIR, AXE_JS, SHOTS, DATABASE = sys.argv[1:8]
 AXE_SOURCE = pathlib.Path(AXE_JS).read_text()
 PASSWORD = "a long enough password for the browser"
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
@@ -104,13 +114,63 @@ def mailed(to, marker):
     fail(f"no e-mail to {to} with {marker}")
 
 
-def enrolled_admin():
-    """The admin's API session and TOTP secret, set up through the API."""
-    token = call("POST", "/v1/auth/login", body={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+def enrol(email, password):
+    """An API session for the user with TOTP set up: (token, secret, recovery codes)."""
+    token = call("POST", "/v1/auth/login", body={"email": email, "password": password},
                  expect_status=200)["token"]
     secret = call("POST", "/v1/me/totp", token, expect_status=201)["secret"]
-    call("POST", "/v1/me/totp/confirm", token, {"code": totp(secret)}, expect_status=200)
-    return token, secret
+    codes = call("POST", "/v1/me/totp/confirm", token, {"code": totp(secret)},
+                 expect_status=200)["recovery_codes"]
+    return token, secret, codes
+
+
+def enrolled_admin():
+    """The admin's API session, TOTP secret and recovery codes, set up through the API."""
+    return enrol(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+def api_checker(admin, name, authorisations, supervisor=False, cap=10, conflicts=()):
+    """A checker made and activated through the API, with TOTP: a dict of what the scenarios
+    need (id, email, token, secret, codes)."""
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.org"
+    created = call("POST", "/v1/checkers", admin, {
+        "email": email, "name": name, "authorisations": list(authorisations),
+        "supervisor": supervisor, "max_open_tasks": cap, "conflicts": list(conflicts)},
+        expect_status=201)
+    call("POST", "/v1/auth/activate", body={"token": created["activation_token"], "password": PASSWORD},
+         expect_status=204)
+    token, secret, codes = enrol(email, PASSWORD)
+    return {"id": created["checker"]["id"], "email": email, "name": name, "token": token,
+            "secret": secret, "codes": codes}
+
+
+def age_factor(email):
+    """Makes the user's sessions' last second factor twenty minutes old, past the step-up
+    window (SQLite: the service reads sessions afresh, it caches principals only on
+    PostgreSQL)."""
+    db = sqlite3.connect(DATABASE, timeout=10)
+    rows = db.execute("SELECT id, factor_verified_at FROM sessions WHERE factor_verified_at IS NOT NULL "
+                      "AND user_id = (SELECT id FROM users WHERE email = ?)", (email,)).fetchall()
+    expect(rows, f"a session of {email} with a factor")
+    for row_id, at in rows:
+        sep = at[10]
+        then = time.strptime(at[:19], f"%Y-%m-%d{sep}%H:%M:%S")
+        aged = time.strftime(f"%Y-%m-%d{sep}%H:%M:%S", time.gmtime(timegm(then) - 20 * 60)) + at[19:]
+        db.execute("UPDATE sessions SET factor_verified_at = ? WHERE id = ?", (aged, row_id))
+    db.commit()
+    db.close()
+
+
+def task_of(admin, request, kind, check=None):
+    """The open task of this kind (and check) on the request, as the API lists it."""
+    for _ in range(100):
+        tasks = call("GET", f"/v1/tasks?request_id={request}", admin, expect_status=200)["data"]
+        found = [t for t in tasks if t["kind"] == kind and t.get("check") == check
+                 and t["status"] in ("assigned", "unassigned")]
+        if found:
+            return found[0]
+        time.sleep(0.05)
+    fail(f"no open {kind} task on {request}")
 
 
 # --- the browser ---------------------------------------------------------------------------
@@ -179,7 +239,17 @@ def fill(driver, field, value):
 def click(driver, element):
     """Follows a link or sends a form, and waits for the next page."""
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
+
+    def left(_):
+        # The old page's element is gone; mid-navigation Chromium may also answer that the
+        # node no longer belongs to the document, which says the same.
+        try:
+            element.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 10).until(left)
 
 
 def submit(driver):
@@ -200,7 +270,7 @@ def sign_in(driver, email, password, code=None):
 # --- the scenarios ------------------------------------------------------------------------
 
 def main():
-    admin, admin_secret = enrolled_admin()
+    admin, admin_secret, admin_codes = enrolled_admin()
     organisation = call("POST", "/v1/organisations", admin, {
         "name": "Kinderhulp Oeganda", "registration_number": "KH-1", "country": "NL",
         "operating_countries": ["UG"], "contact_email": "office@example.org"}, expect_status=201)
@@ -384,6 +454,9 @@ def main():
         expect(no_script.current_url.endswith("/account"), "signed in without JavaScript")
         check_page(no_script, "account-without-script", axe=False)
 
+        casework(admin, key, organisation)
+        administration(admin, admin_codes)
+
         # A form posted from another site: refused, nothing changed.
         first.get(BASE + "/account")
         csrf = first.find_element(By.CSS_SELECTOR, "input[name=csrf]").get_attribute("value")
@@ -405,6 +478,201 @@ def main():
     print(f"browser: {len(checked_pages)} pages checked, axe violations 0")
     for name, weight in checked_pages:
         print(f"browser: {name}: {weight} bytes")
+
+
+CASEWORK = {
+    "key": "browser-casework", "title": "Casework in the browser", "consent_window": "P14D",
+    "decision_deadline": "P28D",
+    "checks": [
+        {"id": "misconduct", "authorisation": "misconduct_disclosure", "sla": "P5D"},
+        {"id": "reference", "authorisation": "reference", "sla": "P5D"},
+    ],
+    "assessment": {"authorisation": "assessment", "sla": "P5D", "four_eyes": True},
+}
+
+
+def casework(admin, key, organisation):
+    """A supervisor assigns a task, the conflicted checker explained; the assessor refuses
+    without grounds, then with grounds after step-up; the four-eyes review is the second
+    assessor's, and the proposer is told why it is not theirs."""
+    call("POST", "/v1/workflow-definitions", admin, CASEWORK, expect_status=201)
+    call("POST", "/v1/screening-profiles", admin, {
+        "code": "browser-casework", "title": "Casework", "description": "The browser's casework",
+        "workflow": {"key": "browser-casework", "version": 1}, "validity_months": 12,
+        "roles": ["volunteer"], "expiry_warning_days": 30}, expect_status=201)
+    ann = api_checker(admin, "Ann", ["misconduct_disclosure", "assessment"], supervisor=True)
+    dirk = api_checker(admin, "Dirk", ["reference"], conflicts=[organisation["id"]])
+    subject = f"casework-{uuid.uuid4().hex[:8]}@example.org"
+    created = call("POST", "/v1/screening-requests", key, {
+        "profile": "browser-casework", "reference": "CW-1",
+        "position": {"title": "Teacher", "role": "volunteer"},
+        "deployment": {"country": "UG", "start_date": "2027-02-01"},
+        "subject": {"given_names": "Mirjam", "family_name": "Bakker", "date_of_birth": "1988-07-01",
+                    "place_of_birth": "Zwolle", "country_of_birth": "NL", "nationalities": ["NL"],
+                    "email": subject}}, expect_status=201)
+    request = created["id"]
+    call("POST", f"/v1/invitations/{mailed(subject, '/s/')}/consent", body={"consent": True},
+         expect_status=200)
+    misconduct = task_of(admin, request, "check", "misconduct")
+    supervisor = browser()
+    try:
+        sign_in(supervisor, ann["email"], PASSWORD, totp(ann["secret"], 1))
+        expect(supervisor.current_url.endswith("/console/tasks"), f"Ann at the queue: {supervisor.current_url}")
+        # The reference check waits: Dirk may not take it, and supervision says why.
+        supervisor.get(BASE + "/console/supervision")
+        expect("Declared a conflict of interest" in supervisor.page_source, "the conflict explained")
+        check_page(supervisor, "console-supervision")
+        # Two checkers who may: routing gives it to one, the supervisor moves it to the other.
+        eva = api_checker(admin, "Eva", ["reference"])
+        finn = api_checker(admin, "Finn", ["reference"])
+        reference = task_of(admin, request, "check", "reference")
+        holder = eva if reference["assignee_id"] == eva["id"] else finn
+        other = finn if holder is eva else eva
+        supervisor.get(BASE + f"/console/tasks/{reference['id']}")
+        expect("Assign to a checker" in supervisor.page_source, "the supervisor may assign")
+        expect("Declared a conflict of interest" in supervisor.page_source, "Dirk's conflict said")
+        options = [o.get_attribute("value") for o in
+                   supervisor.find_elements(By.CSS_SELECTOR, "input[name=checker_id]")]
+        expect(other["id"] in options and dirk["id"] not in options, f"only eligible checkers offered: {options}")
+        check_page(supervisor, "console-task-assign")
+        supervisor.find_element(By.CSS_SELECTOR, f"input[name=checker_id][value='{other['id']}']").click()
+        click(supervisor, supervisor.find_element(By.XPATH, "//button[normalize-space()='Assign task']"))
+        expect("Task assigned" in supervisor.page_source, "assigned")
+        check_page(supervisor, "console-task-assigned")
+        call("POST", f"/v1/tasks/{reference['id']}/complete", other["token"], {"outcome": "no_concerns"},
+             expect_status=200)
+        call("POST", f"/v1/tasks/{misconduct['id']}/complete", ann["token"],
+             {"outcome": "concerns", "notes": "A disclosure from a former employer"}, expect_status=200)
+        # The assessment is Ann's: a refusal without grounds is the form again.
+        assessment = task_of(admin, request, "assessment")
+        supervisor.get(BASE + "/console/tasks")
+        click(supervisor, supervisor.find_element(By.PARTIAL_LINK_TEXT, "Assessment"))
+        expect("A disclosure from a former employer" in supervisor.page_source, "the earlier notes shown")
+        supervisor.find_element(By.CSS_SELECTOR, "input[name=outcome][value=refuse]").click()
+        fill(supervisor, "notes", "Disclosure confirmed")
+        click(supervisor, supervisor.find_element(By.XPATH, "//button[normalize-space()='Complete task']"))
+        expect("There is a problem" in supervisor.page_source, "grounds are needed")
+        expect("error-summary" in (supervisor.switch_to.active_element.get_attribute("class") or ""),
+               "focus on the error summary")
+        expect("Disclosure confirmed" in supervisor.page_source, "the notes are kept")
+        expect(supervisor.find_element(By.CSS_SELECTOR, "input[name=outcome][value=refuse]").is_selected(),
+               "the outcome is kept")
+        check_page(supervisor, "console-refusal-without-grounds")
+        # With grounds, but the last factor is old: a code first.
+        age_factor(ann["email"])
+        fill(supervisor, "grounds", "Dismissed for conduct towards children")
+        click(supervisor, supervisor.find_element(By.XPATH, "//button[normalize-space()='Complete task']"))
+        expect("Confirm it is you" in supervisor.page_source, f"step-up: {supervisor.page_source[:800]}")
+        check_page(supervisor, "console-step-up")
+        fill(supervisor, "code", ann["codes"][0])
+        submit(supervisor)
+        expect("Task completed" in supervisor.page_source, f"refusal proposed: {supervisor.page_source[:800]}")
+        # The four-eyes review goes to a second assessor.
+        bert = api_checker(admin, "Bert", ["assessment"])
+        review = task_of(admin, request, "four_eyes_review")
+        expect(review["assignee_id"] == bert["id"], f"the review is Bert's: {review}")
+        second = browser()
+        try:
+            sign_in(second, bert["email"], PASSWORD, totp(bert["secret"], 1))
+            click(second, second.find_element(By.PARTIAL_LINK_TEXT, "Four-eyes review"))
+            expect(second.find_elements(By.CSS_SELECTOR, "input[name=outcome][value=concur]"),
+                   "Bert may concur")
+            expect("Dismissed for conduct towards children" in second.page_source, "the grounds shown to the reviewer")
+            check_page(second, "console-four-eyes")
+        finally:
+            second.quit()
+        supervisor.get(BASE + f"/console/tasks/{review['id']}")
+        expect("You proposed this decision" in supervisor.page_source, "the proposer is told why")
+        expect(not supervisor.find_elements(By.CSS_SELECTOR, "input[name=outcome][value=concur]"),
+               "no concur for the proposer")
+        check_page(supervisor, "console-four-eyes-own-proposal")
+    finally:
+        supervisor.quit()
+    casework.request = request
+    casework.review = review
+    casework.bert = bert
+
+
+def administration(admin, admin_codes):
+    """An admin adds a checker (the activation link e-mailed), takes an authorisation away
+    after step-up and sees the open task rerouted, publishes a definition with two errors
+    then a valid one, and visits the other administration pages."""
+    cas = api_checker(admin, "Cas", ["assessment"])
+    driver = browser()
+    try:
+        sign_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD, admin_codes[0])
+        expect(driver.current_url.endswith("/console/tasks"), f"the admin at the queue: {driver.current_url}")
+        driver.get(BASE + "/console/checkers")
+        check_page(driver, "console-checkers")
+        email = f"gert-{uuid.uuid4().hex[:8]}@example.org"
+        fill(driver, "name", "Gert Jansen")
+        fill(driver, "email", email)
+        driver.find_element(By.CSS_SELECTOR, "input[name=authorisations][value=identity]").click()
+        fill(driver, "max_open_tasks", "5")
+        click(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Add checker']"))
+        expect(f"The activation link went to {email}" in driver.page_source, "the checker added")
+        expect(mailed(email, "/activate/").startswith("ss_act_"), "the activation link is e-mailed")
+        check_page(driver, "console-checker-added")
+        # Bert loses the assessment authorisation: a code first, then the review goes to Cas.
+        bert = casework.bert
+        driver.get(BASE + f"/console/checkers/{bert['id']}")
+        box = driver.find_element(By.CSS_SELECTOR, "input[name=authorisations][value=assessment]")
+        expect(box.is_selected(), "Bert holds assessment")
+        box.click()
+        driver.find_element(By.CSS_SELECTOR, "input[name=authorisations][value=reference]").click()
+        age_factor(ADMIN_EMAIL)
+        click(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Save changes']"))
+        expect("Confirm it is you" in driver.page_source, f"step-up: {driver.page_source[:800]}")
+        check_page(driver, "console-checker-step-up")
+        fill(driver, "code", admin_codes[1])
+        submit(driver)
+        expect("Checker changed" in driver.page_source, f"changed: {driver.page_source[:800]}")
+        check_page(driver, "console-checker-changed")
+        review = call("GET", f"/v1/tasks/{casework.review['id']}", admin, expect_status=200)
+        expect(review["assignee_id"] == cas["id"], f"the review rerouted to Cas: {review}")
+        driver.get(BASE + f"/console/requests/{casework.request}")
+        rows = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table tbody tr")]
+        expect(any("Four-eyes review" in r and "Cas" in r for r in rows), f"the case shows Cas: {rows}")
+        check_page(driver, "console-case-rerouted")
+        # A definition with two errors: both listed, the text kept; then a valid one.
+        driver.get(BASE + "/console/workflows")
+        check_page(driver, "console-workflows")
+        broken = dict(CASEWORK, key="browser-published", checks=[
+            {"id": "identity", "authorisation": "telepathy", "sla": "P2D"},
+            {"id": "reference", "authorisation": "reference", "sla": "P1M", "after": ["identity"]}])
+        fill(driver, "definition", json.dumps(broken, indent=2))
+        click(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Publish definition']"))
+        summary = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+        expect("checks[0].authorisation" in summary and "checks[1].sla" in summary,
+               f"both errors listed: {summary}")
+        expect("telepathy" in driver.find_element(By.NAME, "definition").get_attribute("value"), "the text kept")
+        check_page(driver, "console-workflow-errors")
+        valid = dict(CASEWORK, key="browser-published", checks=[
+            {"id": "identity", "authorisation": "identity", "sla": "P2D"},
+            {"id": "reference", "authorisation": "reference", "sla": "P5D", "after": ["identity"],
+             "when": {"role": ["staff"]}}])
+        fill(driver, "definition", json.dumps(valid, indent=2))
+        click(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Publish definition']"))
+        expect("Version 1 published" in driver.page_source and "Checks, step 2" in driver.page_source,
+               f"published and drawn: {driver.page_source[:800]}")
+        check_page(driver, "console-workflow")
+        for path, name in [("/console/organisations", "console-organisations"),
+                           ("/console/profiles", "console-profiles"),
+                           ("/console/audit", "console-audit"),
+                           ("/console/keys", "console-keys")]:
+            driver.get(BASE + path)
+            check_page(driver, name)
+        driver.get(BASE + "/console/organisations")
+        click(driver, driver.find_element(By.PARTIAL_LINK_TEXT, "Kinderhulp Oeganda"))
+        check_page(driver, "console-organisation")
+        expect("The chain holds" in call_page(driver, "/console/audit"), "the audit chain holds")
+    finally:
+        driver.quit()
+
+
+def call_page(driver, path):
+    driver.get(BASE + path)
+    return driver.page_source
 
 
 def keyboard_reaches(driver, field, button):

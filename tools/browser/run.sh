@@ -49,7 +49,7 @@ curl -sf "$BASE/readyz" >/dev/null || { echo "server did not start" >&2; cat "$W
 mkdir -p target/browser-screenshots
 status=0
 "$VENV/bin/python" tools/browser/pages_test.py "$BASE" "$ADMIN_EMAIL" "$ADMIN_PASSWORD" "$WORK/mail" \
-    "$NODE_DIR/node_modules/axe-core/axe.min.js" target/browser-screenshots || status=$?
+    "$NODE_DIR/node_modules/axe-core/axe.min.js" target/browser-screenshots "$WORK/browser.db" || status=$?
 if grep -q "panicked" "$WORK/server.log"; then
     echo "the server panicked:" >&2
     grep -A5 "panicked" "$WORK/server.log" >&2

@@ -13,6 +13,9 @@
 //! first page and the next 39, by their cursors). `sign-in` makes `--requests` users with the
 //! password alone and as many with an authenticator app (TOTP), and signs each in once, the
 //! connections at a time: a line for each, so the second factor's added latency shows.
+//! `console` gives one checker `--requests` tasks (requests submitted and consented to, each
+//! one's identity check assigned to them), signs them in through the pages, and fetches their
+//! queue page `/console/tasks` with the session cookie, as a browser would.
 use std::{
     sync::{
         Arc,
@@ -33,7 +36,7 @@ struct Args {
     admin_email: String,
     #[arg(long)]
     admin_password: String,
-    /// `submit`, `read`, `list`, `me`, `lifecycle` or `sign-in`.
+    /// `submit`, `read`, `list`, `me`, `lifecycle`, `sign-in` or `console`.
     #[arg(long)]
     scenario: String,
     /// For `list`: how many requests to submit first (the list pages through them).
@@ -95,6 +98,142 @@ async fn setup(client: &reqwest::Client, args: &Args) -> anyhow::Result<String> 
         .json()
         .await?;
     Ok(key["key"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The `name=value` pairs a response sets, added to `jar`.
+fn keep_cookies(jar: &mut Vec<(String, String)>, response: &reqwest::Response) {
+    for set in response.headers().get_all(reqwest::header::SET_COOKIE) {
+        let Some((name, value)) = set
+            .to_str()
+            .ok()
+            .and_then(|s| s.split(';').next())
+            .and_then(|pair| pair.split_once('='))
+        else {
+            continue;
+        };
+        jar.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            jar.push((name.to_owned(), value.to_owned()));
+        }
+    }
+}
+
+fn cookie_header(jar: &[(String, String)]) -> String {
+    jar.iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `console`: a checker with `count` tasks of their own, signed in through `/login` as a
+/// browser would; returns the session's `Cookie` header.
+async fn console_checker(
+    client: &reqwest::Client,
+    args: &Args,
+    key: &str,
+    mailbox: Arc<Mailbox>,
+) -> anyhow::Result<String> {
+    let admin = login(client, &args.url, &args.admin_email, &args.admin_password).await?;
+    let email = format!("queue-{}@example.org", uuid::Uuid::new_v4().simple());
+    let password = "console checker password";
+    let created: Value = client
+        .post(format!("{}/v1/checkers", args.url))
+        .bearer_auth(&admin)
+        .json(&json!({"email": email, "name": "Queue checker",
+                      "authorisations": ["identity"], "supervisor": false,
+                      "max_open_tasks": 10000, "conflicts": []}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    client
+        .post(format!("{}/v1/auth/activate", args.url))
+        .json(&json!({"token": created["activation_token"], "password": password}))
+        .send()
+        .await?
+        .error_for_status()?;
+    // Each consent starts the identity check, which goes to the only checker who may do it.
+    let next = Arc::new(AtomicU64::new(0));
+    let mut seeders = Vec::new();
+    for _ in 0..args.connections {
+        let (client, url, key, next, mailbox) = (
+            client.clone(),
+            args.url.clone(),
+            key.to_owned(),
+            Arc::clone(&next),
+            Arc::clone(&mailbox),
+        );
+        let count = args.requests;
+        seeders.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= count {
+                    return anyhow::Ok(());
+                }
+                let subject = format!("queue{n}-{}@example.org", uuid::Uuid::new_v4().simple());
+                client
+                    .post(format!("{url}/v1/screening-requests"))
+                    .bearer_auth(&key)
+                    .json(&submission_for(n, &subject))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                let token = mailbox.token_for(&subject).await?;
+                client
+                    .post(format!("{url}/v1/invitations/{token}/consent"))
+                    .json(&json!({"consent": true}))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+            }
+        }));
+    }
+    for seeder in seeders {
+        seeder.await??;
+    }
+    // Signing in as a browser does: the form's CSRF token, then the password.
+    let mut jar = Vec::new();
+    let form = client.get(format!("{}/login", args.url)).send().await?;
+    keep_cookies(&mut jar, &form);
+    let body = form.error_for_status()?.text().await?;
+    let csrf = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("no csrf field on /login"))?
+        .to_owned();
+    let signed_in = client
+        .post(format!("{}/login", args.url))
+        .header(reqwest::header::COOKIE, cookie_header(&jar))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email.as_str()),
+            ("password", password),
+        ])
+        .send()
+        .await?;
+    keep_cookies(&mut jar, &signed_in);
+    anyhow::ensure!(
+        signed_in.status().is_redirection(),
+        "sign-in answered {}",
+        signed_in.status()
+    );
+    let cookie = cookie_header(&jar);
+    let queue = client
+        .get(format!("{}/console/tasks", args.url))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    anyhow::ensure!(
+        queue.contains("/console/tasks/"),
+        "the queue page lists no task"
+    );
+    Ok(cookie)
 }
 
 /// Submits `count` requests from `parallel` connections at once; returns their ids.
@@ -541,6 +680,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.connections)
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
     if args.scenario == "sign-in" {
         return sign_in(&client, &args).await;
@@ -556,15 +696,24 @@ async fn main() -> anyhow::Result<()> {
         _ => Vec::new(),
     });
     let mailbox = Arc::new(Mailbox::default());
-    let checkers = Arc::new(if args.scenario == "lifecycle" {
+    if args.scenario == "lifecycle" || args.scenario == "console" {
         let dir = args
             .mail_dir
             .clone()
-            .ok_or_else(|| anyhow::anyhow!("lifecycle needs --mail-dir"))?;
+            .ok_or_else(|| anyhow::anyhow!("{} needs --mail-dir", args.scenario))?;
         tokio::spawn(Arc::clone(&mailbox).watch(dir));
+    }
+    let checkers = Arc::new(if args.scenario == "lifecycle" {
         Some(create_checkers(&client, &args).await?)
     } else {
         None
+    });
+    let console_cookie = Arc::new(if args.scenario == "console" {
+        let cookie = console_checker(&client, &args, &key, Arc::clone(&mailbox)).await?;
+        caught_up(&client, &args.url).await?;
+        cookie
+    } else {
+        String::new()
     });
     let consents = Arc::new(Mutex::new(Vec::<u32>::new()));
 
@@ -576,6 +725,7 @@ async fn main() -> anyhow::Result<()> {
     let mut workers = Vec::new();
     for worker in 0..args.connections {
         let (client, key, ids) = (client.clone(), key.clone(), Arc::clone(&ids));
+        let console_cookie = Arc::clone(&console_cookie);
         let (mailbox, checkers, consents) = (
             Arc::clone(&mailbox),
             Arc::clone(&checkers),
@@ -619,10 +769,19 @@ async fn main() -> anyhow::Result<()> {
                         "{url}/v1/screening-requests?limit=25{}",
                         ids[n as usize % ids.len()]
                     )),
+                    // The checker's queue page, signed in by the session cookie alone.
+                    "console" => client
+                        .get(format!("{url}/console/tasks"))
+                        .header(reqwest::header::COOKIE, console_cookie.as_str()),
                     _ => client.get(format!("{url}/v1/me")),
                 };
+                let request = if scenario == "console" {
+                    request
+                } else {
+                    request.bearer_auth(&key)
+                };
                 let begun = Instant::now();
-                let ok = match request.bearer_auth(&key).send().await {
+                let ok = match request.send().await {
                     Ok(response) => {
                         let status = response.status();
                         let _ = response.bytes().await;
