@@ -12,7 +12,7 @@ use crate::{
     audit::chain::BrokenLink,
     auth::Principal,
     error::AppError,
-    pagination::{PageRequest, encode_cursor},
+    pagination::encode_cursor,
     services::{
         AppState,
         audit::{self, ChainState},
@@ -48,13 +48,7 @@ async fn show_page(
     pairs: &[(String, String)],
 ) -> Result<Response, AppError> {
     let mut problems = unknown_fields(pairs, &FILTERS);
-    let request = page_request(pairs).unwrap_or_else(|list| {
-        problems.extend(list);
-        PageRequest {
-            limit: 25,
-            after: None,
-        }
-    });
+    let request = page_request(pairs, &mut problems);
     let filter = |name| value(pairs, name).map(str::to_owned);
     let (target, actor, action) = (filter("target"), filter("actor"), filter("action"));
     let rows = if problems.is_empty() {

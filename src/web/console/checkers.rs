@@ -20,7 +20,7 @@ use crate::{
     auth::Principal,
     domain::{Authorisation, Role},
     error::{AppError, FieldError},
-    pagination::{PageRequest, encode_cursor},
+    pagination::encode_cursor,
     services::{
         AppState,
         checkers::{self, CheckerChange, CheckerView, NewChecker},
@@ -238,13 +238,7 @@ async fn list_page(
     form_errors: Errors,
 ) -> Result<Response, AppError> {
     let mut problems = unknown_fields(pairs, &["cursor"]);
-    let request = page_request(pairs).unwrap_or_else(|list| {
-        problems.extend(list);
-        PageRequest {
-            limit: 25,
-            after: None,
-        }
-    });
+    let request = page_request(pairs, &mut problems);
     let rows = if problems.is_empty() {
         checkers::list(state, request).await?
     } else {

@@ -154,13 +154,21 @@ pub fn unknown_fields(pairs: &[(String, String)], known: &[&str]) -> Vec<FieldEr
         .collect()
 }
 
-/// The page of a list a query asks for (its `cursor`), or what is wrong with it.
-pub fn page_request(pairs: &[(String, String)]) -> Result<PageRequest, Vec<FieldError>> {
+/// The page of a list a query asks for (its `cursor`); when the cursor is broken, what is
+/// wrong goes to `problems` and the first page stands in (the list is not read then).
+pub fn page_request(pairs: &[(String, String)], problems: &mut Vec<FieldError>) -> PageRequest {
     PageParams {
         limit: None,
         cursor: value(pairs, "cursor").map(str::to_owned),
     }
     .validate()
+    .unwrap_or_else(|list| {
+        problems.extend(list);
+        PageRequest {
+            limit: 25,
+            after: None,
+        }
+    })
 }
 
 /// One page of rows fetched with one extra, and the link to the next page if there is one.

@@ -99,13 +99,7 @@ async fn list_page(
     done: Option<&str>,
 ) -> Result<Response, AppError> {
     let mut problems = unknown_fields(pairs, &["cursor", "done"]);
-    let request = page_request(pairs).unwrap_or_else(|list| {
-        problems.extend(list);
-        PageRequest {
-            limit: 25,
-            after: None,
-        }
-    });
+    let request = page_request(pairs, &mut problems);
     let rows = if problems.is_empty() {
         organisations::list(state, principal, request).await?
     } else {
