@@ -2,12 +2,13 @@
 //! filters them, and the hash chain's state, verified when the page is asked for.
 use axum::{
     extract::{Query, State, rejection::QueryRejection},
-    http::StatusCode,
     response::Response,
 };
 use maud::html;
 
-use super::{list_href, nav, one_page, page_request, query_pairs, unknown_fields, value};
+use super::{
+    list_href, nav, one_page, page_request, query_pairs, status_for, unknown_fields, value,
+};
 use crate::{
     audit::chain::BrokenLink,
     auth::Principal,
@@ -78,11 +79,7 @@ async fn show_page(
     });
     let chain = audit::chain_state(state).await?;
     let errors = Errors::new(problems);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_for(&errors);
     let title = t("audit-title");
     let body = html! {
         (nav(principal, "/console/audit"))

@@ -12,8 +12,8 @@ use maud::{Markup, html};
 use uuid::Uuid;
 
 use super::{
-    list_href, nav, outcome_label, query_pairs, status_label, task_label, tasks::timeline,
-    unknown_fields, value,
+    list_href, nav, outcome_label, query_pairs, status_for, status_label, task_label,
+    tasks::timeline, unknown_fields, value,
 };
 use crate::{
     auth::Principal,
@@ -135,11 +135,7 @@ pub async fn list(
         )
         .collect();
     let title = t("cases-title");
-    let status_code = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status_code = status_for(&errors);
     let body = html! {
         (nav(&principal, "/console/requests"))
         (errors.summary())

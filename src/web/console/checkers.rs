@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use axum::{
     Form,
     extract::{Path, Query, State, rejection::QueryRejection},
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use maud::{Markup, html};
@@ -14,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     fold_indexed, list_href, nav, one_page, page_request, query_pairs, status_for, unknown_fields,
-    value, values,
+    value, values, whole_number,
 };
 use crate::{
     auth::Principal,
@@ -133,10 +132,7 @@ impl CheckerForm {
                 })
             })
             .collect();
-        let cap = self.max_open_tasks.parse::<i64>().unwrap_or_else(|_| {
-            problems.push(FieldError::new("max_open_tasks", t("checker-cap-number")));
-            0
-        });
+        let cap = whole_number(&self.max_open_tasks, "max_open_tasks", &mut problems);
         let conflicts: Vec<Uuid> = self
             .conflicts
             .iter()
@@ -224,7 +220,7 @@ pub async fn list(
         &principal,
         &pairs,
         &CheckerForm::empty(),
-        Errors::none(),
+        Vec::new(),
     )
     .await
     .unwrap_or_else(errors::page_for)
@@ -235,7 +231,7 @@ async fn list_page(
     principal: &Principal,
     pairs: &[(String, String)],
     form: &CheckerForm,
-    form_errors: Errors,
+    form_errors: Vec<FieldError>,
 ) -> Result<Response, AppError> {
     let mut problems = unknown_fields(pairs, &["cursor"]);
     let request = page_request(pairs, &mut problems);
@@ -250,12 +246,10 @@ async fn list_page(
             &[("cursor", Some(encode_cursor(c.user.id)))],
         )
     });
-    let query_errors = Errors::new(problems);
-    let status = if query_errors.is_empty() {
-        status_for(&form_errors)
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // A GET has no form errors and a POST no query: one summary says what is wrong.
+    problems.extend(form_errors);
+    let form_errors = Errors::new(problems);
+    let status = status_for(&form_errors);
     let admin = principal.role == Role::Admin;
     let organisations = if admin {
         organisation_options(state).await?
@@ -266,7 +260,6 @@ async fn list_page(
     let title = t("checkers-title");
     let body = html! {
         (nav(principal, "/console/checkers"))
-        (query_errors.summary())
         (form_errors.summary())
         h1 { (title) }
         @if rows.is_empty() {
@@ -334,7 +327,7 @@ pub async fn create(
         Err(AppError::Conflict(detail)) => vec![FieldError::new("email", detail)],
         Err(error) => return errors::page_for(error),
     };
-    list_page(&state, &principal, &[], &form, Errors::new(form_errors))
+    list_page(&state, &principal, &[], &form, form_errors)
         .await
         .unwrap_or_else(errors::page_for)
 }
@@ -403,7 +396,7 @@ async fn show_page(
                 @if checker.authorisations.is_empty() { (t("checker-no-authorisations")) }
                 @else { (checker.authorisations.iter().map(|a| authorisation_label(*a)).collect::<Vec<_>>().join(", ")) }
             }),
-            (t("checker-field-supervisor"), html! { (if checker.supervisor { t("yes") } else { t("no") }) }),
+            (t("checker-supervisor"), html! { (if checker.supervisor { t("yes") } else { t("no") }) }),
             (t("field-max-open-tasks"), html! { (checker.max_open_tasks) }),
             (t("field-conflicts"), html! {
                 @if checker.conflicts.is_empty() { (t("checker-no-conflicts")) }

@@ -209,6 +209,15 @@ pub fn status_for(errors: &crate::web::components::Errors) -> axum::http::Status
     }
 }
 
+/// The whole number a form field holds; when it holds none, its error goes to `problems`
+/// (and the -1 returned is never used).
+pub fn whole_number(text: &str, field: &str, problems: &mut Vec<FieldError>) -> i64 {
+    text.parse().unwrap_or_else(|_| {
+        problems.push(FieldError::new(field, t("field-whole-number")));
+        -1
+    })
+}
+
 /// Every value of `name` among a form's pairs (checkboxes, multiple selections).
 pub fn values(pairs: &[(String, String)], name: &str) -> Vec<String> {
     pairs

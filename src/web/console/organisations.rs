@@ -83,7 +83,7 @@ pub async fn list(
         &principal,
         &pairs,
         &OrganisationForm::default(),
-        Errors::none(),
+        Vec::new(),
         done.as_deref(),
     )
     .await
@@ -95,7 +95,7 @@ async fn list_page(
     principal: &Principal,
     pairs: &[(String, String)],
     form: &OrganisationForm,
-    form_errors: Errors,
+    form_errors: Vec<FieldError>,
     done: Option<&str>,
 ) -> Result<Response, AppError> {
     let mut problems = unknown_fields(pairs, &["cursor", "done"]);
@@ -111,12 +111,10 @@ async fn list_page(
             &[("cursor", Some(encode_cursor(o.id)))],
         )
     });
-    let query_errors = Errors::new(problems);
-    let status = if query_errors.is_empty() {
-        status_for(&form_errors)
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    // A GET has no form errors and a POST no query: one summary says what is wrong.
+    problems.extend(form_errors);
+    let form_errors = Errors::new(problems);
+    let status = status_for(&form_errors);
     let countries = all_by_english_name();
     let country_options: Vec<(String, String)> = std::iter::once((String::new(), t("choose-one")))
         .chain(countries.iter().cloned())
@@ -126,7 +124,6 @@ async fn list_page(
     let body = html! {
         (nav(principal, "/console/organisations"))
         @if done == Some("created") { (banner(&t("organisation-done-created"), None)) }
-        (query_errors.summary())
         (form_errors.summary())
         h1 { (title) }
         @if rows.is_empty() {
@@ -188,16 +185,9 @@ pub async fn create(
         Err(AppError::Conflict(detail)) => vec![FieldError::new("registration_number", detail)],
         Err(error) => return errors::page_for(error),
     };
-    list_page(
-        &state,
-        &principal,
-        &[],
-        &form,
-        Errors::new(form_errors),
-        None,
-    )
-    .await
-    .unwrap_or_else(errors::page_for)
+    list_page(&state, &principal, &[], &form, form_errors, None)
+        .await
+        .unwrap_or_else(errors::page_for)
 }
 
 pub async fn show(

@@ -11,8 +11,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    due_in_words, kind_option, list_href, nav, outcome_label, query_pairs, status_label,
-    task_label, unknown_fields, value,
+    due_in_words, kind_option, list_href, nav, outcome_label, query_pairs, status_for,
+    status_label, task_label, unknown_fields, value,
 };
 use crate::{
     auth::Principal,
@@ -164,11 +164,7 @@ pub async fn queue(
     };
     let now = db::now();
     let title = t("queue-title");
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_for(&errors);
     let href_with = |view: QueueView, cursor: Option<String>| {
         list_href(
             "/console/tasks",

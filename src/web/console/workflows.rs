@@ -11,7 +11,7 @@ use axum::{
 };
 use maud::{Markup, html};
 
-use super::{nav, status_for, value, values};
+use super::{nav, status_for, value, values, whole_number};
 use crate::{
     auth::Principal,
     domain::{IsoDuration, PositionRole, Role, country::english_name},
@@ -504,14 +504,6 @@ async fn profiles_page(
     ))
 }
 
-/// A whole number a form field holds, or its error.
-fn whole_number(text: &str, field: &str, problems: &mut Vec<FieldError>) -> i64 {
-    text.parse().unwrap_or_else(|_| {
-        problems.push(FieldError::new(field, t("field-whole-number")));
-        -1
-    })
-}
-
 pub async fn publish_profile(
     State(state): State<AppState>,
     principal: Principal,
@@ -551,33 +543,27 @@ pub async fn publish_profile(
         expiry_warning_days,
     }
     .validate();
-    // The form's own errors first, then the service's, one summary for both.
-    let outcome = match validated {
-        Ok(new) if problems.is_empty() => workflows::publish_profile(&state, &principal, new).await,
-        Ok(_) => Err(AppError::Validation(Vec::new())),
-        Err(AppError::Validation(list)) => Err(AppError::Validation(
-            list.into_iter()
-                .filter(|e| !problems.iter().any(|p| p.field == e.field))
-                .collect(),
-        )),
-        Err(error) => Err(error),
-    };
-    let form_errors = match outcome {
-        Ok(_) => return Redirect::to("/console/profiles?done=published").into_response(),
+    // The form's own errors first, then the service's rules on the fields the form got right.
+    let new = match validated {
+        Ok(new) => Some(new),
         Err(AppError::Validation(list)) => {
-            problems.extend(list);
-            problems
+            let more: Vec<FieldError> = list
                 .into_iter()
-                .map(|mut e| {
-                    if e.field == "workflow_key" || e.field == "workflow_version" {
-                        e.field = "workflow".into();
-                    }
-                    e
-                })
-                .collect()
+                .filter(|e| !problems.iter().any(|p| p.field == e.field))
+                .collect();
+            problems.extend(more);
+            None
         }
-        Err(AppError::Conflict(detail)) => vec![FieldError::new("code", detail)],
         Err(error) => return errors::page_for(error),
+    };
+    let form_errors = match new.filter(|_| problems.is_empty()) {
+        None => problems,
+        Some(new) => match workflows::publish_profile(&state, &principal, new).await {
+            Ok(_) => return Redirect::to("/console/profiles?done=published").into_response(),
+            Err(AppError::Validation(list)) => list,
+            Err(AppError::Conflict(detail)) => vec![FieldError::new("code", detail)],
+            Err(error) => return errors::page_for(error),
+        },
     };
     profiles_page(&state, &principal, &form, Errors::new(form_errors), false)
         .await
