@@ -158,7 +158,7 @@ impl AppError {
             AppError::MethodNotAllowed => "this method is not allowed on this resource".to_owned(),
             AppError::PayloadTooLarge => format!("the body exceeds {MAX_BODY_BYTES} bytes"),
             AppError::RateLimited { retry_after_secs } => {
-                format!("too many failed attempts; retry after {retry_after_secs} seconds")
+                format!("too many attempts; retry after {retry_after_secs} seconds")
             }
             // Never echo internal causes to clients: they are logged instead.
             AppError::Unavailable(_) => "the service cannot answer right now".to_owned(),

@@ -191,6 +191,9 @@ fn complete_operation(method: &Method, path: &str, access: Option<Access>, op: &
     if ["/v1/auth/login", "/v1/auth/step-up", "/v1/me/totp/confirm"].contains(&path) {
         add("429", "Too many failed attempts; see `Retry-After`");
     }
+    if path == "/v1/screening-requests/{id}/resend-invitation" {
+        add("429", "Resent within the hour; see `Retry-After`");
+    }
     if path == "/readyz" {
         add("503", "The database does not answer");
     }

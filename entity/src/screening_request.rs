@@ -37,6 +37,10 @@ pub struct Model {
     pub erased_at: Option<TimeDateTime>,
     /// When the decision is due (set at consent, from the definition's `decision_deadline`).
     pub decision_deadline_at: Option<TimeDateTime>,
+    /// The invitation link's token, sealed, so a resent invitation carries the same link.
+    pub invitation_token_sealed: Option<Vec<u8>>,
+    /// When the organisation last had the invitation resent (at most once an hour).
+    pub invitation_resent_at: Option<TimeDateTime>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261129_000007_tasks;
 mod m20261129_000008_certificates;
 mod m20261202_000009_sign_in;
 mod m20261202_000010_console;
+mod m20261203_000011_portal;
 
 pub use m20261129_000002_audit::GENESIS_HASH;
 pub use m20261129_000004_seed_workflows::{CHILD_CONTACT, GENERAL};
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_certificates::Migration),
             Box::new(m20261202_000009_sign_in::Migration),
             Box::new(m20261202_000010_console::Migration),
+            Box::new(m20261203_000011_portal::Migration),
         ]
     }
 }

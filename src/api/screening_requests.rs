@@ -16,18 +16,15 @@ use crate::{
     api::tasks::{TaskDto, task_dto},
     auth::Principal,
     db,
-    domain::{
-        CountryCode, OrgStatus, PositionRole, RequestStatus, calendar, idempotency_key,
-        subject::{EmployerInput, MAX_NAME, RefereeInput, SubjectInput, parse_date},
-        text,
-    },
+    domain::{OrgStatus, PositionRole, RequestStatus, calendar, idempotency_key, text},
     error::{AppError, AppResult},
     extract::{AppJson, AppPath, AppQuery, OptionalJson, from_value},
     pagination::{Page, PageParams},
     services::AppState,
     services::{
         screening::{self, ListFilter, RequestView, ShownCheck, ShownRequest},
-        submissions::{self, Idempotency, NewRequest, Submitted},
+        submission_input::SubmitRequest,
+        submissions::{self, Idempotency, Submitted},
     },
     validation::Fields,
 };
@@ -40,167 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_request))
         .routes(routes!(request_events))
         .routes(routes!(rescreen_request))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubmitRequest {
-    /// A screening profile code, e.g. `child-contact-abroad`.
-    #[schema(schema_with = schemas::line::<64>)]
-    pub profile: String,
-    /// The organisation's own reference.
-    #[schema(schema_with = schemas::line::<100>)]
-    pub reference: String,
-    pub position: PositionInput,
-    pub deployment: DeploymentInput,
-    pub subject: SubjectDto,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PositionInput {
-    #[schema(schema_with = schemas::line::<200>)]
-    pub title: String,
-    #[schema(schema_with = schemas::optional_line::<2000>)]
-    pub description: Option<String>,
-    pub role: PositionRole,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DeploymentInput {
-    #[schema(schema_with = schemas::deployment_country)]
-    pub country: String,
-    #[schema(schema_with = schemas::date)]
-    pub start_date: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SubjectDto {
-    #[schema(schema_with = schemas::line::<MAX_NAME>)]
-    pub given_names: String,
-    #[schema(schema_with = schemas::line::<MAX_NAME>)]
-    pub family_name: String,
-    #[schema(schema_with = schemas::date_of_birth)]
-    pub date_of_birth: String,
-    #[schema(schema_with = schemas::line::<MAX_NAME>)]
-    pub place_of_birth: String,
-    #[schema(schema_with = schemas::country)]
-    pub country_of_birth: String,
-    #[schema(schema_with = schemas::nationalities)]
-    pub nationalities: Vec<String>,
-    #[schema(schema_with = schemas::email)]
-    pub email: String,
-    #[schema(schema_with = schemas::bsn)]
-    pub bsn: Option<String>,
-    #[serde(default)]
-    #[schema(max_items = 10)]
-    pub previous_employers: Vec<EmployerDto>,
-    #[serde(default)]
-    #[schema(max_items = 10)]
-    pub referees: Vec<RefereeDto>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EmployerDto {
-    #[schema(schema_with = schemas::line::<MAX_NAME>)]
-    pub organisation: String,
-    #[schema(schema_with = schemas::country)]
-    pub country: String,
-    #[schema(schema_with = schemas::month)]
-    pub from: String,
-    #[schema(schema_with = schemas::optional_month)]
-    pub to: Option<String>,
-    #[schema(schema_with = schemas::email)]
-    pub contact_email: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefereeDto {
-    #[schema(schema_with = schemas::line::<MAX_NAME>)]
-    pub name: String,
-    #[schema(schema_with = schemas::email)]
-    pub email: String,
-    #[schema(schema_with = schemas::line::<MAX_NAME>)]
-    pub relationship: String,
-}
-
-impl SubmitRequest {
-    fn validate(self) -> AppResult<NewRequest> {
-        let mut f = Fields::default();
-        let profile = f.check("profile", text::required(&self.profile, 64));
-        let reference = f.check("reference", text::required(&self.reference, 100));
-        let title = f.check("position.title", text::required(&self.position.title, 200));
-        let description = match &self.position.description {
-            None => Some(None),
-            Some(d) => f
-                .check("position.description", text::required(d, 2000))
-                .map(Some),
-        };
-        let country = f.check(
-            "deployment.country",
-            CountryCode::parse(&self.deployment.country).and_then(|c| {
-                if c.is_eu_member() {
-                    Err(format!(
-                        "{c} is in the EU; safescreen screens for deployment outside the EU"
-                    ))
-                } else {
-                    Ok(c)
-                }
-            }),
-        );
-        let start_date = f.check(
-            "deployment.start_date",
-            parse_date(&self.deployment.start_date),
-        );
-        let s = &self.subject;
-        let subject = SubjectInput {
-            given_names: &s.given_names,
-            family_name: &s.family_name,
-            date_of_birth: &s.date_of_birth,
-            place_of_birth: &s.place_of_birth,
-            country_of_birth: &s.country_of_birth,
-            nationalities: &s.nationalities,
-            email: &s.email,
-            bsn: s.bsn.as_deref(),
-            previous_employers: s
-                .previous_employers
-                .iter()
-                .map(|e| EmployerInput {
-                    organisation: &e.organisation,
-                    country: &e.country,
-                    from: &e.from,
-                    to: e.to.as_deref(),
-                    contact_email: &e.contact_email,
-                })
-                .collect(),
-            referees: s
-                .referees
-                .iter()
-                .map(|r| RefereeInput {
-                    name: &r.name,
-                    email: &r.email,
-                    relationship: &r.relationship,
-                })
-                .collect(),
-        }
-        .validate("subject", &mut f);
-        f.finish(|| {
-            Some(NewRequest {
-                profile: profile?,
-                reference: reference?,
-                position_title: title?,
-                position_description: description?,
-                role: self.position.role,
-                deployment_country: country?,
-                deployment_start_date: start_date?,
-                subject: subject?,
-            })
-        })
-    }
+        .routes(routes!(resend_invitation))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -643,4 +480,18 @@ async fn rescreen_request(
     };
     let result = screening::rescreen(&state, &principal, id, reference, idempotency).await?;
     submitted(&state, result, &principal).await
+}
+
+/// E-mails the subject's invitation again: the same address and the same link. Only while the
+/// request awaits consent (409 otherwise), at most once an hour (429 with `Retry-After`).
+#[utoipa::path(post, path = "/v1/screening-requests/{id}/resend-invitation", tag = TAG_REQUESTS,
+    params(("id" = Uuid, Path, description = "Request id")),
+    responses((status = 202, description = "The invitation is queued to be sent again")))]
+async fn resend_invitation(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<StatusCode> {
+    screening::resend_invitation(&state, &principal, id).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -45,6 +45,9 @@ pub enum Surface {
     Page,
     /// The subject's page: the token in its path is the credential.
     SubjectPage,
+    /// A page for anyone that changes nothing (`/verify`): no session, no cookie, so no CSRF
+    /// token; a POST must still come from our own pages.
+    OpenPage,
 }
 
 #[derive(Clone, Debug)]
@@ -64,6 +67,8 @@ const ORG_MANAGERS: &[Caller] = &[Admin, OrgAdmin];
 const ORG_MEMBERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey];
 const ADMIN_AND_SUPERVISORS: &[Caller] = &[Admin, Supervisor];
 const ORG_ADMIN: &[Caller] = &[OrgAdmin];
+/// An organisation's people signed in on the portal (an API key has no pages).
+const ORG_PEOPLE: &[Caller] = &[OrgAdmin, OrgRequester];
 const ADMIN_AND_CHECKERS: &[Caller] = &[Admin, Checker];
 const CHECKERS: &[Caller] = &[Checker];
 const REQUESTERS: &[Caller] = &[OrgAdmin, OrgRequester, ApiKey];
@@ -96,6 +101,16 @@ const fn page(method: Method, path: &'static str, access: Access) -> Rule {
         access,
         organisation_scoped: false,
         surface: Surface::Page,
+    }
+}
+
+const fn open_page(method: Method, path: &'static str) -> Rule {
+    Rule {
+        method,
+        path,
+        access: Access::Public,
+        organisation_scoped: false,
+        surface: Surface::OpenPage,
     }
 }
 
@@ -273,6 +288,11 @@ pub const RULES: &[Rule] = &[
         Access::Only(REQUESTERS),
     ),
     rule(
+        Method::POST,
+        "/v1/screening-requests/{id}/resend-invitation",
+        Access::Only(REQUESTERS),
+    ),
+    rule(
         Method::GET,
         "/v1/screening-requests/{id}/certificate",
         Access::Only(ORG_MEMBERS),
@@ -443,6 +463,76 @@ pub const RULES: &[Rule] = &[
     page(Method::GET, "/console/audit", Access::Only(ADMIN)),
     page(Method::GET, "/console/keys", Access::Only(ADMIN)),
     page(Method::POST, "/console/keys/rotate", Access::Only(ADMIN)),
+    // The organisation portal: the organisation's requests for its people, its settings for
+    // its admins (services keep each to its own organisation).
+    page(Method::GET, "/org/requests", Access::Only(ORG_PEOPLE)),
+    page(Method::GET, "/org/requests.csv", Access::Only(ORG_PEOPLE)),
+    page(Method::GET, "/org/requests/new", Access::Only(ORG_PEOPLE)),
+    page(Method::POST, "/org/requests/new", Access::Only(ORG_PEOPLE)),
+    page(Method::GET, "/org/requests/upload", Access::Only(ORG_PEOPLE)),
+    page(Method::POST, "/org/requests/upload", Access::Only(ORG_PEOPLE)),
+    page(
+        Method::GET,
+        "/org/requests/upload/template.csv",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(
+        Method::POST,
+        "/org/requests/upload/submit",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(Method::GET, "/org/requests/{id}", Access::Only(ORG_PEOPLE)),
+    page(
+        Method::POST,
+        "/org/requests/{id}/resend-invitation",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(
+        Method::GET,
+        "/org/requests/{id}/withdraw",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(
+        Method::POST,
+        "/org/requests/{id}/withdraw",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(
+        Method::POST,
+        "/org/requests/{id}/rescreen",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(
+        Method::GET,
+        "/org/requests/{id}/certificate",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(
+        Method::GET,
+        "/org/requests/{id}/certificate.jws",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(Method::GET, "/org/users", Access::Only(ORG_ADMIN)),
+    page(Method::POST, "/org/users", Access::Only(ORG_ADMIN)),
+    page(Method::POST, "/org/users/{id}", Access::Only(ORG_ADMIN)),
+    page(Method::GET, "/org/api-keys", Access::Only(ORG_ADMIN)),
+    page(Method::POST, "/org/api-keys", Access::Only(ORG_ADMIN)),
+    page(
+        Method::POST,
+        "/org/api-keys/{id}/revoke",
+        Access::Only(ORG_ADMIN),
+    ),
+    page(Method::GET, "/org/webhooks", Access::Only(ORG_ADMIN)),
+    page(Method::POST, "/org/webhooks", Access::Only(ORG_ADMIN)),
+    page(Method::GET, "/org/webhooks/{id}", Access::Only(ORG_ADMIN)),
+    page(
+        Method::POST,
+        "/org/webhooks/{id}/delete",
+        Access::Only(ORG_ADMIN),
+    ),
+    // Verification for anyone holding a certificate.
+    open_page(Method::GET, "/verify"),
+    open_page(Method::POST, "/verify"),
     page(Method::POST, "/account/sessions/{id}/end", Access::Session),
     page(Method::GET, "/account/totp", Access::Session),
     page(Method::POST, "/account/totp", Access::Session),

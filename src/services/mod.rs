@@ -16,6 +16,7 @@ pub mod retention;
 pub mod screening;
 pub mod sessions;
 pub mod state;
+pub mod submission_input;
 pub mod submissions;
 pub mod supervision;
 pub mod tasks;

@@ -38,6 +38,10 @@ pub async fn run(state: &AppState) -> Result<usize, AppError> {
                 screening_request::Column::InvitationTokenHash,
                 Expr::value(Option::<String>::None),
             )
+            .col_expr(
+                screening_request::Column::InvitationTokenSealed,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
             .col_expr(screening_request::Column::ErasedAt, Expr::value(now))
             .col_expr(
                 screening_request::Column::Version,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     audit,
-    auth::Principal,
+    auth::{Principal, tokens},
     db,
     domain::{
         CountryCode, OrgStatus, PositionRole, RequestStatus, Role,
@@ -16,11 +16,12 @@ use crate::{
     },
     engine::{checks, commands, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
+    mail,
     pagination::PageRequest,
     services::AppState,
     services::submissions::{self, Idempotency, NewRequest, Submitted},
 };
-use entity::{certificate, decision, request_event, screening_request, task};
+use entity::{certificate, decision, organisation, request_event, screening_request, task};
 
 /// A request and its opened subject data (`None` once retention erased it).
 pub struct RequestView {
@@ -414,6 +415,85 @@ pub async fn events(
         .order_by_asc(request_event::Column::Id)
         .all(&state.db)
         .await?)
+}
+
+/// How often the organisation may have an invitation resent.
+pub const RESEND_INTERVAL: time::Duration = time::Duration::hours(1);
+
+/// The organisation has the subject's invitation e-mailed again: the same address and the same
+/// link, only while the request waits for consent, at most once an hour.
+pub async fn resend_invitation(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<()> {
+    let txn = db::begin_write(&state.db_write).await?;
+    let request = screening_request::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .filter(|r| principal.organisation_id == Some(r.organisation_id))
+        .ok_or(AppError::NotFound)?;
+    let status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::AwaitingConsent);
+    if status != RequestStatus::AwaitingConsent {
+        return Err(AppError::Conflict(format!(
+            "the invitation can only be resent while the request awaits consent; it is {}",
+            status.org_view().as_str()
+        )));
+    }
+    let now = db::now();
+    if let Some(last) = request.invitation_resent_at {
+        let wait = last + RESEND_INTERVAL - now;
+        if wait.is_positive() {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.whole_seconds().max(1) as u64,
+            });
+        }
+    }
+    // The sealed token must be the one whose hash the request holds: a value moved from
+    // another request is refused.
+    let token = request
+        .invitation_token_sealed
+        .as_deref()
+        .and_then(|sealed| state.data_key.open(request.id, sealed).ok())
+        .and_then(|plain| String::from_utf8(plain).ok())
+        .filter(|token| request.invitation_token_hash.as_deref() == Some(&tokens::hash(token)));
+    let (Some(token), Some(sealed)) = (token, request.subject_sealed.as_deref()) else {
+        return Err(AppError::Conflict(
+            "this request's invitation cannot be resent; withdraw it and submit it again".into(),
+        ));
+    };
+    let subject: Subject = state
+        .data_key
+        .open_json(request.id, sealed)
+        .map_err(|e| anyhow::anyhow!("subject of {}: {e}", request.id))?;
+    let organisation = organisation::Entity::find_by_id(request.organisation_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let message = submissions::invitation_mail(
+        state,
+        &subject,
+        &organisation.name,
+        &request.position_title,
+        &token,
+        request.invitation_expires_at,
+    );
+    mail::enqueue(&txn, &state.data_key, Some(request.id), "invitation", &message).await?;
+    screening_request::Entity::update_many()
+        .col_expr(
+            screening_request::Column::InvitationResentAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(screening_request::Column::Id.eq(request.id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "screening_request.invitation_resent",
+        audit::target("screening_request", request.id),
+        json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// A new request for the same subject and profile, linked to the old one.

@@ -552,6 +552,10 @@ async fn prepare(
         version: Set(1),
         subject_sealed: Set(Some(job.subject_sealed.clone())),
         invitation_token_hash: Set(Some(invitation.hash)),
+        invitation_token_sealed: Set(Some(
+            state.data_key.seal(id, invitation.token.as_bytes()),
+        )),
+        invitation_resent_at: Set(None),
         invitation_expires_at: Set(expires_at),
         decline_reason: Set(None),
         rescreen_of: Set(job.rescreen_of),
@@ -576,22 +580,18 @@ async fn prepare(
         expires_at,
         json!({}),
     ));
-    let link = format!("{}/s/{}", state.config.public_url, invitation.token);
     rows.mails.push(mail::outbox_row(
         &state.data_key,
         Some(id),
         "invitation",
-        &OutgoingMail {
-            to: new.subject.email.clone(),
-            subject: format!("{} asks you to consent to a screening", organisation.name),
-            body: invitation_body(
-                &new.subject,
-                &organisation.name,
-                &new.position_title,
-                &link,
-                expires_at,
-            ),
-        },
+        &invitation_mail(
+            state,
+            &new.subject,
+            &organisation.name,
+            &new.position_title,
+            &invitation.token,
+            expires_at,
+        ),
     ));
     let endpoints: Vec<webhook_endpoint::Model> = context
         .endpoints
@@ -625,6 +625,23 @@ async fn prepare(
         request: model,
         subject: Some(new.subject.clone()),
     }))
+}
+
+/// The subject's invitation e-mail (the first one, and any the organisation has resent).
+pub fn invitation_mail(
+    state: &AppState,
+    subject: &Subject,
+    organisation: &str,
+    position: &str,
+    token: &str,
+    expires_at: time::PrimitiveDateTime,
+) -> OutgoingMail {
+    let link = format!("{}/s/{token}", state.config.public_url);
+    OutgoingMail {
+        to: subject.email.clone(),
+        subject: format!("{organisation} asks you to consent to a screening"),
+        body: invitation_body(subject, organisation, position, &link, expires_at),
+    }
 }
 
 fn invitation_body(

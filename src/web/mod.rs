@@ -15,6 +15,7 @@ pub mod account;
 pub mod components;
 pub mod console;
 pub mod errors;
+pub mod forms;
 pub mod home;
 pub mod i18n;
 pub mod layout;
@@ -47,7 +48,10 @@ impl Pages {
         handler: MethodRouter<AppState>,
     ) -> Self {
         assert!(
-            policy::find(&method, path).is_some_and(|r| r.surface == policy::Surface::Page),
+            policy::find(&method, path).is_some_and(|r| matches!(
+                r.surface,
+                policy::Surface::Page | policy::Surface::OpenPage
+            )),
             "the page {method} {path} has no access rule"
         );
         self.routes.push((method, path));

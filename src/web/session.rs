@@ -10,7 +10,7 @@
 //!   sign-in and reset forms, double-submitted). Otherwise 403 and nothing changes.
 //! - A user who must enrol a second factor reaches only enrolment.
 use axum::{
-    body::{Body, to_bytes},
+    body::{Body, Bytes, to_bytes},
     extract::Request,
     http::{HeaderMap, HeaderValue, Method, header},
     middleware::Next,
@@ -114,25 +114,45 @@ fn equal(a: &str, b: &str) -> bool {
     !a.is_empty() && a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
-/// The `csrf` a POST's url-encoded form carries. The body is read (up to the body limit) and
-/// put back for the handler.
+/// The `csrf` a POST's form carries, url-encoded or multipart (a file upload). The body is read
+/// (up to the body limit) and put back for the handler.
 async fn posted_csrf(request: Request) -> Result<(Option<String>, Request), Response> {
-    let form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-    if !form {
+        .unwrap_or_default()
+        .to_owned();
+    let url_encoded = content_type.starts_with("application/x-www-form-urlencoded");
+    let multipart = content_type.starts_with("multipart/form-data");
+    if !url_encoded && !multipart {
         return Ok((None, request));
     }
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| errors::page_for(AppError::PayloadTooLarge))?;
-    let token = url::form_urlencoded::parse(&bytes)
-        .find(|(key, _)| key == "csrf")
-        .map(|(_, value)| value.into_owned());
+    let token = if url_encoded {
+        url::form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == "csrf")
+            .map(|(_, value)| value.into_owned())
+    } else {
+        multipart_field(&content_type, bytes.clone(), "csrf").await
+    };
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// The text of one field of a multipart body, if it has it.
+async fn multipart_field(content_type: &str, bytes: Bytes, name: &str) -> Option<String> {
+    let boundary = multer::parse_boundary(content_type).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut fields = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = fields.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// The checks of a page route, before its handler: who the user is (from the cookie), that a
@@ -142,8 +162,9 @@ pub async fn authorize(state: AppState, rule: &Rule, request: Request, next: Nex
     if post && !same_origin(request.headers(), &state.config.public_url) {
         return errors::forbidden_post();
     }
-    if rule.surface == Surface::SubjectPage {
-        // The link's token is the credential: there is no session to ride on.
+    if matches!(rule.surface, Surface::SubjectPage | Surface::OpenPage) {
+        // The link's token is the credential, or the page changes nothing: there is no
+        // session to ride on.
         return next.run(request).await;
     }
     if matches!(rule.access, Access::Public) {
