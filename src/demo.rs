@@ -363,6 +363,18 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
          above or a recovery code); the queue is {0}/console/tasks.",
         state.config.public_url
     );
+    println!(
+        "The organisation portal: sign in at {}/login as {org_admin_email} with the password \
+         {password}; the requests are at {0}/org/requests.",
+        state.config.public_url
+    );
+    if let Some(cleared) = cleared {
+        println!(
+            "  The cleared request's certificate: {}/org/requests/{cleared}/certificate \
+             (its QR code opens {0}/verify).",
+            state.config.public_url
+        );
+    }
     println!("Try:");
     println!(
         "  curl -H 'Authorization: Bearer {key}' {}/v1/screening-requests",

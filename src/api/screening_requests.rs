@@ -28,7 +28,6 @@ use crate::{
     },
     validation::Fields,
 };
-use entity::request_event;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -398,32 +397,6 @@ pub struct RequestEventDto {
     pub status: String,
 }
 
-/// Timeline entries the organisation may see.
-const ORG_EVENT_KINDS: &[&str] = &[
-    "created",
-    "consented",
-    "declined",
-    "lapsed",
-    "withdrawn",
-    "decided",
-];
-
-fn event_dto(event: request_event::Model, principal: &Principal) -> Option<RequestEventDto> {
-    let status = RequestStatus::parse(&event.status)?;
-    let (kind, status) = if principal.is_staff() {
-        (event.kind, status.as_str().to_owned())
-    } else if ORG_EVENT_KINDS.contains(&event.kind.as_str()) {
-        (event.kind, status.org_view().as_str().to_owned())
-    } else {
-        return None;
-    };
-    Some(RequestEventDto {
-        at: db::utc(event.at),
-        kind,
-        status,
-    })
-}
-
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct EventList {
     pub data: Vec<RequestEventDto>,
@@ -439,11 +412,15 @@ async fn request_events(
     principal: Principal,
     AppPath(id): AppPath<Uuid>,
 ) -> AppResult<Json<EventList>> {
-    let events = screening::events(&state, &principal, id).await?;
+    let events = screening::shown_events(&state, &principal, id).await?;
     Ok(Json(EventList {
         data: events
             .into_iter()
-            .filter_map(|e| event_dto(e, &principal))
+            .map(|e| RequestEventDto {
+                at: db::utc(e.at),
+                kind: e.kind,
+                status: e.status,
+            })
             .collect(),
         next_cursor: None,
     }))

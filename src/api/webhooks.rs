@@ -13,11 +13,9 @@ use crate::{
     db,
     error::AppResult,
     extract::{AppJson, AppPath, AppQuery},
-    outbox::webhooks::EVENT_TYPES,
     pagination::{Page, PageParams},
     services::AppState,
     services::webhooks,
-    validation::Fields,
 };
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 
@@ -83,26 +81,9 @@ async fn create_endpoint(
     principal: Principal,
     AppJson(body): AppJson<CreateEndpoint>,
 ) -> AppResult<(StatusCode, Json<CreatedEndpoint>)> {
-    let mut f = Fields::default();
-    let url = f.check(
-        "url",
-        webhooks::check_url(&body.url, state.config.webhook_allow_private).await,
-    );
-    if body.events.is_empty() {
-        f.error("events", "name at least one event type, or \"*\"");
-    }
-    for (i, event) in body.events.iter().enumerate() {
-        if event != "*" && !EVENT_TYPES.contains(&event.as_str()) {
-            f.error(
-                format!("events[{i}]"),
-                format!("unknown event type `{event}`"),
-            );
-        }
-    }
-    let mut events = body.events.clone();
-    events.sort();
-    events.dedup();
-    let url = f.finish(|| url)?;
+    let (url, events) =
+        webhooks::check_endpoint(&body.url, &body.events, state.config.webhook_allow_private)
+            .await?;
     let (endpoint, secret) = webhooks::create(&state, &principal, url, events).await?;
     Ok((
         StatusCode::CREATED,

@@ -32,6 +32,20 @@ impl CountryCode {
     }
 }
 
+/// The code of a country as a person writes it in a file: its code (`ug`, `UG`) or its name
+/// or a common alias ("Uganda", "Netherlands"); `None` when neither.
+pub fn code_for(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.len() == 2 {
+        return celes::Country::from_alpha2(text)
+            .ok()
+            .map(|c| c.alpha2.to_owned());
+    }
+    text.parse::<celes::Country>()
+        .ok()
+        .map(|c| c.alpha2.to_owned())
+}
+
 /// A country's English name for a page, from its code (the code itself if it has none).
 pub fn english_name(code: &str) -> String {
     celes::Country::from_alpha2(code).map_or_else(|_| code.to_owned(), |c| c.long_name.to_owned())
@@ -82,6 +96,10 @@ mod tests {
     #[test]
     fn eu_membership() {
         assert!(CountryCode::parse("NL").unwrap().is_eu_member());
+        assert_eq!(code_for("ug").as_deref(), Some("UG"));
+        assert_eq!(code_for("Uganda").as_deref(), Some("UG"));
+        assert_eq!(code_for("Philippines").as_deref(), Some("PH"));
+        assert_eq!(code_for("Atlantis"), None);
         assert!(CountryCode::parse("DE").unwrap().is_eu_member());
         for outside in ["UG", "PH", "TH", "PE", "GB", "NO", "CH"] {
             assert!(

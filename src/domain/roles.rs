@@ -41,6 +41,16 @@ pub enum OrgRole {
     OrgRequester,
 }
 
+impl OrgRole {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "org_admin" => Some(OrgRole::OrgAdmin),
+            "org_requester" => Some(OrgRole::OrgRequester),
+            _ => None,
+        }
+    }
+}
+
 impl From<OrgRole> for Role {
     fn from(role: OrgRole) -> Self {
         match role {

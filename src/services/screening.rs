@@ -417,6 +417,52 @@ pub async fn events(
         .await?)
 }
 
+/// Timeline entries the organisation may see.
+const ORG_EVENT_KINDS: &[&str] = &[
+    "created",
+    "consented",
+    "declined",
+    "lapsed",
+    "withdrawn",
+    "decided",
+];
+
+/// A timeline entry in the caller's view: staff see every entry and the full status, the
+/// organisation its own kinds of entry and its view of the status.
+pub struct ShownEvent {
+    pub at: time::PrimitiveDateTime,
+    pub kind: String,
+    pub status: String,
+}
+
+/// The request's timeline in the caller's view, oldest first.
+pub async fn shown_events(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<Vec<ShownEvent>> {
+    let staff = principal.is_staff();
+    Ok(events(state, principal, id)
+        .await?
+        .into_iter()
+        .filter_map(|event| {
+            let status = RequestStatus::parse(&event.status)?;
+            let status = if staff {
+                status.as_str()
+            } else if ORG_EVENT_KINDS.contains(&event.kind.as_str()) {
+                status.org_view().as_str()
+            } else {
+                return None;
+            };
+            Some(ShownEvent {
+                at: event.at,
+                kind: event.kind,
+                status: status.to_owned(),
+            })
+        })
+        .collect())
+}
+
 /// How often the organisation may have an invitation resent.
 pub const RESEND_INTERVAL: time::Duration = time::Duration::hours(1);
 

@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 use crate::{
     domain::{
         CountryCode, PositionRole,
-        subject::{EmployerInput, MAX_NAME, RefereeInput, SubjectInput, parse_date},
+        subject::{EmployerInput, MAX_LIST, MAX_NAME, RefereeInput, SubjectInput, parse_date},
         text,
     },
-    error::AppResult,
+    error::{AppError, AppResult, FieldError},
     schemas,
     services::submissions::NewRequest,
     validation::Fields,
@@ -176,3 +176,196 @@ impl SubmitRequest {
     }
 }
 
+
+/// The submission's fields as one flat list of names, the form's and the CSV file's:
+/// `position.title`, `subject.nationalities`, `subject.previous_employers[0].organisation`, …
+/// The names are the API's field paths, so its errors name the form's fields.
+pub const SCALAR_FIELDS: [&str; 14] = [
+    "profile",
+    "reference",
+    "position.title",
+    "position.description",
+    "position.role",
+    "deployment.country",
+    "deployment.start_date",
+    "subject.given_names",
+    "subject.family_name",
+    "subject.date_of_birth",
+    "subject.place_of_birth",
+    "subject.country_of_birth",
+    "subject.email",
+    "subject.bsn",
+];
+pub const NATIONALITIES: &str = "subject.nationalities";
+pub const EMPLOYERS: &str = "subject.previous_employers";
+pub const EMPLOYER_FIELDS: [&str; 5] = ["organisation", "country", "from", "to", "contact_email"];
+pub const REFEREES: &str = "subject.referees";
+pub const REFEREE_FIELDS: [&str; 3] = ["name", "email", "relationship"];
+/// The fields that may be left blank (and out of a CSV file).
+pub const OPTIONAL_FIELDS: [&str; 2] = ["position.description", "subject.bsn"];
+
+/// `subject.previous_employers[2].from`
+pub fn row_field(list: &str, index: usize, field: &str) -> String {
+    format!("{list}[{index}].{field}")
+}
+
+/// Whether `name` is a field of the submission (a listed one up to the API's maximum).
+pub fn is_field(name: &str) -> bool {
+    if SCALAR_FIELDS.contains(&name) || name == NATIONALITIES {
+        return true;
+    }
+    let row = |list: &str, fields: &[&str]| {
+        (0..MAX_LIST).any(|i| fields.iter().any(|f| row_field(list, i, f) == name))
+    };
+    row(EMPLOYERS, &EMPLOYER_FIELDS) || row(REFEREES, &REFEREE_FIELDS)
+}
+
+/// A submission as flat named values. Blank values count as absent; employer and referee rows
+/// left wholly blank are dropped and the rest numbered from 0, so an error's field path names
+/// the row as it is shown again.
+#[derive(Clone, Debug, Default)]
+pub struct FlatSubmission {
+    pub values: std::collections::BTreeMap<String, String>,
+    pub nationalities: Vec<String>,
+}
+
+impl FlatSubmission {
+    pub fn get(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            self.values.remove(name);
+        } else {
+            self.values.insert(name.to_owned(), value.to_owned());
+        }
+    }
+
+    /// How many rows of `list` hold anything.
+    pub fn rows(&self, list: &str) -> usize {
+        let prefix = format!("{list}[");
+        self.values
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix)?.split(']').next()?.parse::<usize>().ok())
+            .map(|i| i + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Drops blank rows and numbers the rest from 0.
+    pub fn compact(&mut self) {
+        for (list, fields) in [(EMPLOYERS, &EMPLOYER_FIELDS[..]), (REFEREES, &REFEREE_FIELDS[..])] {
+            let rows = self.rows(list);
+            let mut kept = Vec::new();
+            for i in 0..rows {
+                let row: Vec<(String, String)> = fields
+                    .iter()
+                    .filter_map(|f| {
+                        self.values
+                            .remove(&row_field(list, i, f))
+                            .map(|v| ((*f).to_owned(), v))
+                    })
+                    .collect();
+                if !row.is_empty() {
+                    kept.push(row);
+                }
+            }
+            for (i, row) in kept.into_iter().enumerate() {
+                for (f, v) in row {
+                    self.values.insert(row_field(list, i, &f), v);
+                }
+            }
+        }
+    }
+
+    fn optional(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+
+    /// The API's body for these values. A role that is not one the API knows is an error of
+    /// its own (the API's parser would refuse it); the rest is left to [`SubmitRequest::validate`].
+    pub fn to_request(&self) -> (SubmitRequest, Vec<FieldError>) {
+        let mut problems = Vec::new();
+        let role = match PositionRole::parse(self.get("position.role")) {
+            Some(role) => role,
+            None => {
+                problems.push(FieldError::new(
+                    "position.role",
+                    "must be `volunteer` or `staff`",
+                ));
+                PositionRole::Volunteer
+            }
+        };
+        let text = |name: &str| self.get(name).to_owned();
+        let request = SubmitRequest {
+            profile: text("profile"),
+            reference: text("reference"),
+            position: PositionInput {
+                title: text("position.title"),
+                description: self.optional("position.description"),
+                role,
+            },
+            deployment: DeploymentInput {
+                country: text("deployment.country"),
+                start_date: text("deployment.start_date"),
+            },
+            subject: SubjectDto {
+                given_names: text("subject.given_names"),
+                family_name: text("subject.family_name"),
+                date_of_birth: text("subject.date_of_birth"),
+                place_of_birth: text("subject.place_of_birth"),
+                country_of_birth: text("subject.country_of_birth"),
+                nationalities: self.nationalities.clone(),
+                email: text("subject.email"),
+                bsn: self.optional("subject.bsn"),
+                previous_employers: (0..self.rows(EMPLOYERS))
+                    .map(|i| {
+                        let field = |f: &str| self.get(&row_field(EMPLOYERS, i, f)).to_owned();
+                        EmployerDto {
+                            organisation: field("organisation"),
+                            country: field("country"),
+                            from: field("from"),
+                            to: self.optional(&row_field(EMPLOYERS, i, "to")),
+                            contact_email: field("contact_email"),
+                        }
+                    })
+                    .collect(),
+                referees: (0..self.rows(REFEREES))
+                    .map(|i| {
+                        let field = |f: &str| self.get(&row_field(REFEREES, i, f)).to_owned();
+                        RefereeDto {
+                            name: field("name"),
+                            email: field("email"),
+                            relationship: field("relationship"),
+                        }
+                    })
+                    .collect(),
+            },
+        };
+        (request, problems)
+    }
+
+    /// Validated as the API validates its body; every error at once.
+    pub fn validate(&self) -> Result<(SubmitRequest, NewRequest), Vec<FieldError>> {
+        let (request, mut problems) = self.to_request();
+        match request.validate() {
+            Ok(new) if problems.is_empty() => Ok((request, new)),
+            Ok(_) => Err(problems),
+            Err(AppError::Validation(list)) => {
+                problems.extend(list);
+                Err(problems)
+            }
+            Err(other) => {
+                problems.push(FieldError::new("profile", other.to_string()));
+                Err(problems)
+            }
+        }
+    }
+}
+
+/// The idempotency record of a body: SHA-256 of its canonical JSON.
+pub fn hash_of(request: &SubmitRequest) -> String {
+    super::submissions::body_hash(&serde_json::to_value(request).unwrap_or_default())
+}

@@ -49,6 +49,7 @@ const MAX_BATCH: usize = 64;
 const QUEUE_DEPTH: usize = 1024;
 
 /// A validated request to screen someone.
+#[derive(Clone)]
 pub struct NewRequest {
     pub profile: String,
     pub reference: String,

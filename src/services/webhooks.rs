@@ -12,9 +12,13 @@ use crate::{
     db,
     domain::{WebhookUrl, webhook_url},
     error::{AppError, AppResult},
-    outbox::{ssrf, webhooks},
+    outbox::{
+        ssrf,
+        webhooks::{self, EVENT_TYPES},
+    },
     pagination::PageRequest,
     services::AppState,
+    validation::Fields,
 };
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 
@@ -43,6 +47,33 @@ pub async fn check_url(text: &str, allow_private: bool) -> Result<WebhookUrl, St
         // Addresses are refused by the rule unless private targets are allowed.
         _ => Ok(url),
     }
+}
+
+/// An endpoint's address and event types as the API and the portal take them, every error at
+/// once; the event types sorted, each once.
+pub async fn check_endpoint(
+    url: &str,
+    events: &[String],
+    allow_private: bool,
+) -> AppResult<(WebhookUrl, Vec<String>)> {
+    let mut f = Fields::default();
+    let url = f.check("url", check_url(url, allow_private).await);
+    if events.is_empty() {
+        f.error("events", "name at least one event type, or \"*\"");
+    }
+    for (i, event) in events.iter().enumerate() {
+        if event != "*" && !EVENT_TYPES.contains(&event.as_str()) {
+            f.error(
+                format!("events[{i}]"),
+                format!("unknown event type `{event}`"),
+            );
+        }
+    }
+    let mut events = events.to_vec();
+    events.sort();
+    events.dedup();
+    let url = f.finish(|| url)?;
+    Ok((url, events))
 }
 
 pub async fn create(

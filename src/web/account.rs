@@ -8,13 +8,12 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
-    components::{Errors, Input, banner, csrf_field, date_time, summary_list, table},
+    components::{Errors, Input, banner, csrf_field, date_time, qr_image, summary_list, table},
     errors,
     i18n::{t, t_with},
     layout::{Shell, page},
@@ -176,17 +175,6 @@ pub async fn end_session(
     }
 }
 
-/// The QR code of an `otpauth://` URI, as an image the CSP allows (`data:`).
-fn qr_code(uri: &str) -> Option<String> {
-    let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
-    let svg = code
-        .render::<qrcode::render::svg::Color>()
-        .module_dimensions(1, 1)
-        .quiet_zone(true)
-        .build();
-    Some(format!("data:image/svg+xml;base64,{}", B64.encode(svg)))
-}
-
 fn totp_page(
     status: StatusCode,
     principal: &Principal,
@@ -205,7 +193,7 @@ fn totp_page(
                 li { (t("totp-step-app")) }
                 li {
                     (t("totp-step-scan"))
-                    @if let Some(qr) = qr_code(&enrolment.otpauth_uri) {
+                    @if let Some(qr) = qr_image(&enrolment.otpauth_uri) {
                         div.qr { img src=(qr) alt=(t("totp-qr-alt")) width="224" height="224"; }
                     }
                     p { (t("totp-step-type")) }

@@ -62,14 +62,35 @@ impl Errors {
 }
 
 /// How a field is named to people (the error summary, the console's task view): its label in
-/// the catalogue, else its name.
+/// the catalogue, else the label of its last part (`subject.given_names` → "Given names"), a
+/// listed row's with its number ("Employer 2: From"), else its name.
 pub fn label_for(field: &str) -> String {
-    let id = format!("field-{}", field.replace(['.', '_'], "-"));
-    if super::i18n::has(super::i18n::Lang::En, &id) {
-        t(&id)
-    } else {
-        field.to_owned()
+    let known = |name: &str| {
+        let id = format!("field-{}", name.replace(['.', '_'], "-"));
+        super::i18n::has(super::i18n::Lang::En, &id).then(|| t(&id))
+    };
+    if let Some((list, rest)) = field.split_once('[')
+        && let Some((index, inner)) = rest.split_once(']')
+        && let Ok(index) = index.parse::<usize>()
+    {
+        let number = (index + 1).to_string();
+        let inner = inner.trim_start_matches('.');
+        let row = match list {
+            "subject.previous_employers" => Some("field-employer-row"),
+            "subject.referees" => Some("field-referee-row"),
+            _ => None,
+        };
+        return match (row, inner.is_empty()) {
+            (Some(row), false) => super::i18n::t_with(
+                row,
+                &[("number", number.into()), ("field", label_for(inner).into())],
+            ),
+            _ => format!("{} {number}", label_for(list)),
+        };
     }
+    known(field)
+        .or_else(|| field.rsplit('.').next().and_then(known))
+        .unwrap_or_else(|| field.to_owned())
 }
 
 /// A text input with its label, hint and error.
@@ -360,4 +381,16 @@ pub fn select_many(
             }
         }
     }
+}
+
+/// A QR code of `text` as an image the CSP allows (an SVG `data:` URL), scaled by the page.
+pub fn qr_image(text: &str) -> Option<String> {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .module_dimensions(1, 1)
+        .quiet_zone(true)
+        .build();
+    Some(format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)))
 }

@@ -1,6 +1,7 @@
 //! The message catalogue: every text a page shows, by id, in Project Fluent files built into
-//! the binary (`web/locales/*.ftl`). The staff pages are in English; a language is one more
-//! file and one more arm of [`Lang`].
+//! the binary (`web/locales/*.ftl`). The staff pages are in English; the pages for anyone
+//! (`/verify`) also in Dutch. A language is one more file and one more arm of [`Lang`]; a
+//! message not yet in a language's file is shown in English.
 use std::{collections::HashMap, sync::LazyLock};
 
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
@@ -9,22 +10,42 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentB
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lang {
     En,
+    Nl,
 }
 
 impl Lang {
     pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
+            Lang::Nl => "nl",
         }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "en" => Some(Lang::En),
+            "nl" => Some(Lang::Nl),
+            _ => None,
+        }
+    }
+
+    /// The first language of an `Accept-Language` header the catalogue holds (weights are
+    /// ignored: browsers list languages in the order they prefer them).
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        header.split(',').find_map(|item| {
+            let tag = item.split(';').next()?.trim();
+            Lang::parse(&tag.get(..2)?.to_ascii_lowercase())
+        })
     }
 
     fn source(self) -> &'static str {
         match self {
             Lang::En => include_str!("locales/en.ftl"),
+            Lang::Nl => include_str!("locales/nl.ftl"),
         }
     }
 
-    pub const ALL: [Lang; 1] = [Lang::En];
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Nl];
 }
 
 static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock::new(|| {
@@ -49,8 +70,11 @@ static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock
 /// The message `id` in `lang`, with `args` filled in. A missing message shows its id (and is
 /// logged); a test keeps every id the pages use in the catalogue.
 pub fn text(lang: Lang, id: &str, args: &[(&str, FluentValue)]) -> String {
-    let bundle = &BUNDLES[&lang];
-    let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+    let found = |lang: Lang| {
+        let bundle = &BUNDLES[&lang];
+        Some((bundle, bundle.get_message(id).and_then(|m| m.value())?))
+    };
+    let Some((bundle, pattern)) = found(lang).or_else(|| found(Lang::En)) else {
         tracing::warn!(id, lang = lang.code(), "message missing from the catalogue");
         return id.to_owned();
     };

@@ -12,7 +12,7 @@ use axum::{
 use maud::{DOCTYPE, Markup, html};
 use sha2::{Digest, Sha256};
 
-use super::i18n::{Lang, t, t_with};
+use super::i18n::{Lang, text};
 use crate::{auth::Principal, error::AppError, services::AppState};
 
 const STYLESHEET: &str = include_str!("assets/style.css");
@@ -105,6 +105,8 @@ pub struct Shell<'a> {
     pub passkey_script: bool,
     /// The subject's page has no account to sign in to: no navigation.
     pub navigation: bool,
+    /// The page's language (the staff pages: English).
+    pub lang: Lang,
 }
 
 impl<'a> Shell<'a> {
@@ -115,7 +117,13 @@ impl<'a> Shell<'a> {
             narrow: false,
             passkey_script: false,
             navigation: true,
+            lang: Lang::En,
         }
+    }
+
+    pub fn lang(mut self, lang: Lang) -> Self {
+        self.lang = lang;
+        self
     }
 
     pub fn without_navigation(mut self) -> Self {
@@ -141,9 +149,10 @@ impl<'a> Shell<'a> {
 
 /// A whole page: header, the page's content as `main`, footer.
 pub fn page(status: StatusCode, shell: Shell<'_>, content: Markup) -> Response {
+    let t = |id: &str| text(shell.lang, id, &[]);
     let markup = html! {
         (DOCTYPE)
-        html lang=(Lang::En.code()) {
+        html lang=(shell.lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -164,6 +173,8 @@ pub fn page(status: StatusCode, shell: Shell<'_>, content: Markup) -> Response {
                                 @if let Some(principal) = shell.signed_in {
                                     @if principal.is_staff() {
                                         li { a href="/console/tasks" { (t("nav-console")) } }
+                                    } @else if principal.organisation_id.is_some() {
+                                        li { a href="/org/requests" { (t("nav-portal")) } }
                                     }
                                     li { a href="/account" { (t("nav-account")) } }
                                     li {
@@ -185,7 +196,7 @@ pub fn page(status: StatusCode, shell: Shell<'_>, content: Markup) -> Response {
                 }
                 footer.site {
                     div.bar {
-                        p { (t_with("footer-about", &[])) " "
+                        p { (t("footer-about")) " "
                             a href="/docs" { (t("footer-api")) } " · "
                             a href="/.well-known/jwks.json" { (t("footer-keys")) } }
                     }

@@ -35,12 +35,13 @@ use crate::{
     },
 };
 
-/// Where a user lands after signing in: staff at their work queue; the organisation's
-/// members at their account until their portal exists.
+/// Where a user lands after signing in: staff at their work queue, the organisation's
+/// members at its requests.
 pub fn landing_for(role: Option<Role>) -> &'static str {
     match role {
         Some(Role::Checker | Role::Admin) => "/console/tasks",
-        _ => "/account",
+        Some(Role::OrgAdmin | Role::OrgRequester) => "/org/requests",
+        None => "/account",
     }
 }
 

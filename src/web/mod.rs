@@ -21,8 +21,10 @@ pub mod i18n;
 pub mod layout;
 pub mod login;
 pub mod passkeys;
+pub mod portal;
 pub mod session;
 pub mod subject;
+pub mod verify;
 
 pub use subject::router;
 
@@ -127,6 +129,59 @@ impl Pages {
             .post("/account/passkeys/start", passkeys::start_registration)
             .post("/account/passkeys/finish", passkeys::finish_registration)
             .post("/account/passkeys/{id}/remove", passkeys::remove)
+            .get("/org/requests", portal::requests::list)
+            .get("/org/requests.csv", portal::requests::export)
+            .form(
+                "/org/requests/new",
+                portal::new_request::show,
+                portal::new_request::submit,
+            )
+            .form(
+                "/org/requests/upload",
+                portal::upload::show,
+                portal::upload::check,
+            )
+            .get("/org/requests/upload/template.csv", portal::upload::template)
+            .post("/org/requests/upload/submit", portal::upload::submit)
+            .get("/org/requests/{id}", portal::requests::show)
+            .post(
+                "/org/requests/{id}/resend-invitation",
+                portal::requests::resend_invitation,
+            )
+            .form(
+                "/org/requests/{id}/withdraw",
+                portal::requests::confirm_withdraw,
+                portal::requests::withdraw,
+            )
+            .post("/org/requests/{id}/rescreen", portal::requests::rescreen)
+            .get(
+                "/org/requests/{id}/certificate",
+                portal::requests::certificate,
+            )
+            .get(
+                "/org/requests/{id}/certificate.jws",
+                portal::requests::certificate_file,
+            )
+            .form(
+                "/org/users",
+                portal::settings::list_users,
+                portal::settings::invite_user,
+            )
+            .post("/org/users/{id}", portal::settings::change_user)
+            .form(
+                "/org/api-keys",
+                portal::settings::list_keys,
+                portal::settings::create_key,
+            )
+            .post("/org/api-keys/{id}/revoke", portal::settings::revoke_key)
+            .form(
+                "/org/webhooks",
+                portal::settings::list_webhooks,
+                portal::settings::create_webhook,
+            )
+            .get("/org/webhooks/{id}", portal::settings::show_webhook)
+            .post("/org/webhooks/{id}/delete", portal::settings::delete_webhook)
+            .form("/verify", verify::show, verify::submit)
             .get("/console/tasks", console::tasks::queue)
             .get("/console/tasks/{id}", console::tasks::show)
             .post("/console/tasks/{id}/complete", console::tasks::complete)
