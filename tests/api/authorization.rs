@@ -201,6 +201,12 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             &format!("w-{}@example.org", Uuid::new_v4().simple()),
         )
         .await;
+    let to_resend = app
+        .submit(
+            &api_key,
+            &format!("r-{}@example.org", Uuid::new_v4().simple()),
+        )
+        .await;
     // Three consented requests: their identity checks go to the checker (t1, t3) and the
     // supervisor (t2), least loaded first.
     let mut tasks = Vec::new();
@@ -511,6 +517,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             path: format!("/v1/screening-requests/{declined}/rescreen"),
             body: Some(json!({})),
             expect: [403, 201, 201, 201, 403, 403, 401, 404, 404],
+        },
+        // Resent once; again within the hour is 429.
+        Row {
+            method: Method::POST,
+            template: "/v1/screening-requests/{id}/resend-invitation",
+            path: format!("/v1/screening-requests/{to_resend}/resend-invitation"),
+            body: None,
+            expect: [403, 202, 429, 429, 403, 403, 401, 404, 404],
         },
         Row {
             method: Method::POST,
