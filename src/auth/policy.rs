@@ -469,8 +469,16 @@ pub const RULES: &[Rule] = &[
     page(Method::GET, "/org/requests.csv", Access::Only(ORG_PEOPLE)),
     page(Method::GET, "/org/requests/new", Access::Only(ORG_PEOPLE)),
     page(Method::POST, "/org/requests/new", Access::Only(ORG_PEOPLE)),
-    page(Method::GET, "/org/requests/upload", Access::Only(ORG_PEOPLE)),
-    page(Method::POST, "/org/requests/upload", Access::Only(ORG_PEOPLE)),
+    page(
+        Method::GET,
+        "/org/requests/upload",
+        Access::Only(ORG_PEOPLE),
+    ),
+    page(
+        Method::POST,
+        "/org/requests/upload",
+        Access::Only(ORG_PEOPLE),
+    ),
     page(
         Method::GET,
         "/org/requests/upload/template.csv",

@@ -521,7 +521,14 @@ pub async fn resend_invitation(state: &AppState, principal: &Principal, id: Uuid
         &token,
         request.invitation_expires_at,
     );
-    mail::enqueue(&txn, &state.data_key, Some(request.id), "invitation", &message).await?;
+    mail::enqueue(
+        &txn,
+        &state.data_key,
+        Some(request.id),
+        "invitation",
+        &message,
+    )
+    .await?;
     screening_request::Entity::update_many()
         .col_expr(
             screening_request::Column::InvitationResentAt,

@@ -176,7 +176,6 @@ impl SubmitRequest {
     }
 }
 
-
 /// The submission's fields as one flat list of names, the form's and the CSV file's:
 /// `position.title`, `subject.nationalities`, `subject.previous_employers[0].organisation`, …
 /// The names are the API's field paths, so its errors name the form's fields.
@@ -248,7 +247,13 @@ impl FlatSubmission {
         let prefix = format!("{list}[");
         self.values
             .keys()
-            .filter_map(|k| k.strip_prefix(&prefix)?.split(']').next()?.parse::<usize>().ok())
+            .filter_map(|k| {
+                k.strip_prefix(&prefix)?
+                    .split(']')
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
             .map(|i| i + 1)
             .max()
             .unwrap_or(0)
@@ -256,7 +261,10 @@ impl FlatSubmission {
 
     /// Drops blank rows and numbers the rest from 0.
     pub fn compact(&mut self) {
-        for (list, fields) in [(EMPLOYERS, &EMPLOYER_FIELDS[..]), (REFEREES, &REFEREE_FIELDS[..])] {
+        for (list, fields) in [
+            (EMPLOYERS, &EMPLOYER_FIELDS[..]),
+            (REFEREES, &REFEREE_FIELDS[..]),
+        ] {
             let rows = self.rows(list);
             let mut kept = Vec::new();
             for i in 0..rows {

@@ -553,9 +553,7 @@ async fn prepare(
         version: Set(1),
         subject_sealed: Set(Some(job.subject_sealed.clone())),
         invitation_token_hash: Set(Some(invitation.hash)),
-        invitation_token_sealed: Set(Some(
-            state.data_key.seal(id, invitation.token.as_bytes()),
-        )),
+        invitation_token_sealed: Set(Some(state.data_key.seal(id, invitation.token.as_bytes()))),
         invitation_resent_at: Set(None),
         invitation_expires_at: Set(expires_at),
         decline_reason: Set(None),

@@ -83,7 +83,10 @@ pub fn label_for(field: &str) -> String {
         return match (row, inner.is_empty()) {
             (Some(row), false) => super::i18n::t_with(
                 row,
-                &[("number", number.into()), ("field", label_for(inner).into())],
+                &[
+                    ("number", number.into()),
+                    ("field", label_for(inner).into()),
+                ],
             ),
             _ => format!("{} {number}", label_for(list)),
         };
@@ -392,5 +395,8 @@ pub fn qr_image(text: &str) -> Option<String> {
         .module_dimensions(1, 1)
         .quiet_zone(true)
         .build();
-    Some(format!("data:image/svg+xml;base64,{}", STANDARD.encode(svg)))
+    Some(format!(
+        "data:image/svg+xml;base64,{}",
+        STANDARD.encode(svg)
+    ))
 }

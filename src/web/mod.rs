@@ -141,7 +141,10 @@ impl Pages {
                 portal::upload::show,
                 portal::upload::check,
             )
-            .get("/org/requests/upload/template.csv", portal::upload::template)
+            .get(
+                "/org/requests/upload/template.csv",
+                portal::upload::template,
+            )
             .post("/org/requests/upload/submit", portal::upload::submit)
             .get("/org/requests/{id}", portal::requests::show)
             .post(
@@ -180,7 +183,10 @@ impl Pages {
                 portal::settings::create_webhook,
             )
             .get("/org/webhooks/{id}", portal::settings::show_webhook)
-            .post("/org/webhooks/{id}/delete", portal::settings::delete_webhook)
+            .post(
+                "/org/webhooks/{id}/delete",
+                portal::settings::delete_webhook,
+            )
             .form("/verify", verify::show, verify::submit)
             .get("/console/tasks", console::tasks::queue)
             .get("/console/tasks/{id}", console::tasks::show)

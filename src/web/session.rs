@@ -145,7 +145,8 @@ async fn posted_csrf(request: Request) -> Result<(Option<String>, Request), Resp
 /// The text of one field of a multipart body, if it has it.
 async fn multipart_field(content_type: &str, bytes: Bytes, name: &str) -> Option<String> {
     let boundary = multer::parse_boundary(content_type).ok()?;
-    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let stream =
+        futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
     let mut fields = multer::Multipart::new(stream, boundary);
     while let Ok(Some(field)) = fields.next_field().await {
         if field.name() == Some(name) {

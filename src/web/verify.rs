@@ -49,7 +49,8 @@ fn long_date(lang: Lang, date: time::Date) -> String {
 
 fn date_of(lang: Lang, text_date: &str) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text_date, format).map_or_else(|_| text_date.to_owned(), |d| long_date(lang, d))
+    time::Date::parse(text_date, format)
+        .map_or_else(|_| text_date.to_owned(), |d| long_date(lang, d))
 }
 
 fn unix_date(lang: Lang, seconds: Option<i64>) -> String {
@@ -113,7 +114,13 @@ fn answer(lang: Lang, verification: &certificates::Verification) -> Markup {
     }
 }
 
-fn verify_page(lang: Lang, status: StatusCode, jws: &str, errors: &Errors, result: Option<Markup>) -> Response {
+fn verify_page(
+    lang: Lang,
+    status: StatusCode,
+    jws: &str,
+    errors: &Errors,
+    result: Option<Markup>,
+) -> Response {
     let t = |id: &str| text(lang, id, &[]);
     let title = t("verify-certificate-title");
     let other = match lang {
@@ -172,7 +179,11 @@ async fn checked(state: &AppState, lang: Lang, jws: &str) -> Response {
     };
     if let Some(problem) = problem {
         let errors = Errors::new(vec![FieldError::new("jws", text(lang, problem, &[]))]);
-        let shown = if jws.len() > MAX_CERTIFICATE_CHARS { "" } else { jws };
+        let shown = if jws.len() > MAX_CERTIFICATE_CHARS {
+            ""
+        } else {
+            jws
+        };
         return verify_page(lang, StatusCode::UNPROCESSABLE_ENTITY, shown, &errors, None);
     }
     match certificates::verify(state, jws).await {
@@ -262,7 +273,10 @@ mod tests {
             Lang::from_accept_language("nl-NL,nl;q=0.9,en;q=0.8"),
             Some(Lang::Nl)
         );
-        assert_eq!(Lang::from_accept_language("fr-FR, en-GB;q=0.8"), Some(Lang::En));
+        assert_eq!(
+            Lang::from_accept_language("fr-FR, en-GB;q=0.8"),
+            Some(Lang::En)
+        );
         assert_eq!(Lang::from_accept_language("fr"), None);
     }
 

@@ -19,12 +19,12 @@ use entity::{certificate, webhook_delivery};
 
 /// A profile with only an identity check, and a checker for it: each request clears after
 /// one task.
-struct Quick {
-    profile: String,
-    checker: String,
+pub(crate) struct Quick {
+    pub profile: String,
+    pub checker: String,
 }
 
-async fn quick(app: &TestApp, validity_months: u32, warning_days: u32) -> Quick {
+pub(crate) async fn quick(app: &TestApp, validity_months: u32, warning_days: u32) -> Quick {
     let profile = profile_with(
         app,
         json!({"title": "Quick", "checks": [{"id": "identity", "authorisation": "identity", "sla": "P2D"}]}),
@@ -37,7 +37,7 @@ async fn quick(app: &TestApp, validity_months: u32, warning_days: u32) -> Quick 
 }
 
 /// A request of `key`'s organisation, cleared; returns its id.
-async fn cleared(app: &TestApp, key: &str, quick: &Quick) -> Uuid {
+pub(crate) async fn cleared(app: &TestApp, key: &str, quick: &Quick) -> Uuid {
     let (id, _) = consented(app, key, |b| b["profile"] = json!(quick.profile)).await;
     let task = open_task(app, id, "check", Some("identity")).await;
     let done = complete(
@@ -102,7 +102,7 @@ fn verify_independently(jws: &str, keys: &JwkSet, issuer: &str) -> Result<Value,
         .map_err(|e| e.to_string())
 }
 
-fn parts(jws: &str) -> (Value, Value, String) {
+pub(crate) fn parts(jws: &str) -> (Value, Value, String) {
     let mut split = jws.split('.');
     let mut json_part =
         || serde_json::from_slice(&B64URL.decode(split.next().unwrap()).unwrap()).unwrap();
@@ -111,11 +111,11 @@ fn parts(jws: &str) -> (Value, Value, String) {
     (header, claims, split.next().unwrap().to_owned())
 }
 
-fn encode(part: &Value) -> String {
+pub(crate) fn encode(part: &Value) -> String {
     B64URL.encode(part.to_string())
 }
 
-fn sign_with(key: &SigningKey, header: &Value, claims: &Value) -> String {
+pub(crate) fn sign_with(key: &SigningKey, header: &Value, claims: &Value) -> String {
     let input = format!("{}.{}", encode(header), encode(claims));
     let signature = key.sign(input.as_bytes());
     format!("{input}.{}", B64URL.encode(signature.to_bytes()))

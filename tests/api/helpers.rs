@@ -304,6 +304,12 @@ impl TestApp {
 
     /// Creates an organisation user, activates them and signs them in: (user id, session token).
     pub async fn create_member(&self, organisation: Uuid, role: &str) -> (Uuid, String) {
+        let (id, email) = self.member_account(organisation, role).await;
+        (id, self.login(&email, USER_PASSWORD).await)
+    }
+
+    /// An organisation user activated with [`USER_PASSWORD`]: (user id, e-mail address).
+    pub async fn member_account(&self, organisation: Uuid, role: &str) -> (Uuid, String) {
         let email = format!("{role}-{}@example.org", Uuid::new_v4().simple());
         let reply = self
             .post(
@@ -316,7 +322,7 @@ impl TestApp {
         let id = reply.body["user"]["id"].as_str().unwrap().parse().unwrap();
         let activation = reply.body["activation_token"].as_str().unwrap();
         assert_eq!(self.activate(activation, USER_PASSWORD).await.status, 204);
-        (id, self.login(&email, USER_PASSWORD).await)
+        (id, email)
     }
 
     /// Creates an API key for the organisation: (key id, key).

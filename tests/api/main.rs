@@ -19,6 +19,7 @@ mod openapi;
 mod operations;
 mod org_view;
 mod pages;
+mod portal;
 mod scale_out;
 mod screening;
 mod sign_in;

@@ -351,6 +351,50 @@ async fn organisations_see_their_view_in_every_status_answer_and_webhook() {
         }
     }
 
+    // The portal's pages and export show no more than the API's view: every request's page,
+    // the list, the export, and the certificate (which holds what the API's certificate does).
+    for role in ["org_admin", "org_requester"] {
+        let (_, email) = app.member_account(org, role).await;
+        let mut browser = crate::pages::Browser::new(&app);
+        browser.sign_in(&email, USER_PASSWORD, None).await;
+        for (id, expected) in &requests {
+            let page = browser.get(&format!("/org/requests/{id}")).await;
+            assert_eq!(page.status, 200, "{role} {id}");
+            assert_no_secrets(&page.body, None);
+            let shown = expected.replace('_', " ");
+            assert!(
+                page.body.to_lowercase().contains(&shown),
+                "{role}: {expected} not shown"
+            );
+            for word in ["assessment", "objection review", "four eyes", "proposed"] {
+                assert!(!page.body.to_lowercase().contains(word), "`{word}` shown");
+            }
+            if *expected == "cleared" {
+                let certificate = browser
+                    .get(&format!("/org/requests/{id}/certificate"))
+                    .await;
+                assert_eq!(certificate.status, 200);
+                for secret in [NOTES, GROUNDS, STATEMENT, OBJECTION, DECLINE_MESSAGE] {
+                    assert!(!certificate.body.contains(secret));
+                }
+            }
+        }
+        let list = browser.get("/org/requests").await;
+        assert_no_secrets(&list.body, None);
+        let export = browser.get("/org/requests.csv").await;
+        assert_eq!(export.status, 200);
+        assert_no_secrets(&export.body, None);
+        assert_eq!(export.body.lines().count(), requests.len() + 1);
+        for line in export.body.lines().skip(1) {
+            assert!(
+                ORG_STATUSES
+                    .iter()
+                    .any(|s| line.contains(&format!(",{s},"))),
+                "{line}"
+            );
+        }
+    }
+
     // Every event queued for the organisation's endpoint: the view's statuses, no more.
     let deliveries = entity::webhook_delivery::Entity::find()
         .all(&app.db)

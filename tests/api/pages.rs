@@ -123,6 +123,38 @@ impl<'a> Browser<'a> {
         self.keep(response).await
     }
 
+    /// A multipart form post from one of our pages (a file upload): text fields, then one
+    /// file field.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_field: &str,
+        file: Vec<u8>,
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        form = form.part(
+            file_field.to_owned(),
+            reqwest::multipart::Part::bytes(file)
+                .file_name("requests.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+        let response = self
+            .client
+            .post(self.app.url(path))
+            .header(header::COOKIE, self.cookie_header())
+            .header("sec-fetch-site", "same-origin")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep(response).await
+    }
+
     /// Signs in through the pages; a code for the second step if asked for one.
     pub async fn sign_in(&mut self, email: &str, password: &str, code: Option<String>) -> Page {
         let form = self.get("/login").await;

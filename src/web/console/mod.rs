@@ -4,11 +4,7 @@
 use maud::{Markup, html};
 
 use super::i18n::{t, t_with};
-use crate::{
-    auth::Principal,
-    domain::Role,
-    engine::tasks::TaskKind,
-};
+use crate::{auth::Principal, domain::Role, engine::tasks::TaskKind};
 
 // The query and form helpers every list and form page uses, where the console's pages find them.
 pub use super::forms::{

@@ -66,14 +66,15 @@ impl NewRequestForm {
         flat.nationalities = values(pairs, NATIONALITIES);
         flat.compact();
         let add = value(pairs, "add");
-        let rows = |list: &str, adding: bool| {
-            (flat.rows(list) + usize::from(adding))
-                .max(EMPTY_ROWS)
-                .min(MAX_LIST)
+        // As many rows as were shown (or are filled), one more where another was asked for.
+        let rows = |list: &str, shown: &str, adding: bool| {
+            let shown = value(pairs, shown).and_then(|n| n.parse::<usize>().ok());
+            (flat.rows(list).max(shown.unwrap_or(0)) + usize::from(adding))
+                .clamp(EMPTY_ROWS, MAX_LIST)
         };
         NewRequestForm {
-            employer_rows: rows(EMPLOYERS, add == Some("employer")),
-            referee_rows: rows(REFEREES, add == Some("referee")),
+            employer_rows: rows(EMPLOYERS, "employer_rows", add == Some("employer")),
+            referee_rows: rows(REFEREES, "referee_rows", add == Some("referee")),
             idempotency_key: value(pairs, "idempotency_key")
                 .map(|k| k.chars().take(255).collect())
                 .unwrap_or_else(|| format!("form-{}", Uuid::new_v4())),
@@ -140,6 +141,8 @@ async fn form_page(
         form method="post" action="/org/requests/new" novalidate {
             (csrf_field(&csrf))
             input type="hidden" name="idempotency_key" value=(form.idempotency_key);
+            input type="hidden" name="employer_rows" value=(form.employer_rows);
+            input type="hidden" name="referee_rows" value=(form.referee_rows);
             fieldset.group {
                 legend { h2 { (t("portal-new-position")) } }
                 (radios("profile", &t("field-profile"), &profile_options, f.get("profile"), errors))
@@ -248,11 +251,10 @@ pub async fn submit(
         body_hash: submission_input::hash_of(&request),
     };
     match submissions::submit(&state, &principal, new, Some(idempotency), None).await {
-        Ok(Submitted::Created(view) | Submitted::Replayed(view)) => Redirect::to(&format!(
-            "/org/requests/{}?done=submitted",
-            view.request.id
-        ))
-        .into_response(),
+        Ok(Submitted::Created(view) | Submitted::Replayed(view)) => {
+            Redirect::to(&format!("/org/requests/{}?done=submitted", view.request.id))
+                .into_response()
+        }
         Err(AppError::Validation(list)) => {
             form_page(
                 &state,

@@ -27,7 +27,9 @@ use crate::{
             summary_list, table,
         },
         errors,
-        forms::{list_href, one_page, page_request, query_pairs, status_for, unknown_fields, value},
+        forms::{
+            list_href, one_page, page_request, query_pairs, status_for, unknown_fields, value,
+        },
         i18n::{t, t_with},
         layout::{Shell, page},
     },
@@ -300,7 +302,10 @@ pub async fn export(
     };
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present"),
+            (
+                header::CONTENT_TYPE,
+                "text/csv; charset=utf-8; header=present",
+            ),
             (header::CACHE_CONTROL, "no-store"),
             (
                 header::CONTENT_DISPOSITION,
@@ -323,7 +328,10 @@ fn check_label(state: ShownCheck) -> String {
 
 fn done_banner(done: Option<&str>) -> Option<Markup> {
     let (title, text) = match done? {
-        "submitted" => (t("portal-done-submitted"), Some(t("portal-done-submitted-text"))),
+        "submitted" => (
+            t("portal-done-submitted"),
+            Some(t("portal-done-submitted-text")),
+        ),
         "resent" => (t("portal-done-resent"), None),
         "withdrawn" => (t("portal-done-withdrawn"), None),
         "rescreened" => (t("portal-done-rescreened"), None),
@@ -360,10 +368,16 @@ async fn request_page(
     let name = subject_name(&request);
     let title = t_with(
         "portal-request-title",
-        &[("name", name.clone().into()), ("reference", request.reference.clone().into())],
+        &[
+            ("name", name.clone().into()),
+            ("reference", request.reference.clone().into()),
+        ],
     );
     let awaiting = request.status == OrgStatus::AwaitingConsent;
-    let withdrawable = matches!(request.status, OrgStatus::AwaitingConsent | OrgStatus::InProgress);
+    let withdrawable = matches!(
+        request.status,
+        OrgStatus::AwaitingConsent | OrgStatus::InProgress
+    );
     let rescreenable = subject_held
         && matches!(
             request.status,
@@ -376,22 +390,37 @@ async fn request_page(
     let mut rows = vec![
         (t("portal-field-name"), html! { (name) }),
         (t("field-reference"), html! { (request.reference) }),
-        (t("portal-field-status"), html! { strong { (status_label(request.status)) } }),
+        (
+            t("portal-field-status"),
+            html! { strong { (status_label(request.status)) } },
+        ),
         (t("task-field-profile"), html! { (request.profile) }),
-        (t("task-field-position"), html! {
-            (request.position_title) " (" (request.role.as_str()) ")"
-            @if let Some(description) = &request.position_description { br; span.hint { (description) } }
-        }),
-        (t("task-field-deployment"), html! {
-            (english_name(&request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
-        }),
-        (t("portal-field-invitation"), html! {
-            (t_with("portal-invitation-sent-to", &[("email", request.sent_to.clone().unwrap_or_default().into())]))
-            @if awaiting { br; span.hint { (t_with("portal-invitation-expires", &[("date", date_time(request.invitation_expires_at).into())])) } }
-        }),
+        (
+            t("task-field-position"),
+            html! {
+                (request.position_title) " (" (request.role.as_str()) ")"
+                @if let Some(description) = &request.position_description { br; span.hint { (description) } }
+            },
+        ),
+        (
+            t("task-field-deployment"),
+            html! {
+                (english_name(&request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
+            },
+        ),
+        (
+            t("portal-field-invitation"),
+            html! {
+                (t_with("portal-invitation-sent-to", &[("email", request.sent_to.clone().unwrap_or_default().into())]))
+                @if awaiting { br; span.hint { (t_with("portal-invitation-expires", &[("date", date_time(request.invitation_expires_at).into())])) } }
+            },
+        ),
     ];
     if let Some(reason) = &request.decline_reason {
-        rows.push((t("portal-field-decline-reason"), html! { (reason.replace('_', " ")) }));
+        rows.push((
+            t("portal-field-decline-reason"),
+            html! { (reason.replace('_', " ")) },
+        ));
     }
     rows.push((t("portal-field-decision"), html! {
         @match &request.decision {
@@ -403,9 +432,15 @@ async fn request_page(
         }
     }));
     if let Some(old) = request.rescreen_of {
-        rows.push((t("portal-field-rescreen-of"), html! { a href={ "/org/requests/" (old) } { (t("portal-earlier-request")) } }));
+        rows.push((
+            t("portal-field-rescreen-of"),
+            html! { a href={ "/org/requests/" (old) } { (t("portal-earlier-request")) } },
+        ));
     }
-    rows.push((t("portal-col-created"), html! { (date_time(request.created_at)) }));
+    rows.push((
+        t("portal-col-created"),
+        html! { (date_time(request.created_at)) },
+    ));
     let body = html! {
         (nav(principal, "/org/requests"))
         @if let Some(top) = top { (top) }
@@ -692,7 +727,11 @@ pub async fn certificate(
         }
         p.no-print.hint { (t("certificate-print-hint")) }
     };
-    page(StatusCode::OK, Shell::new(&title).signed_in(&principal), body)
+    page(
+        StatusCode::OK,
+        Shell::new(&title).signed_in(&principal),
+        body,
+    )
 }
 
 /// `GET /org/requests/{id}/certificate.jws`: the signed certificate as a file.
@@ -708,7 +747,10 @@ pub async fn certificate_file(
                 (header::CACHE_CONTROL, "no-store".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"certificate-{}.jws\"", view.certificate.id),
+                    format!(
+                        "attachment; filename=\"certificate-{}.jws\"",
+                        view.certificate.id
+                    ),
                 ),
             ],
             view.jws,

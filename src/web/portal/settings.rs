@@ -35,10 +35,8 @@ use crate::{
     },
 };
 
-fn organisation(principal: &Principal) -> Result<Uuid, Response> {
-    principal
-        .organisation_id
-        .ok_or_else(|| errors::page_for(AppError::NotFound))
+fn organisation(principal: &Principal) -> Result<Uuid, AppError> {
+    principal.organisation_id.ok_or(AppError::NotFound)
 }
 
 fn role_options() -> Vec<(String, String)> {
@@ -83,7 +81,7 @@ async fn users_page(
 ) -> Response {
     let organisation_id = match organisation(principal) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return errors::page_for(error),
     };
     let mut problems = Vec::new();
     let request = page_request(pairs, &mut problems);
@@ -183,7 +181,7 @@ pub async fn invite_user(
 ) -> Response {
     let organisation_id = match organisation(&principal) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return errors::page_for(error),
     };
     let form = InviteForm {
         name: value(&pairs, "name").unwrap_or_default().to_owned(),
@@ -240,7 +238,7 @@ pub async fn change_user(
 ) -> Response {
     let organisation_id = match organisation(&principal) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return errors::page_for(error),
     };
     let change = UserChange {
         active: value(&pairs, "active").and_then(|a| a.parse::<bool>().ok()),
@@ -282,7 +280,7 @@ async fn keys_page(
 ) -> Response {
     let organisation_id = match organisation(principal) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return errors::page_for(error),
     };
     // An organisation has a handful of keys: the first page of 100 is all of them.
     let request = crate::pagination::PageRequest {
@@ -366,7 +364,7 @@ pub async fn create_key(
 ) -> Response {
     let organisation_id = match organisation(&principal) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return errors::page_for(error),
     };
     let name = value(&pairs, "name").unwrap_or_default().to_owned();
     let checked = text::required(&name, 100);
@@ -409,7 +407,7 @@ pub async fn revoke_key(
 ) -> Response {
     let organisation_id = match organisation(&principal) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(error) => return errors::page_for(error),
     };
     match api_keys::revoke(&state, &principal, organisation_id, key_id).await {
         Ok(()) => Redirect::to("/org/api-keys?done=revoked").into_response(),
@@ -423,7 +421,11 @@ fn events_of(endpoint: &entity::webhook_endpoint::Model) -> Vec<String> {
 
 fn event_options() -> Vec<(String, String)> {
     std::iter::once(("*".to_owned(), t("settings-webhook-all-events")))
-        .chain(EVENT_TYPES.iter().map(|e| ((*e).to_owned(), (*e).to_owned())))
+        .chain(
+            EVENT_TYPES
+                .iter()
+                .map(|e| ((*e).to_owned(), (*e).to_owned())),
+        )
         .collect()
 }
 
@@ -508,8 +510,7 @@ pub async fn create_webhook(
 ) -> Response {
     let url = value(&pairs, "url").unwrap_or_default().to_owned();
     let events = values(&pairs, "events");
-    let checked =
-        webhooks::check_endpoint(&url, &events, state.config.webhook_allow_private).await;
+    let checked = webhooks::check_endpoint(&url, &events, state.config.webhook_allow_private).await;
     let result = match checked {
         Ok((valid_url, valid_events)) => {
             webhooks::create(&state, &principal, valid_url, valid_events).await

@@ -85,7 +85,10 @@ pub async fn template() -> Response {
         .unwrap_or_default();
     (
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8; header=present"),
+            (
+                header::CONTENT_TYPE,
+                "text/csv; charset=utf-8; header=present",
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"screening-requests-template.csv\"",
@@ -260,7 +263,9 @@ fn delimiter_of(text: &str) -> u8 {
 fn csv_problem(error: &csv::Error) -> String {
     match error.kind() {
         csv::ErrorKind::UnequalLengths {
-            pos, expected_len, len,
+            pos,
+            expected_len,
+            len,
         } => t_with(
             "upload-unequal-row",
             &[
