@@ -8,7 +8,8 @@
 # (LIST_LARGE; seeding them through the API takes about ten minutes per database); both
 # measure once the service has sent the seeding's e-mail and chained its audit events.
 # `console` gives one checker 10,000 tasks (LIST_SMALL requests consented to) and fetches their
-# queue page with the session cookie.
+# queue page with the session cookie; `portal` submits LIST_SMALL requests and fetches the
+# organisation's list page as its signed-in admin.
 #
 # Needs wrk (Debian package `wrk`) and, for PostgreSQL, a server at $BENCH_PG (trust auth).
 set -euo pipefail
@@ -19,7 +20,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DATABASES=${DATABASES:-"sqlite postgres"}
 # lifecycle before submit: submit leaves tens of thousands of invitations for the mail worker.
-SCENARIOS=${SCENARIOS:-"me read console lifecycle verify submit list list-large login sign-in"}
+SCENARIOS=${SCENARIOS:-"me read console portal lifecycle verify submit list list-large login sign-in"}
 LIST_SMALL=${LIST_SMALL:-10000}
 LIST_LARGE=${LIST_LARGE:-1000000}
 # PostgreSQL on loopback without TLS, as a local database is best reached (TLS here only costs
@@ -93,6 +94,7 @@ for database in $DATABASES; do
                 submit) echo "submit: POST /v1/screening-requests";;
                 list) echo "list: GET /v1/screening-requests, a page of 25 ($requests submitted first)";;
                 console) echo "console: GET /console/tasks, a checker's queue page ($requests tasks theirs)";;
+                portal) echo "portal: GET /org/requests, the organisation's list page ($requests requests)";;
                 lifecycle) echo "lifecycle: submit → consent → checks → cleared (screenings)";;
                 consent) echo "lifecycle: consent → first task assigned";;
                 sign-in-password) echo "sign-in: POST /v1/auth/login, password ($requests users, once each)";;

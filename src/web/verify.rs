@@ -280,6 +280,27 @@ mod tests {
         assert_eq!(Lang::from_accept_language("fr"), None);
     }
 
+    /// Every message of this page and of the shell around it is in Dutch too (the rest of the
+    /// catalogue falls back to English).
+    #[test]
+    fn every_message_of_the_page_is_in_dutch() {
+        let call = regex::Regex::new(r#"\b(?:t|text\(lang,)\(?\s*"([a-z0-9-]+)""#).unwrap();
+        let mut missing = Vec::new();
+        for source in [include_str!("verify.rs"), include_str!("layout.rs")] {
+            for found in call.captures_iter(source) {
+                if !crate::web::i18n::has(Lang::Nl, &found[1]) {
+                    missing.push(found[1].to_owned());
+                }
+            }
+        }
+        for month in 1..=12 {
+            assert!(crate::web::i18n::has(Lang::Nl, &format!("month-{month}")));
+        }
+        let layout_only = ["nav-console", "nav-portal", "nav-account", "nav-sign-out"];
+        missing.retain(|id| !layout_only.contains(&id.as_str()));
+        assert!(missing.is_empty(), "not in Dutch: {missing:?}");
+    }
+
     #[test]
     fn dates_are_written_out_in_the_page_language() {
         let date = time::macros::date!(2027 - 12 - 03);

@@ -451,11 +451,13 @@ def main():
         check_page(no_script, "console-task-without-script", axe=False)
         click(no_script, no_script.find_element(By.CSS_SELECTOR, "header button"))
         sign_in(no_script, org_email, PASSWORD)
-        expect(no_script.current_url.endswith("/account"), "signed in without JavaScript")
+        expect(no_script.current_url.endswith("/org/requests"), "signed in without JavaScript")
+        no_script.get(BASE + "/account")
         check_page(no_script, "account-without-script", axe=False)
 
         casework(admin, key, organisation)
         administration(admin, admin_codes)
+        portal(admin, admin_secret, organisation, no_script)
 
         # A form posted from another site: refused, nothing changed.
         first.get(BASE + "/account")
@@ -668,6 +670,246 @@ def administration(admin, admin_codes):
         expect("The chain holds" in call_page(driver, "/console/audit"), "the audit chain holds")
     finally:
         driver.quit()
+
+
+PORTAL_PROFILE = {
+    "code": "browser-quick", "title": "Identity only", "description": "One check, for the browser",
+    "workflow": {"key": "browser-quick", "version": 1}, "validity_months": 12,
+    "roles": ["volunteer", "staff"], "expiry_warning_days": 30}
+
+
+def choose(driver, field, text):
+    """Picks the option of a drop-down (or of a multiple list) by what it says."""
+    from selenium.webdriver.support.ui import Select
+    Select(driver.find_element(By.NAME, field)).select_by_visible_text(text)
+
+
+def csv_file(rows):
+    """A CSV file of these rows (dicts of the form's field names) in a temporary file."""
+    import csv
+    columns = sorted({c for r in rows for c in r})
+    path = pathlib.Path(tempfile.mkdtemp()) / "requests.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return str(path)
+
+
+def csv_row(n, country="UG"):
+    return {"profile": "child-contact-abroad", "reference": f"UP-{n}",
+            "position.title": "Sports coach", "position.role": "volunteer",
+            "deployment.country": country, "deployment.start_date": "2027-03-01",
+            "subject.given_names": f"Sanne {n}", "subject.family_name": "Visser",
+            "subject.date_of_birth": "1995-05-17", "subject.place_of_birth": "Leiden",
+            "subject.country_of_birth": "NL", "subject.nationalities": "NL",
+            "subject.email": f"sanne{n}-{uuid.uuid4().hex[:6]}@example.org"}
+
+
+def decode_qr(driver, element):
+    """The text of the QR code the element shows, read from a screenshot of it."""
+    import io
+    import zxingcpp
+    from PIL import Image
+    image = Image.open(io.BytesIO(element.screenshot_as_png))
+    found = zxingcpp.read_barcodes(image)
+    expect(found, "a QR code is readable on the certificate page")
+    return found[0].text
+
+
+def portal(admin, admin_secret, organisation, no_script):
+    """An organisation admin submits a request with two errors and corrects it, uploads a CSV
+    file of five rows with one bad, submits the four, uploads it again (nothing new), exports
+    the list; opens a clearance's certificate, follows its QR code to /verify ("valid"), pastes
+    a tampered certificate ("not a certificate of this service"), and after a revocation sees
+    "revoked". A requester cannot reach the settings. The list, the new request and /verify
+    also without JavaScript."""
+    org_email = f"portal-{uuid.uuid4().hex[:8]}@example.org"
+    created = call("POST", f"/v1/organisations/{organisation['id']}/users", admin,
+                   {"email": org_email, "name": "Petra Portal", "role": "org_admin"}, expect_status=201)
+    call("POST", "/v1/auth/activate", body={"token": created["activation_token"], "password": PASSWORD},
+         expect_status=204)
+    driver = browser()
+    try:
+        sign_in(driver, org_email, PASSWORD)
+        expect(driver.current_url.endswith("/org/requests"), f"the portal first: {driver.current_url}")
+        check_page(driver, "portal-requests")
+        # A new request with a wrong date of birth and an EU country: both errors, values kept.
+        driver.get(BASE + "/org/requests/new")
+        check_page(driver, "portal-new")
+        driver.find_element(By.CSS_SELECTOR, "input[name=profile][value='child-contact-abroad']").click()
+        fill(driver, "reference", "PORTAL-1")
+        fill(driver, "position.title", "Teacher")
+        driver.find_element(By.CSS_SELECTOR, "input[name='position.role'][value=volunteer]").click()
+        choose(driver, "deployment.country", "France")
+        fill(driver, "deployment.start_date", "2027-02-01")
+        fill(driver, "subject.given_names", "Noor")
+        fill(driver, "subject.family_name", "de Boer")
+        fill(driver, "subject.date_of_birth", "2999-01-01")
+        fill(driver, "subject.place_of_birth", "Groningen")
+        choose(driver, "subject.country_of_birth", "Netherlands")
+        choose(driver, "subject.nationalities", "Netherlands")
+        subject = f"noor-{uuid.uuid4().hex[:8]}@example.org"
+        fill(driver, "subject.email", subject)
+        fill(driver, "subject.previous_employers[0].organisation", "War Child")
+        choose(driver, "subject.previous_employers[0].country", "Uganda")
+        fill(driver, "subject.previous_employers[0].from", "2020-01")
+        fill(driver, "subject.previous_employers[0].contact_email", "hr@warchild.example.org")
+        click(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Submit the request']"))
+        summary = driver.find_element(By.CSS_SELECTOR, ".error-summary").text
+        expect("Country of deployment" in summary and "Date of birth" in summary,
+               f"both errors in the summary: {summary}")
+        expect(driver.find_element(By.NAME, "reference").get_attribute("value") == "PORTAL-1", "values kept")
+        expect(driver.find_element(By.NAME, "subject.previous_employers[0].organisation")
+               .get_attribute("value") == "War Child", "the employer kept")
+        check_page(driver, "portal-new-errors")
+        choose(driver, "deployment.country", "Uganda")
+        fill(driver, "subject.date_of_birth", "1994-07-23")
+        click(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Submit the request']"))
+        expect("Request submitted." in driver.page_source, f"submitted: {driver.page_source[:600]}")
+        check_page(driver, "portal-request")
+        driver.get(BASE + "/org/requests")
+        expect("Noor de Boer" in driver.page_source, "the request in the list")
+        # Five rows, one with an EU country: the check page names it; four submitted; the
+        # same file again makes nothing new.
+        rows = [csv_row(n) for n in range(1, 6)]
+        rows[2] = csv_row(3, country="DE")
+        path = csv_file(rows)
+        for attempt in (1, 2):
+            driver.get(BASE + "/org/requests/upload")
+            if attempt == 1:
+                check_page(driver, "portal-upload")
+            driver.find_element(By.NAME, "file").send_keys(path)
+            click(driver, driver.find_element(By.XPATH, "//button[normalize-space()='Check the file']"))
+            page = driver.page_source
+            expect("4 of 5 rows are ready" in page, f"the check page: {page[:800]}")
+            row4 = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table tbody tr") if r.text.startswith("4")]
+            expect(row4 and "deployment.country" in row4[0], f"row 4 named with its column: {row4}")
+            if attempt == 1:
+                check_page(driver, "portal-upload-check")
+            click(driver, driver.find_element(By.XPATH, "//button[starts-with(normalize-space(), 'Submit the 4')]"))
+            if attempt == 1:
+                expect("4 requests submitted." in driver.page_source, "four submitted")
+                check_page(driver, "portal-upload-done")
+            else:
+                expect("Nothing new" in driver.page_source, f"nothing new: {driver.page_source[:600]}")
+        listed = call("GET", "/v1/screening-requests?limit=100", admin, expect_status=200)["data"]
+        mine = [r for r in listed if r["reference"].startswith("UP-")]
+        expect(len(mine) == 4, f"four uploaded requests, once each: {len(mine)}")
+        cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+        request = urllib.request.Request(BASE + "/org/requests.csv")
+        request.add_header("Cookie", cookies)
+        with urllib.request.urlopen(request) as response:
+            export = response.read().decode()
+            expect(response.headers["Content-Type"].startswith("text/csv"), "a CSV file")
+        expect(export.splitlines()[0].startswith("id,reference,") and len(export.splitlines()) >= 6,
+               f"the export: {export[:300]}")
+        # A clearance: its certificate, the QR code followed, tampering and revocation.
+        checker = api_checker(admin, "Quinn", ["identity"])
+        call("POST", "/v1/workflow-definitions", admin, {
+            "key": "browser-quick", "title": "Identity only", "consent_window": "P14D",
+            "decision_deadline": "P28D",
+            "checks": [{"id": "identity", "authorisation": "identity", "sla": "P2D"}]},
+            expect_status=201)
+        call("POST", "/v1/screening-profiles", admin, PORTAL_PROFILE, expect_status=201)
+        cleared_subject = f"lotte-{uuid.uuid4().hex[:8]}@example.org"
+        made = call("POST", "/v1/screening-requests", admin_org_key(admin, organisation), {
+            "profile": "browser-quick", "reference": "CLEAR-1",
+            "position": {"title": "Nurse", "role": "staff"},
+            "deployment": {"country": "PH", "start_date": "2027-04-01"},
+            "subject": {"given_names": "Lotte", "family_name": "Smit", "date_of_birth": "1991-11-05",
+                        "place_of_birth": "Delft", "country_of_birth": "NL", "nationalities": ["NL"],
+                        "email": cleared_subject}}, expect_status=201)
+        call("POST", f"/v1/invitations/{mailed(cleared_subject, '/s/')}/consent", body={"consent": True},
+             expect_status=200)
+        task = task_of(admin, made["id"], "check", "identity")
+        if task["assignee_id"] != checker["id"]:
+            call("POST", f"/v1/tasks/{task['id']}/assign", admin, {"checker_id": checker["id"]})
+        call("POST", f"/v1/tasks/{task['id']}/complete", checker["token"], {"outcome": "no_concerns"},
+             expect_status=200)
+        driver.get(BASE + f"/org/requests/{made['id']}")
+        click(driver, driver.find_element(By.LINK_TEXT, "The certificate"))
+        expect("Certificate of clearance" in driver.page_source, "the certificate page")
+        check_page(driver, "portal-certificate")
+        link = decode_qr(driver, driver.find_element(By.CSS_SELECTOR, ".qr img"))
+        expect(link.startswith(BASE + "/verify?jws="), f"the QR code links to /verify: {link[:80]}")
+        anyone = browser()
+        try:
+            anyone.get(link)
+            expect("Valid: this person has been cleared" in anyone.page_source, "valid")
+            expect("Lotte Smit" in anyone.page_source and "5 November 1991" in anyone.page_source, "the facts")
+            expect(not anyone.get_cookies(), "no cookie on /verify")
+            check_page(anyone, "verify-valid")
+            jws = link.split("jws=", 1)[1]
+            head, claims, signature = jws.split(".")
+            changed = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+            changed["clearance"]["subject"]["family_name"] = "Jansen"
+            forged = ".".join([head, base64.urlsafe_b64encode(json.dumps(changed).encode()).decode().rstrip("="),
+                               signature])
+            anyone.get(BASE + "/verify")
+            check_page(anyone, "verify")
+            fill(anyone, "jws", forged)
+            submit(anyone)
+            expect("Not a certificate of this service" in anyone.page_source, "the tampered one refused")
+            check_page(anyone, "verify-invalid")
+            claims_of = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+            revoke = f"/v1/certificates/{claims_of['jti']}/revoke"
+            answer = call("POST", revoke, admin, {"reason": "Identity fraud established"})
+            if not answer or answer.get("status") == 403:
+                call("POST", "/v1/auth/step-up", admin, {"code": totp(admin_secret, 2)}, expect_status=204)
+                call("POST", revoke, admin, {"reason": "Identity fraud established"}, expect_status=200)
+            anyone.get(link)
+            expect("Revoked: this certificate is no longer valid" in anyone.page_source, "revoked")
+            expect("Identity fraud" not in anyone.page_source, "never the ground")
+            check_page(anyone, "verify-revoked")
+            anyone.get(BASE + "/verify?lang=nl")
+            expect("Een certificaat controleren" in anyone.page_source, "in Dutch")
+            check_page(anyone, "verify-dutch")
+        finally:
+            anyone.quit()
+        for path, name in [("/org/users", "portal-users"), ("/org/api-keys", "portal-api-keys"),
+                           ("/org/webhooks", "portal-webhooks")]:
+            driver.get(BASE + path)
+            check_page(driver, name)
+        # A requester sees the requests, not the settings.
+        requester_email = f"req-{uuid.uuid4().hex[:8]}@example.org"
+        made_user = call("POST", f"/v1/organisations/{organisation['id']}/users", admin,
+                         {"email": requester_email, "name": "Rik Requester", "role": "org_requester"},
+                         expect_status=201)
+        call("POST", "/v1/auth/activate", body={"token": made_user["activation_token"], "password": PASSWORD},
+             expect_status=204)
+        requester = browser()
+        try:
+            sign_in(requester, requester_email, PASSWORD)
+            expect("/org/users" not in requester.page_source, "no settings in a requester's navigation")
+            requester.get(BASE + "/org/users")
+            expect("You cannot do this" in requester.page_source, f"refused: {requester.page_source[:400]}")
+            check_page(requester, "portal-requester-refused")
+        finally:
+            requester.quit()
+        # Without JavaScript: the list, a new request with an error, /verify.
+        click(no_script, no_script.find_element(By.CSS_SELECTOR, "header button"))
+        sign_in(no_script, org_email, PASSWORD)
+        check_page(no_script, "portal-requests-without-script", axe=False)
+        no_script.get(BASE + "/org/requests/new")
+        click(no_script, no_script.find_element(By.XPATH, "//button[normalize-space()='Add another referee']"))
+        expect(no_script.find_elements(By.NAME, "subject.referees[3].name"), "a fourth referee row without script")
+        click(no_script, no_script.find_element(By.XPATH, "//button[normalize-space()='Submit the request']"))
+        expect("There is a problem" in no_script.page_source, "the errors without script")
+        check_page(no_script, "portal-new-without-script", axe=False)
+        no_script.get(BASE + "/verify")
+        fill(no_script, "jws", jws)
+        submit(no_script)
+        expect("Revoked" in no_script.page_source, "/verify without script")
+        check_page(no_script, "verify-without-script", axe=False)
+    finally:
+        driver.quit()
+
+
+def admin_org_key(admin, organisation):
+    """A fresh API key of the organisation."""
+    return call("POST", f"/v1/organisations/{organisation['id']}/api-keys", admin, {"name": "portal"},
+                expect_status=201)["key"]
 
 
 def call_page(driver, path):

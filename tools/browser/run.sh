@@ -10,6 +10,8 @@ cd "$(dirname "$0")/../.."
 
 SELENIUM=4.51.0
 AXE=4.14.1
+ZXING=3.1.1
+PILLOW=13.0.0
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
@@ -18,6 +20,10 @@ VENV=target/browser-venv
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import selenium" 2>/dev/null; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "selenium==$SELENIUM"
+fi
+# The certificate's QR code is read from a screenshot, as a phone would read it.
+if ! "$VENV/bin/python" -c "import zxingcpp, PIL" 2>/dev/null; then
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "zxing-cpp==$ZXING" "pillow==$PILLOW"
 fi
 NODE_DIR=target/browser-node
 if [ ! -f "$NODE_DIR/node_modules/axe-core/axe.min.js" ]; then

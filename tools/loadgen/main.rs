@@ -15,7 +15,9 @@
 //! connections at a time: a line for each, so the second factor's added latency shows.
 //! `console` gives one checker `--requests` tasks (requests submitted and consented to, each
 //! one's identity check assigned to them), signs them in through the pages, and fetches their
-//! queue page `/console/tasks` with the session cookie, as a browser would.
+//! queue page `/console/tasks` with the session cookie, as a browser would. `portal` submits
+//! `--requests` requests, signs an organisation admin in through the pages, and fetches the
+//! organisation's request list page `/org/requests`.
 use std::{
     sync::{
         Arc,
@@ -36,7 +38,7 @@ struct Args {
     admin_email: String,
     #[arg(long)]
     admin_password: String,
-    /// `submit`, `read`, `list`, `me`, `lifecycle`, `sign-in` or `console`.
+    /// `submit`, `read`, `list`, `me`, `lifecycle`, `sign-in`, `console` or `portal`.
     #[arg(long)]
     scenario: String,
     /// For `list`: how many requests to submit first (the list pages through them).
@@ -192,35 +194,7 @@ async fn console_checker(
     for seeder in seeders {
         seeder.await??;
     }
-    // Signing in as a browser does: the form's CSRF token, then the password.
-    let mut jar = Vec::new();
-    let form = client.get(format!("{}/login", args.url)).send().await?;
-    keep_cookies(&mut jar, &form);
-    let body = form.error_for_status()?.text().await?;
-    let csrf = body
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .ok_or_else(|| anyhow::anyhow!("no csrf field on /login"))?
-        .to_owned();
-    let signed_in = client
-        .post(format!("{}/login", args.url))
-        .header(reqwest::header::COOKIE, cookie_header(&jar))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("email", email.as_str()),
-            ("password", password),
-        ])
-        .send()
-        .await?;
-    keep_cookies(&mut jar, &signed_in);
-    anyhow::ensure!(
-        signed_in.status().is_redirection(),
-        "sign-in answered {}",
-        signed_in.status()
-    );
-    let cookie = cookie_header(&jar);
+    let cookie = page_sign_in(client, &args.url, &email, password).await?;
     let queue = client
         .get(format!("{}/console/tasks", args.url))
         .header(reqwest::header::COOKIE, &cookie)
@@ -232,6 +206,93 @@ async fn console_checker(
     anyhow::ensure!(
         queue.contains("/console/tasks/"),
         "the queue page lists no task"
+    );
+    Ok(cookie)
+}
+
+/// Signs in through `/login` as a browser does (the form's CSRF token, then the password);
+/// returns the session's `Cookie` header.
+async fn page_sign_in(
+    client: &reqwest::Client,
+    url: &str,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let mut jar = Vec::new();
+    let form = client.get(format!("{url}/login")).send().await?;
+    keep_cookies(&mut jar, &form);
+    let body = form.error_for_status()?.text().await?;
+    let csrf = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("no csrf field on /login"))?
+        .to_owned();
+    let signed_in = client
+        .post(format!("{url}/login"))
+        .header(reqwest::header::COOKIE, cookie_header(&jar))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await?;
+    keep_cookies(&mut jar, &signed_in);
+    anyhow::ensure!(
+        signed_in.status().is_redirection(),
+        "sign-in answered {}",
+        signed_in.status()
+    );
+    Ok(cookie_header(&jar))
+}
+
+/// `portal`: an organisation admin of the key's organisation, signed in through `/login`;
+/// returns the session's `Cookie` header once the list page shows the seeded requests.
+async fn portal_admin(client: &reqwest::Client, args: &Args, key: &str) -> anyhow::Result<String> {
+    let admin = login(client, &args.url, &args.admin_email, &args.admin_password).await?;
+    let me: Value = client
+        .get(format!("{}/v1/me", args.url))
+        .bearer_auth(key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let organisation = me["organisation_id"].as_str().unwrap_or_default();
+    let email = format!("portal-{}@example.org", uuid::Uuid::new_v4().simple());
+    let password = "portal admin password";
+    let created: Value = client
+        .post(format!(
+            "{}/v1/organisations/{organisation}/users",
+            args.url
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({"email": email, "name": "Portal admin", "role": "org_admin"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    client
+        .post(format!("{}/v1/auth/activate", args.url))
+        .json(&json!({"token": created["activation_token"], "password": password}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let cookie = page_sign_in(client, &args.url, &email, password).await?;
+    let list = client
+        .get(format!("{}/org/requests", args.url))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    anyhow::ensure!(
+        list.contains("Jan Pieter de Vries"),
+        "the list page shows no request"
     );
     Ok(cookie)
 }
@@ -688,6 +749,11 @@ async fn main() -> anyhow::Result<()> {
     let key = setup(&client, &args).await?;
     let ids = Arc::new(match args.scenario.as_str() {
         "read" => seed(&client, &args.url, &key, 200, args.connections).await?,
+        "portal" => {
+            seed(&client, &args.url, &key, args.requests, args.connections).await?;
+            caught_up(&client, &args.url).await?;
+            Vec::new()
+        }
         "list" => {
             seed(&client, &args.url, &key, args.requests, args.connections).await?;
             caught_up(&client, &args.url).await?;
@@ -708,12 +774,14 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     });
-    let console_cookie = Arc::new(if args.scenario == "console" {
-        let cookie = console_checker(&client, &args, &key, Arc::clone(&mailbox)).await?;
-        caught_up(&client, &args.url).await?;
-        cookie
-    } else {
-        String::new()
+    let console_cookie = Arc::new(match args.scenario.as_str() {
+        "console" => {
+            let cookie = console_checker(&client, &args, &key, Arc::clone(&mailbox)).await?;
+            caught_up(&client, &args.url).await?;
+            cookie
+        }
+        "portal" => portal_admin(&client, &args, &key).await?,
+        _ => String::new(),
     });
     let consents = Arc::new(Mutex::new(Vec::<u32>::new()));
 
@@ -773,9 +841,13 @@ async fn main() -> anyhow::Result<()> {
                     "console" => client
                         .get(format!("{url}/console/tasks"))
                         .header(reqwest::header::COOKIE, console_cookie.as_str()),
+                    // The organisation's request list page, newest first, by the cookie.
+                    "portal" => client
+                        .get(format!("{url}/org/requests"))
+                        .header(reqwest::header::COOKIE, console_cookie.as_str()),
                     _ => client.get(format!("{url}/v1/me")),
                 };
-                let request = if scenario == "console" {
+                let request = if scenario == "console" || scenario == "portal" {
                     request
                 } else {
                     request.bearer_auth(&key)
