@@ -386,7 +386,8 @@ pub fn select_many(
     }
 }
 
-/// A QR code of `text` as an image the CSP allows (an SVG `data:` URL), scaled by the page.
+/// A QR code of `text` as an image the CSP allows (an SVG `data:` URL), one unit a module
+/// (a vector image: sharp at any size the page scales it to).
 pub fn qr_image(text: &str) -> Option<String> {
     use base64::{Engine, engine::general_purpose::STANDARD};
     let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
@@ -399,4 +400,35 @@ pub fn qr_image(text: &str) -> Option<String> {
         "data:image/svg+xml;base64,{}",
         STANDARD.encode(svg)
     ))
+}
+
+/// A QR code of `text` as a 1-bit PNG `data:` URL, one pixel a module with the quiet zone; the
+/// page scales it up without smoothing. For long texts (a certificate's link) the PNG is a
+/// few KB where the SVG would be a hundred.
+pub fn qr_png(text: &str) -> Option<String> {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    const QUIET: usize = 4;
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let modules = code.width();
+    let side = modules + 2 * QUIET;
+    let colors = code.to_colors();
+    let row_bytes = side.div_ceil(8);
+    // 1 is white in a grayscale PNG: start white, clear the dark modules' bits.
+    let mut pixels = vec![0xFFu8; row_bytes * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = (i % modules + QUIET, i / modules + QUIET);
+            pixels[y * row_bytes + x / 8] &= !(0x80 >> (x % 8));
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let size = u32::try_from(side).ok()?;
+        let mut encoder = png::Encoder::new(&mut out, size, size);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        let mut writer = encoder.write_header().ok()?;
+        writer.write_image_data(&pixels).ok()?;
+    }
+    Some(format!("data:image/png;base64,{}", STANDARD.encode(out)))
 }

@@ -23,7 +23,7 @@ use crate::{
     },
     web::{
         components::{
-            Errors, Input, banner, csrf_field, date_time, notice, pagination, qr_image, select,
+            Errors, Input, banner, csrf_field, date_time, notice, pagination, qr_png, select,
             summary_list, table,
         },
         errors,
@@ -692,7 +692,7 @@ pub async fn certificate(
     );
     let status = certificates::status_of(&view.certificate);
     let valid_until = view.certificate.expires_at.date().to_string();
-    let qr = qr_image(&verify_link(&state, &view.jws));
+    let qr = qr_png(&verify_link(&state, &view.jws));
     let title = t_with("certificate-title", &[("name", name.clone().into())]);
     let body = html! {
         div.no-print { (nav(&principal, "/org/requests")) }
@@ -715,7 +715,7 @@ pub async fn certificate(
             ]))
             div.qr {
                 @if let Some(qr) = qr {
-                    img src=(qr) alt=(t("certificate-qr-alt")) width="240" height="240";
+                    img src=(qr) alt=(t("certificate-qr-alt")) width="256" height="256";
                 }
                 p { (t_with("certificate-qr-text", &[("url", format!("{}/verify", state.config.public_url).into())])) }
             }
