@@ -9,7 +9,8 @@
 # measure once the service has sent the seeding's e-mail and chained its audit events.
 # `console` gives one checker 10,000 tasks (LIST_SMALL requests consented to) and fetches their
 # queue page with the session cookie; `portal` submits LIST_SMALL requests and fetches the
-# organisation's list page as its signed-in admin.
+# organisation's list page as its signed-in admin; `upload` sends one CSV file of 500 rows
+# through the portal's check page and submission and reports the seconds of each.
 #
 # Needs wrk (Debian package `wrk`) and, for PostgreSQL, a server at $BENCH_PG (trust auth).
 set -euo pipefail
@@ -20,7 +21,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DATABASES=${DATABASES:-"sqlite postgres"}
 # lifecycle before submit: submit leaves tens of thousands of invitations for the mail worker.
-SCENARIOS=${SCENARIOS:-"me read console portal lifecycle verify submit list list-large login sign-in"}
+SCENARIOS=${SCENARIOS:-"me read console portal upload lifecycle verify submit list list-large login sign-in"}
 LIST_SMALL=${LIST_SMALL:-10000}
 LIST_LARGE=${LIST_LARGE:-1000000}
 # PostgreSQL on loopback without TLS, as a local database is best reached (TLS here only costs
@@ -81,6 +82,14 @@ for database in $DATABASES; do
     start_server "$url"
     for scenario in $SCENARIOS; do
         [ "$scenario" = login ] || [ "$scenario" = verify ] && continue
+        if [ "$scenario" = upload ]; then
+            # One file of 500 rows through the portal: the check page, then the submission.
+            "$LOADGEN" --url "$BASE" --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
+                --scenario upload --requests 500 >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"
+            read -r _ rows _ check _ submitted <"$WORK/loadgen.out"
+            echo "| $database | upload: a CSV file of $rows rows, checked in ${check} s, submitted in ${submitted} s | 1 | – | – | – | – | 0 | $(peak_rss_mb) MB |"
+            continue
+        fi
         run=$scenario requests=$LIST_SMALL
         [ "$scenario" = list-large ] && run=list requests=$LIST_LARGE
         [ "$scenario" = sign-in ] && requests=${SIGN_INS:-200}

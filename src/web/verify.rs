@@ -129,7 +129,14 @@ fn verify_page(
     };
     let error = errors.of("jws");
     let body = html! {
-        p.language { a href={ "/verify?lang=" (other.0.code()) } lang=(other.0.code()) hreflang=(other.0.code()) { (other.1) } }
+        // The same answer in the other language: the certificate goes along when one is shown.
+        @let switch = if result.is_some() && !jws.is_empty() {
+            let jws: String = url::form_urlencoded::byte_serialize(jws.as_bytes()).collect();
+            format!("/verify?lang={}&jws={jws}", other.0.code())
+        } else {
+            format!("/verify?lang={}", other.0.code())
+        };
+        p.language { a href=(switch) lang=(other.0.code()) hreflang=(other.0.code()) { (other.1) } }
         (errors_summary(lang, errors))
         h1 { (title) }
         @if let Some(result) = result { (result) }

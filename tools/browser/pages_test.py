@@ -16,8 +16,13 @@ task with the conflicted checker explained; a refusal without grounds, then with
 step-up; the four-eyes review seen by the second assessor and refused to the proposer);
 administration (an admin adds a checker whose activation link is e-mailed, changes another's
 authorisation after step-up and sees the open task rerouted, publishes a definition with two
-errors then a valid one, and visits the other administration pages); a cross-site form post
-refused. DATABASE is the server's SQLite file: step-up is reached by ageing a session's last
+errors then a valid one, and visits the other administration pages); the organisation portal (a new
+request with a wrong date of birth and an EU country, corrected; a CSV file of five rows with
+one bad, submitted, then again creating nothing; the export; a clearance's certificate page,
+printed on one A4 page, its QR code read from the image and followed to /verify ("valid"); a
+tampered certificate; "revoked" after the admin revokes it in the console; /verify in Dutch; a
+requester refused the settings; the list, the new request and /verify without JavaScript); a
+cross-site form post refused. DATABASE is the server's SQLite file: step-up is reached by ageing a session's last
 second factor there, as fifteen minutes would. Exits 1 on the first failed check.
 """
 
@@ -839,6 +844,14 @@ def portal(admin, admin_codes, organisation, no_script):
         click(driver, driver.find_element(By.LINK_TEXT, "The certificate"))
         expect("Certificate of clearance" in driver.page_source, "the certificate page")
         check_page(driver, "portal-certificate")
+        # Printed (A4, the print stylesheet): one page.
+        from selenium.webdriver.common.print_page_options import PrintOptions
+        options = PrintOptions()
+        options.page_width, options.page_height = 21.0, 29.7
+        pdf = base64.b64decode(driver.print_page(options))
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+        expect(pages == 1, f"the certificate prints on one A4 page, not {pages}")
+        (pathlib.Path(SHOTS) / "portal-certificate-printed.pdf").write_bytes(pdf)
         link = decode_qr(driver, driver.find_element(By.CSS_SELECTOR, ".qr img"))
         expect(link.startswith(BASE + "/verify?jws="), f"the QR code links to /verify: {link[:80]}")
         anyone = browser()

@@ -200,8 +200,8 @@ call("POST", f"/v1/invitations/{ids['OBJECTION_TOKEN']}/response",
 complete(refused, "final_review", {"outcome": "refuse", "grounds": "The finding stands."})
 wait_for(refused, "refused")
 
-# Awaiting consent: to consent, to decline, to withdraw.
-for name in ("CONSENT", "DECLINE", "WITHDRAW"):
+# Awaiting consent: to consent, to decline, to withdraw, to resend the invitation of.
+for name in ("CONSENT", "DECLINE", "WITHDRAW", "RESEND"):
     body = submission("a", name.lower())
     ids[f"{name}_REQUEST_ID"] = call("POST", "/v1/screening-requests", keys["a"], body)["id"]
     ids[f"{name}_TOKEN"] = invitation_token(body["subject"]["email"])
