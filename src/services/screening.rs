@@ -319,6 +319,22 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult
     open(state, request)
 }
 
+/// One request as `principal` may see it (read and audited as [`get`]), and whether the
+/// subject's data is still held (a rescreen needs it).
+pub async fn shown_one(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<(ShownRequest, bool)> {
+    let view = get(state, principal, id).await?;
+    let subject_held = view.subject.is_some();
+    let request = shown(state, vec![view], principal)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    Ok((request, subject_held))
+}
+
 pub struct ListFilter {
     pub statuses: Option<Vec<RequestStatus>>,
     pub profile: Option<String>,

@@ -201,18 +201,11 @@ async fn case_page(
     errors: &Errors,
     top: Option<Markup>,
 ) -> Response {
-    let view = match screening::get(state, principal, id).await {
-        Ok(view) => view,
+    let request = match screening::shown_one(state, principal, id).await {
+        Ok((request, _)) => request,
         Err(error) => return errors::page_for(error),
     };
-    let organisation_id = view.request.organisation_id;
-    let mut shown = match screening::shown(state, vec![view], principal).await {
-        Ok(shown) => shown,
-        Err(error) => return errors::page_for(error),
-    };
-    let Some(request) = shown.pop() else {
-        return errors::page_for(AppError::NotFound);
-    };
+    let organisation_id = request.organisation_id;
     let events = match screening::events(state, principal, id).await {
         Ok(events) => events,
         Err(error) => return errors::page_for(error),

@@ -348,16 +348,8 @@ async fn request_page(
     top: Option<Markup>,
     errors: &Errors,
 ) -> Response {
-    let view = match screening::get(state, principal, id).await {
-        Ok(view) => view,
-        Err(error) => return errors::page_for(error),
-    };
-    let subject_held = view.subject.is_some();
-    let request = match screening::shown(state, vec![view], principal).await {
-        Ok(mut shown) => match shown.pop() {
-            Some(request) => request,
-            None => return errors::page_for(AppError::NotFound),
-        },
+    let (request, subject_held) = match screening::shown_one(state, principal, id).await {
+        Ok(found) => found,
         Err(error) => return errors::page_for(error),
     };
     let events = match screening::shown_events(state, principal, id).await {
@@ -570,15 +562,8 @@ pub async fn confirm_withdraw(
     principal: Principal,
     Path(id): Path<Uuid>,
 ) -> Response {
-    let view = match screening::get(&state, &principal, id).await {
-        Ok(view) => view,
-        Err(error) => return errors::page_for(error),
-    };
-    let request = match screening::shown(&state, vec![view], &principal).await {
-        Ok(mut shown) => match shown.pop() {
-            Some(request) => request,
-            None => return errors::page_for(AppError::NotFound),
-        },
+    let request = match screening::shown_one(&state, &principal, id).await {
+        Ok((request, _)) => request,
         Err(error) => return errors::page_for(error),
     };
     let title = t_with(
