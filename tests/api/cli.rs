@@ -108,6 +108,11 @@ async fn demo_seeds_a_request_in_every_state() {
     );
     let printed = String::from_utf8_lossy(&output.stdout);
     assert!(printed.contains("ss_key_") && printed.contains("supervisor"));
+    // The portal's address and the organisation admin's sign-in.
+    assert!(
+        printed.contains("/org/requests") && printed.contains("/login as orgadmin-"),
+        "{printed}"
+    );
     let db = sea_orm::Database::connect(&database.url).await.unwrap();
     use sea_orm::EntityTrait;
     let statuses: std::collections::BTreeSet<String> = entity::screening_request::Entity::find()
