@@ -97,7 +97,7 @@ for database in $DATABASES; do
             --scenario "$run" --connections "$CONNECTIONS" --seconds "$SECONDS_PER_RUN" \
             --mail-dir "$WORK/mail" --requests "$requests" >"$WORK/loadgen.out" 2>"$WORK/loadgen.err"
         # How long the service took to catch up after seeding (to stderr, beside the table).
-        grep -h "caught up" "$WORK/loadgen.err" | sed "s/^/$database $scenario: /" >&2 || true
+        grep -hE "caught up|export:" "$WORK/loadgen.err" | sed "s/^/$database $scenario: /" >&2 || true
         while read -r line count rps p50 p95 p99 errors; do
             label=$(case $line in me) echo "GET /v1/me (API key)";; read) echo "read: GET /v1/screening-requests/{id}";;
                 submit) echo "submit: POST /v1/screening-requests";;
