@@ -113,11 +113,19 @@ impl OrgStatus {
         }
     }
 
+    /// Every status of the organisation's view, in the order a request passes them.
+    pub const ALL: [OrgStatus; 7] = [
+        OrgStatus::AwaitingConsent,
+        OrgStatus::InProgress,
+        OrgStatus::Cleared,
+        OrgStatus::Refused,
+        OrgStatus::Withdrawn,
+        OrgStatus::Declined,
+        OrgStatus::Lapsed,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        RequestStatus::ALL
-            .into_iter()
-            .map(RequestStatus::org_view)
-            .find(|s| s.as_str() == text)
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     /// The full statuses this view covers.
@@ -144,6 +152,14 @@ mod tests {
             OrgStatus::Refused
         );
         assert!(OrgStatus::parse("intent_to_refuse").is_none());
+        // The list of the view is exactly what the full statuses map to.
+        let mapped: std::collections::BTreeSet<&str> = RequestStatus::ALL
+            .into_iter()
+            .map(|s| s.org_view().as_str())
+            .collect();
+        let listed: std::collections::BTreeSet<&str> =
+            OrgStatus::ALL.into_iter().map(OrgStatus::as_str).collect();
+        assert_eq!(mapped, listed);
         assert!(OrgStatus::parse("objection_review").is_none());
         assert_eq!(
             OrgStatus::InProgress.full_statuses(),

@@ -51,17 +51,6 @@ pub fn status_label(status: OrgStatus) -> String {
     }
 }
 
-/// Every status of the organisation's view, in the order a request passes them.
-pub const ORG_STATUSES: [OrgStatus; 7] = [
-    OrgStatus::AwaitingConsent,
-    OrgStatus::InProgress,
-    OrgStatus::Cleared,
-    OrgStatus::Refused,
-    OrgStatus::Withdrawn,
-    OrgStatus::Declined,
-    OrgStatus::Lapsed,
-];
-
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage
 /// return before one) made inert with a leading apostrophe (OWASP's advice on CSV injection).
 pub fn inert_cell(text: &str) -> String {

@@ -10,7 +10,7 @@ use axum::{
 use maud::{Markup, html};
 use uuid::Uuid;
 
-use super::{ORG_STATUSES, inert_cell, nav, status_label};
+use super::{inert_cell, nav, status_label};
 use crate::{
     auth::Principal,
     domain::{OrgStatus, calendar, country::english_name, text},
@@ -155,7 +155,7 @@ pub async fn list(
     let errors = Errors::new(problems);
     let status_options: Vec<(String, String)> = std::iter::once((String::new(), t("filter-any")))
         .chain(
-            ORG_STATUSES
+            OrgStatus::ALL
                 .into_iter()
                 .map(|s| (s.as_str().to_owned(), status_label(s))),
         )
