@@ -198,6 +198,15 @@ pub struct ShownRequest {
     pub staff: Option<StaffDetails>,
 }
 
+impl ShownRequest {
+    /// "Given names Family name", or `None` once retention has erased them.
+    pub fn full_name(&self) -> Option<String> {
+        self.subject_name
+            .as_ref()
+            .map(|(given, family)| format!("{given} {family}"))
+    }
+}
+
 /// What checkers and admins see of a request beyond the organisation's view.
 pub struct StaffDetails {
     pub full_status: RequestStatus,

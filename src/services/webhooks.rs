@@ -110,7 +110,8 @@ pub async fn create(
     Ok((endpoint, secret))
 }
 
-async fn own(
+/// One of the caller's organisation's endpoints (not deleted); 404 for any other.
+pub async fn own(
     state: &AppState,
     principal: &Principal,
     id: Uuid,

@@ -175,10 +175,9 @@ pub async fn list(
 }
 
 fn subject_name(request: &ShownRequest) -> String {
-    request.subject_name.as_ref().map_or_else(
-        || t("case-subject-erased"),
-        |(given, family)| format!("{given} {family}"),
-    )
+    request
+        .full_name()
+        .unwrap_or_else(|| t("case-subject-erased"))
 }
 
 fn done_banner(done: Option<&str>) -> Option<Markup> {

@@ -112,10 +112,9 @@ async fn shown_page(
 }
 
 pub fn subject_name(request: &ShownRequest) -> String {
-    request.subject_name.as_ref().map_or_else(
-        || t("portal-subject-erased"),
-        |(given, family)| format!("{given} {family}"),
-    )
+    request
+        .full_name()
+        .unwrap_or_else(|| t("portal-subject-erased"))
 }
 
 fn decision_text(request: &ShownRequest) -> String {

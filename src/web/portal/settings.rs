@@ -575,25 +575,13 @@ pub async fn show_webhook(
     };
     let mut problems = Vec::new();
     let request = page_request(&pairs, &mut problems);
-    let endpoint = match webhooks::list(
-        &state,
-        &principal,
-        crate::pagination::PageRequest {
-            limit: 100,
-            after: None,
-        },
-    )
-    .await
-    {
-        Ok(list) => list.into_iter().find(|e| e.id == id),
+    let endpoint = match webhooks::own(&state, &principal, id).await {
+        Ok(endpoint) => endpoint,
         Err(error) => return errors::page_for(error),
     };
     let deliveries = match webhooks::deliveries(&state, &principal, id, request).await {
         Ok(rows) => rows,
         Err(error) => return errors::page_for(error),
-    };
-    let Some(endpoint) = endpoint else {
-        return errors::page_for(AppError::NotFound);
     };
     let (deliveries, next) = one_page(deliveries, request, |(d, _)| {
         list_href(
