@@ -516,6 +516,11 @@ async fn bad_files_are_said_plainly_and_create_nothing() {
     assert_eq!(request_count(&app).await, 0, "checking submits nothing");
     let done = submit_checked(&mut browser, &check).await;
     assert!(done.body.contains("2 requests submitted."), "{}", done.body);
+    assert!(
+        done.body
+            .contains("subject.family_name: begins with =, +, - or @"),
+        "the rows not submitted say why"
+    );
     assert_eq!(request_count(&app).await, 2);
     let uganda = screening_request::Entity::find()
         .filter(screening_request::Column::DeploymentCountry.eq("UG"))

@@ -730,7 +730,6 @@ upload-done-earlier = { $count } rows had been submitted before and were not sub
 upload-created = Submitted
 upload-submitted-earlier = Submitted before
 upload-failed = Not submitted: { $reason }
-upload-not-submitted = Not submitted
 upload-to-list = To the list of requests
 
 ## Settings

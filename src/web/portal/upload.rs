@@ -433,7 +433,12 @@ async fn file_of(mut multipart: Multipart) -> Result<Vec<u8>, AppError> {
     Ok(Vec::new())
 }
 
-fn row_table(rows: &[CheckedRow]) -> maud::Markup {
+/// The file's rows, each with what the check found, or (on the page after submitting) what
+/// `submitted` says became of it.
+fn row_table(
+    rows: &[CheckedRow],
+    submitted: impl Fn(&CheckedRow) -> Option<maud::Markup>,
+) -> maud::Markup {
     table(
         &t("upload-rows-caption"),
         &[
@@ -449,10 +454,11 @@ fn row_table(rows: &[CheckedRow]) -> maud::Markup {
                     html! { (row.number) },
                     html! { (row.name) },
                     html! { (row.reference) },
-                    match &row.outcome {
-                        RowOutcome::Ready { .. } => html! { strong.ready { (t("upload-ready")) } },
-                        RowOutcome::Duplicate(first) => html! { (t_with("upload-duplicate", &[("row", (*first).into())])) },
-                        RowOutcome::Invalid(list) => html! {
+                    match (submitted(row), &row.outcome) {
+                        (Some(result), _) => result,
+                        (None, RowOutcome::Ready { .. }) => html! { strong.ready { (t("upload-ready")) } },
+                        (None, RowOutcome::Duplicate(first)) => html! { (t_with("upload-duplicate", &[("row", (*first).into())])) },
+                        (None, RowOutcome::Invalid(list)) => html! {
                             ul.row-errors {
                                 @for error in list {
                                     li { (t_with("upload-cell-error", &[("column", error.field.clone().into()), ("message", error.message.clone().into())])) }
@@ -500,7 +506,7 @@ pub async fn check(
         (nav(&principal, "/org/requests/upload"))
         h1 { (title) }
         p.lead { (t_with("upload-check-summary", &[("ready", ready.into()), ("rows", rows.len().into())])) }
-        (row_table(&rows))
+        (row_table(&rows, |_| None))
         @if ready > 0 {
             form method="post" action="/org/requests/upload/submit" {
                 (csrf_field(&csrf))
@@ -593,22 +599,11 @@ pub async fn submit(
         }
         h1 { (title) }
         @if earlier > 0 { p { (t_with("upload-done-earlier", &[("count", earlier.into())])) } }
-        (table(
-            &t("upload-rows-caption"),
-            &[t("upload-col-row"), t("portal-col-name"), t("portal-col-reference"), t("upload-col-result")],
-            &rows.iter().map(|row| vec![
-                html! { (row.number) },
-                html! { (row.name) },
-                html! { (row.reference) },
-                match (&row.outcome, results.get(&row.number)) {
-                    (_, Some(Ok(Submitted::Created(view)))) => html! { a href={ "/org/requests/" (view.request.id) } { (t("upload-created")) } },
-                    (_, Some(Ok(Submitted::Replayed(view)))) => html! { a href={ "/org/requests/" (view.request.id) } { (t("upload-submitted-earlier")) } },
-                    (_, Some(Err(error))) => html! { (t_with("upload-failed", &[("reason", error.to_problem().detail.into())])) },
-                    (RowOutcome::Duplicate(first), None) => html! { (t_with("upload-duplicate", &[("row", (*first).into())])) },
-                    _ => html! { (t("upload-not-submitted")) },
-                },
-            ]).collect::<Vec<_>>(),
-        ))
+        (row_table(&rows, |row| match results.get(&row.number)? {
+            Ok(Submitted::Created(view)) => Some(html! { a href={ "/org/requests/" (view.request.id) } { (t("upload-created")) } }),
+            Ok(Submitted::Replayed(view)) => Some(html! { a href={ "/org/requests/" (view.request.id) } { (t("upload-submitted-earlier")) } }),
+            Err(error) => Some(html! { (t_with("upload-failed", &[("reason", error.to_problem().detail.into())])) }),
+        }))
         p { a href="/org/requests" { (t("upload-to-list")) } }
     };
     page(
