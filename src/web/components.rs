@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use maud::{Markup, html};
 
-use super::i18n::t;
+use super::i18n::{Lang, has, t, text};
 use crate::error::FieldError;
 
 /// The id of a form field's control, from its name (`subject.given_names` →
@@ -46,13 +46,18 @@ impl Errors {
 
     /// `There is a problem`, each message a link to its field; focus lands on it.
     pub fn summary(&self) -> Markup {
+        self.summary_in(Lang::En)
+    }
+
+    /// The same in a page's language (the pages for anyone).
+    pub fn summary_in(&self, lang: Lang) -> Markup {
         html! {
             @if !self.list.is_empty() {
                 div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
-                    h2 id="error-summary-title" { (t("error-summary-title")) }
+                    h2 id="error-summary-title" { (text(lang, "error-summary-title", &[])) }
                     ul {
                         @for error in &self.list {
-                            li { a href={ "#" (field_id(&error.field)) } { (label_for(&error.field)) ": " (error.message) } }
+                            li { a href={ "#" (field_id(&error.field)) } { (label_for_in(lang, &error.field)) ": " (error.message) } }
                         }
                     }
                 }
@@ -65,9 +70,14 @@ impl Errors {
 /// the catalogue, else the label of its last part (`subject.given_names` → "Given names"), a
 /// listed row's with its number ("Employer 2: From"), else its name.
 pub fn label_for(field: &str) -> String {
+    label_for_in(Lang::En, field)
+}
+
+/// The same in `lang` (a label not yet in its catalogue is the English one).
+pub fn label_for_in(lang: Lang, field: &str) -> String {
     let known = |name: &str| {
         let id = format!("field-{}", name.replace(['.', '_'], "-"));
-        super::i18n::has(super::i18n::Lang::En, &id).then(|| t(&id))
+        (has(lang, &id) || has(Lang::En, &id)).then(|| text(lang, &id, &[]))
     };
     if let Some((list, rest)) = field.split_once('[')
         && let Some((index, inner)) = rest.split_once(']')
@@ -81,14 +91,15 @@ pub fn label_for(field: &str) -> String {
             _ => None,
         };
         return match (row, inner.is_empty()) {
-            (Some(row), false) => super::i18n::t_with(
+            (Some(row), false) => text(
+                lang,
                 row,
                 &[
                     ("number", number.into()),
-                    ("field", label_for(inner).into()),
+                    ("field", label_for_in(lang, inner).into()),
                 ],
             ),
-            _ => format!("{} {number}", label_for(list)),
+            _ => format!("{} {number}", label_for_in(lang, list)),
         };
     }
     known(field)

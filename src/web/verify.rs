@@ -137,14 +137,14 @@ fn verify_page(
             format!("/verify?lang={}", other.0.code())
         };
         p.language { a href=(switch) lang=(other.0.code()) hreflang=(other.0.code()) { (other.1) } }
-        (errors_summary(lang, errors))
+        (errors.summary_in(lang))
         h1 { (title) }
         @if let Some(result) = result { (result) }
         p { (t("verify-lead")) }
         form method="post" action="/verify" enctype="multipart/form-data" novalidate {
             input type="hidden" name="lang" value=(lang.code());
             div class=(if error.is_some() { "field has-error" } else { "field" }) {
-                label for=(field_id("jws")) { (t("verify-field-jws")) }
+                label for=(field_id("jws")) { (t("field-jws")) }
                 span.hint id="f-jws-hint" { (t("verify-jws-hint")) }
                 @if let Some(message) = error { span.error-message id="f-jws-error" { (t("error-prefix")) " " (message) } }
                 textarea id=(field_id("jws")) name="jws" rows="6" spellcheck="false"
@@ -160,18 +160,6 @@ fn verify_page(
         p.hint { (t("verify-about")) }
     };
     page(status, Shell::new(&title).lang(lang).narrow(), body)
-}
-
-/// The error summary in the page's language (the shared one speaks English).
-fn errors_summary(lang: Lang, errors: &Errors) -> Markup {
-    html! {
-        @if let Some(message) = errors.of("jws") {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
-                h2 id="error-summary-title" { (text(lang, "error-summary-title", &[])) }
-                ul { li { a href="#f-jws" { (message) } } }
-            }
-        }
-    }
 }
 
 /// Verifies `jws` (or says what is wrong with the box) and renders the page.

@@ -913,6 +913,16 @@ async fn the_certificate_page_links_its_qr_code_to_verify_which_answers_in_plain
     let empty = anyone.post("/verify", &[("jws", "  ")]).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.body.contains("Paste the certificate"));
+    let leeg = anyone.post("/verify", &[("lang", "nl"), ("jws", "")]).await;
+    assert_eq!(leeg.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        leeg.body.contains("Er is een probleem"),
+        "the summary in Dutch"
+    );
+    assert!(
+        leeg.body
+            .contains("Plak de tekst van het certificaat of kies het bestand.")
+    );
     let long = "a".repeat(1024 * 1000);
     let page = anyone.post("/verify", &[("jws", &long)]).await;
     assert!(

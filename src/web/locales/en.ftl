@@ -793,7 +793,7 @@ field-events = Events
 ## Verification
 verify-certificate-title = Check a certificate
 verify-lead = Paste the certificate's text, or upload its file. Following the QR code on a printed certificate checks it at once.
-verify-field-jws = The certificate's text
+field-jws = The certificate's text
 verify-jws-hint = It begins with "eyJ".
 verify-field-file = Or the certificate file (.jws)
 verify-certificate-submit = Check the certificate

@@ -12,7 +12,7 @@ error-prefix = Fout:
 
 verify-certificate-title = Een certificaat controleren
 verify-lead = Plak de tekst van het certificaat, of upload het bestand. Met de QR-code op een geprint certificaat controleert u het meteen.
-verify-field-jws = De tekst van het certificaat
+field-jws = De tekst van het certificaat
 verify-jws-hint = Die begint met "eyJ".
 verify-field-file = Of het certificaatbestand (.jws)
 verify-certificate-submit = Certificaat controleren
