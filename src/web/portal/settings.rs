@@ -120,7 +120,7 @@ async fn users_page(
                             form.inline method="post" action={ "/org/users/" (u.id) } {
                                 (csrf_field(&csrf))
                                 input type="hidden" name="role" value=(other_role);
-                                button.secondary.small type="submit" { (t_with("settings-user-make", &[("role", role_label(other_role).into())])) }
+                                button.secondary.small type="submit" { (t(if other_role == "org_admin" { "settings-user-make-admin" } else { "settings-user-make-requester" })) }
                             }
                             " "
                             form.inline method="post" action={ "/org/users/" (u.id) } {
