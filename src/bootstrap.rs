@@ -66,9 +66,37 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let passwords = Passwords::new()?;
     let mailer = Mailer::from_config(&config)?;
     let db_write = db::connect_writer(&config, &db).await?;
+    check_consent_reminders(&db, &config).await?;
     let state = AppState::new(db, db_write, config, passwords, data_key, mailer);
     crate::services::certificates::ensure_signing_key(&state).await?;
     Ok(state)
+}
+
+/// Refuses a reminder schedule that could never remind anyone: a reminder is sent that long
+/// before an invitation lapses, so it must be shorter than the consent window of a workflow
+/// definition (the longest one published; shorter windows simply get fewer reminders).
+async fn check_consent_reminders(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {
+    let Some(longest_reminder) = config.consent_reminders.first() else {
+        return Ok(());
+    };
+    let windows = entity::workflow_definition::Entity::find().all(db).await?;
+    let longest_window = windows
+        .iter()
+        .filter_map(|row| row.definition["consent_window"].as_str())
+        .filter_map(|text| crate::domain::IsoDuration::parse(text).ok())
+        .max_by_key(|window| window.as_time());
+    if let Some(window) = longest_window
+        && longest_reminder.as_time() >= window.as_time()
+    {
+        anyhow::bail!(
+            "SAFESCREEN_CONSENT_REMINDERS: {} is not shorter than the longest consent window \
+             of the workflow definitions ({}); a reminder is sent that long before an \
+             invitation lapses, so it would never be sent",
+            longest_reminder.as_str(),
+            window.as_str()
+        );
+    }
+    Ok(())
 }
 
 /// Creates the first admin when there is none: from `SAFESCREEN_ADMIN_EMAIL` and

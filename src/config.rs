@@ -20,6 +20,13 @@ pub struct Config {
     pub mail_dir: PathBuf,
     /// The sender of e-mails to subjects.
     pub mail_from: String,
+    /// Who runs the service: the controller named in the subject's privacy notice.
+    pub operator_name: String,
+    /// How to reach the controller (an address or a URL); the mail sender's address by default.
+    pub operator_contact: String,
+    /// E-mail reminders to a subject who has not answered, this long before the request
+    /// lapses, longest first.
+    pub consent_reminders: Vec<crate::domain::IsoDuration>,
     pub webhook_allow_private: bool,
     /// Waits between webhook attempts; after the last one a delivery is given up.
     pub webhook_retry_schedule: Vec<std::time::Duration>,
@@ -70,6 +77,24 @@ pub enum LogFormat {
 pub struct ConfigError {
     pub variable: &'static str,
     pub message: String,
+}
+
+/// `SAFESCREEN_CONSENT_REMINDERS`: ISO 8601 durations before the lapse (`P7D,P2D`), each
+/// sent once; none when set to `none`.
+fn parse_reminders(text: Option<&str>) -> Result<Vec<crate::domain::IsoDuration>, ConfigError> {
+    const VARIABLE: &str = "SAFESCREEN_CONSENT_REMINDERS";
+    let text = text.unwrap_or("P7D,P2D").trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let mut reminders = text
+        .split(',')
+        .map(|part| crate::domain::IsoDuration::parse(part.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(VARIABLE, format!("{e}; e.g. P7D,P2D (or none)")))?;
+    reminders.sort_by_key(|d| std::cmp::Reverse(d.as_time()));
+    reminders.dedup_by_key(|d| d.as_time());
+    Ok(reminders)
 }
 
 fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
@@ -179,6 +204,16 @@ impl Config {
                     )
                 })?,
         };
+        let consent_reminders = parse_reminders(get("SAFESCREEN_CONSENT_REMINDERS").as_deref())?;
+        let mail_from = get("SAFESCREEN_MAIL_FROM")
+            .unwrap_or_else(|| "safescreen <no-reply@localhost>".to_owned());
+        let operator_contact = get("SAFESCREEN_OPERATOR_CONTACT").unwrap_or_else(|| {
+            // The address inside "Name <address>", or the whole value.
+            mail_from
+                .rsplit_once('<')
+                .map_or(mail_from.as_str(), |(_, rest)| rest.trim_end_matches('>'))
+                .to_owned()
+        });
         let is_sqlite = database_url.starts_with("sqlite:");
         // PostgreSQL backends compete with the service for the same cores: more connections
         // than about four per core only add context switches (measured: 8 beat 16 on 2 cores).
@@ -197,8 +232,10 @@ impl Config {
             admin_password: get("SAFESCREEN_ADMIN_PASSWORD"),
             smtp_url: get("SAFESCREEN_SMTP_URL"),
             mail_dir,
-            mail_from: get("SAFESCREEN_MAIL_FROM")
-                .unwrap_or_else(|| "safescreen <no-reply@localhost>".to_owned()),
+            mail_from,
+            operator_name: get("SAFESCREEN_OPERATOR_NAME").unwrap_or_else(|| "safescreen".into()),
+            operator_contact,
+            consent_reminders,
             webhook_allow_private,
             webhook_retry_schedule,
             retention_days: parse_num("SAFESCREEN_RETENTION_DAYS", 180)? as u32,
@@ -300,6 +337,9 @@ impl fmt::Debug for Config {
             .field("smtp_url", &redacted(self.smtp_url.is_some()))
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
+            .field("operator_name", &self.operator_name)
+            .field("operator_contact", &self.operator_contact)
+            .field("consent_reminders", &self.consent_reminders)
             .field("webhook_allow_private", &self.webhook_allow_private)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("retention_days", &self.retention_days)

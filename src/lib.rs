@@ -16,6 +16,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod extract;
+pub mod i18n;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(respond))
         .routes(routes!(object))
         .routes(routes!(decision))
+        .routes(routes!(withdraw_consent))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -125,7 +126,8 @@ pub struct InvitationDto {
     pub profile: ProfileSummaryDto,
     pub subject: Option<HeldSubjectDto>,
     pub decision: Option<SubjectDecisionDto>,
-    /// `consent`, `decline`, `respond`, `object`: what the subject can do now.
+    /// `consent`, `decline`, `respond`, `object`, `withdraw_consent`: what the subject can do
+    /// now.
     pub actions: Vec<String>,
     /// Until when an unanswered invitation stays open.
     #[serde(with = "time::serde::rfc3339")]
@@ -324,4 +326,19 @@ impl From<DecisionView> for SubjectDecisionDto {
             objection_until: d.objection_until.map(db::utc),
         }
     }
+}
+
+/// The subject withdraws their consent before the decision: the request ends `declined` with
+/// the reason `consent_withdrawn`; its open tasks and timers are cancelled.
+#[utoipa::path(post, path = "/v1/invitations/{token}/withdraw-consent", tag = TAG_SUBJECT,
+    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    responses((status = 200, description = "Consent withdrawn; the screening has ended", body = InvitationDto)))]
+async fn withdraw_consent(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+) -> AppResult<Json<InvitationDto>> {
+    let invitation =
+        invitations::withdraw_consent(&state, &token, &client.ip().to_string()).await?;
+    Ok(Json(invitation_dto(invitation)))
 }

@@ -353,11 +353,18 @@ pub const RULES: &[Rule] = &[
         "/v1/invitations/{token}/decision",
         Access::Public,
     ),
+    rule(
+        Method::POST,
+        "/v1/invitations/{token}/withdraw-consent",
+        Access::Public,
+    ),
     subject_page(Method::GET, "/s/{token}"),
     subject_page(Method::POST, "/s/{token}/consent"),
     subject_page(Method::POST, "/s/{token}/decline"),
     subject_page(Method::POST, "/s/{token}/response"),
     subject_page(Method::POST, "/s/{token}/objection"),
+    subject_page(Method::GET, "/s/{token}/withdraw-consent"),
+    subject_page(Method::POST, "/s/{token}/withdraw-consent"),
     // Pages for people (not in the OpenAPI document: `web::page_routes` lists them).
     page(Method::GET, "/", Access::Public),
     page(Method::GET, "/assets/{file}", Access::Public),

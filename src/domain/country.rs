@@ -46,28 +46,6 @@ pub fn code_for(text: &str) -> Option<String> {
         .map(|c| c.alpha2.to_owned())
 }
 
-/// A country's English name for a page, from its code (the code itself if it has none).
-pub fn english_name(code: &str) -> String {
-    celes::Country::from_alpha2(code).map_or_else(|_| code.to_owned(), |c| display_name(&c))
-}
-
-/// The data's long name without its leading article ("The Netherlands" → "Netherlands"), so
-/// a list sorted by name finds a country where people look for it.
-fn display_name(country: &celes::Country) -> String {
-    let name = country.long_name;
-    name.strip_prefix("The ").unwrap_or(name).to_owned()
-}
-
-/// Every country (ISO 3166-1 alpha-2 code, English name), by name, for a page's choice.
-pub fn all_by_english_name() -> Vec<(String, String)> {
-    let mut countries: Vec<(String, String)> = celes::Country::get_countries()
-        .iter()
-        .map(|c| (c.alpha2.to_owned(), display_name(c)))
-        .collect();
-    countries.sort_by(|a, b| a.1.cmp(&b.1));
-    countries
-}
-
 impl FromStr for CountryCode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -5,6 +5,8 @@ pub enum DeclineReason {
     DataIncorrect,
     NotConsenting,
     Other,
+    /// Set only by a withdrawal of consent, never chosen in a decline.
+    ConsentWithdrawn,
 }
 
 impl DeclineReason {
@@ -13,6 +15,7 @@ impl DeclineReason {
             DeclineReason::DataIncorrect => "data_incorrect",
             DeclineReason::NotConsenting => "not_consenting",
             DeclineReason::Other => "other",
+            DeclineReason::ConsentWithdrawn => "consent_withdrawn",
         }
     }
 }

@@ -4,7 +4,12 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query:
 use serde_json::json;
 
 use super::transition::{self, Event};
-use crate::{audit, db, domain::RequestStatus, error::AppError, outbox};
+use crate::{
+    audit, db,
+    domain::{DeclineReason, RequestStatus},
+    error::AppError,
+    outbox,
+};
 use entity::{request_event, screening_request};
 
 /// Applies `event` to `request` (as read in this transaction); answers 409 when the event does
@@ -17,8 +22,49 @@ pub async fn apply(
 ) -> Result<screening_request::Model, AppError> {
     let from = status_of(request)?;
     let to = transition::next(from, event).map_err(|e| AppError::Conflict(conflict_message(e)))?;
-    let webhook = format!("screening_request.{}", event.kind());
-    move_to(txn, request, to, event.kind(), actor, Some(&webhook)).await
+    move_to(txn, request, to, event.kind(), actor, Some(event.webhook())).await
+}
+
+/// The subject declines (`Declined`, before consenting) or withdraws consent
+/// (`ConsentWithdrawn`, after): the request ends `declined`, its reason's category on the row
+/// and in the organisation's webhook; a withdrawal also ends the open work (tasks, timers).
+pub async fn decline(
+    txn: &impl ConnectionTrait,
+    request: &screening_request::Model,
+    event: Event,
+    reason: DeclineReason,
+    actor: &str,
+) -> Result<screening_request::Model, AppError> {
+    let from = status_of(request)?;
+    let to = transition::next(from, event).map_err(|e| AppError::Conflict(conflict_message(e)))?;
+    let moved = move_to(txn, request, to, event.kind(), actor, None).await?;
+    screening_request::Entity::update_many()
+        .col_expr(
+            screening_request::Column::DeclineReason,
+            Expr::value(reason.as_str()),
+        )
+        .filter(screening_request::Column::Id.eq(request.id))
+        .exec(txn)
+        .await?;
+    if event == Event::ConsentWithdrawn {
+        super::tasks::cancel_open(txn, request.id).await?;
+        super::timers::cancel_pending(txn, request.id).await?;
+    }
+    audit::record(
+        txn,
+        actor,
+        "screening_request.decline_reason",
+        audit::target("screening_request", request.id),
+        json!({"reason": reason.as_str()}),
+    )
+    .await?;
+    let mut data = outbox::webhooks::request_data(request.id, to);
+    data["decline_reason"] = json!(reason.as_str());
+    outbox::webhooks::enqueue_data(txn, request.organisation_id, event.webhook(), data).await?;
+    Ok(screening_request::Model {
+        decline_reason: Some(reason.as_str().to_owned()),
+        ..moved
+    })
 }
 
 pub fn status_of(request: &screening_request::Model) -> Result<RequestStatus, AppError> {
@@ -127,6 +173,7 @@ fn conflict_message(e: transition::NotAllowed) -> String {
     let what = match e.event {
         Event::Consented => "consent",
         Event::Declined => "decline",
+        Event::ConsentWithdrawn => "withdraw consent from",
         Event::ConsentLapsed => "lapse",
         Event::Withdrawn => "withdraw",
     };

@@ -23,17 +23,20 @@ pub struct Engine {
     pub data_key: DataKey,
     pub definitions: Arc<definitions::Definitions>,
     pub keyring: Arc<Keyring>,
-    /// The certificates' `iss`: the service's public URL.
+    /// The certificates' `iss`: the service's public URL (the subject's links start with it).
     pub issuer: String,
+    /// Who runs the service, as the e-mails to subjects sign.
+    pub operator: String,
 }
 
 impl Engine {
-    pub fn new(data_key: DataKey, issuer: String) -> Self {
+    pub fn new(data_key: DataKey, issuer: String, operator: String) -> Self {
         Engine {
             data_key,
             definitions: Arc::default(),
             keyring: Arc::default(),
             issuer,
+            operator,
         }
     }
 }

@@ -22,7 +22,10 @@ use crate::{
     audit, db,
     domain::{Authorisation, CountryCode, IsoDuration, PositionRole, RequestStatus},
     error::{AppError, AppResult},
-    mail::{self, OutgoingMail},
+    mail::{
+        self,
+        subject::{Arg, SubjectMail},
+    },
     outbox,
 };
 use entity::{decision, screening_request, task, timer};
@@ -645,6 +648,59 @@ async fn notify_subject(
     request: &screening_request::Model,
     notice: SubjectNotice,
 ) -> AppResult<()> {
+    let (kind, mail_kind) = match notice {
+        SubjectNotice::IntentToRefuse => ("intent_to_refuse", "intent-to-refuse"),
+        SubjectNotice::Decided => ("decision", "decision"),
+    };
+    send_subject_mail(engine, txn, request, kind, mail_kind, None, Vec::new()).await
+}
+
+/// A reminder to a subject who has not answered: their link again (the organisation never
+/// held it), and the date the request lapses.
+pub async fn remind_subject(
+    engine: &Engine,
+    txn: &DatabaseTransaction,
+    request: &screening_request::Model,
+) -> AppResult<()> {
+    // Requests from before the token was kept sealed are reminded without the link.
+    let token = request
+        .invitation_token_sealed
+        .as_ref()
+        .and_then(|sealed| engine.data_key.open(request.id, sealed).ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let link = token.map(|token| format!("{}/s/{token}", engine.issuer));
+    let organisation = entity::organisation::Entity::find_by_id(request.organisation_id)
+        .one(txn)
+        .await?
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let args = vec![
+        ("organisation", Arg::from(organisation)),
+        ("position", Arg::from(request.position_title.as_str())),
+        ("date", Arg::Date(request.invitation_expires_at.date())),
+    ];
+    send_subject_mail(
+        engine,
+        txn,
+        request,
+        "consent_reminder",
+        "reminder",
+        link.as_deref(),
+        args,
+    )
+    .await
+}
+
+/// Queues one of the subject's e-mails ([`crate::mail::subject::KINDS`]) to the address held.
+async fn send_subject_mail(
+    engine: &Engine,
+    txn: &DatabaseTransaction,
+    request: &screening_request::Model,
+    outbox_kind: &str,
+    mail_kind: &'static str,
+    link: Option<&str>,
+    args: Vec<(&'static str, Arg)>,
+) -> AppResult<()> {
     let Some(sealed) = &request.subject_sealed else {
         return Ok(());
     };
@@ -652,35 +708,20 @@ async fn notify_subject(
         .data_key
         .open_json(request.id, sealed)
         .map_err(|e| anyhow::anyhow!("subject data of request {}: {e}", request.id))?;
-    let (kind, title, text) = match notice {
-        SubjectNotice::IntentToRefuse => (
-            "intent_to_refuse",
-            "We intend to refuse your screening",
-            "After the checks, we intend to refuse the clearance for this position. Before we \
-             decide, you can read the grounds and respond on your page.",
-        ),
-        SubjectNotice::Decided => (
-            "decision",
-            "The decision on your screening",
-            "A decision has been made on your screening. You can read it, with its grounds, \
-             on your page.",
-        ),
+    let mail = SubjectMail {
+        kind: mail_kind,
+        to: &subject.email,
+        name: &format!("{} {}", subject.given_names, subject.family_name),
+        operator: &engine.operator,
+        link,
+        args,
     };
-    let body = format!(
-        "Dear {} {},\n\n{text}\n\nOpen the link from your first e-mail from us to see your page. \
-         For your privacy this e-mail does not repeat it.\n",
-        subject.given_names, subject.family_name
-    );
     mail::enqueue(
         txn,
         &engine.data_key,
         Some(request.id),
-        kind,
-        &OutgoingMail {
-            to: subject.email,
-            subject: title.to_owned(),
-            body,
-        },
+        outbox_kind,
+        &mail.compose(),
     )
     .await?;
     Ok(())

@@ -33,6 +33,24 @@ pub fn timer_row(
     }
 }
 
+/// A reminder to a subject who has not answered the invitation (`SAFESCREEN_CONSENT_REMINDERS`).
+pub const TIMER_CONSENT_REMINDER: &str = "consent_reminder";
+
+/// Ends the request's timers that have not fired (the request ended before they were due):
+/// they are marked fired without applying anything.
+pub async fn cancel_pending(
+    txn: &impl sea_orm::ConnectionTrait,
+    request_id: uuid::Uuid,
+) -> Result<u64, sea_orm::DbErr> {
+    let cancelled = timer::Entity::update_many()
+        .col_expr(timer::Column::FiredAt, Expr::value(db::now()))
+        .filter(timer::Column::RequestId.eq(request_id))
+        .filter(timer::Column::FiredAt.is_null())
+        .exec(txn)
+        .await?;
+    Ok(cancelled.rows_affected)
+}
+
 /// Fires every due timer; returns how many fired.
 pub async fn fire_due(
     engine: &Engine,
@@ -87,6 +105,13 @@ async fn apply(
         TIMER_CONSENT_LAPSE => {
             if status == RequestStatus::AwaitingConsent {
                 commands::apply(txn, &request, Event::ConsentLapsed, audit::ACTOR_SYSTEM).await?;
+            }
+        }
+        // Claimed once (the fired mark above), so sent once however many workers race; an
+        // answer or a withdrawal before it makes it a no-op.
+        TIMER_CONSENT_REMINDER => {
+            if status == RequestStatus::AwaitingConsent {
+                tasks::remind_subject(engine, txn, &request).await?;
             }
         }
         tasks::TIMER_RESPONSE_WINDOW => {

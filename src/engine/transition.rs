@@ -9,6 +9,8 @@ pub enum Event {
     Consented,
     /// The subject declined.
     Declined,
+    /// The subject withdrew the consent they had given, before a decision (GDPR Art. 7(3)).
+    ConsentWithdrawn,
     /// The consent window closed unanswered (a timer).
     ConsentLapsed,
     /// The organisation withdrew the request.
@@ -21,8 +23,20 @@ impl Event {
         match self {
             Event::Consented => "consented",
             Event::Declined => "declined",
+            Event::ConsentWithdrawn => "consent_withdrawn",
             Event::ConsentLapsed => "lapsed",
             Event::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The webhook the organisation is sent: a withdrawn consent is a decline to it (with the
+    /// reason's category), whatever the subject wrote.
+    pub fn webhook(self) -> &'static str {
+        match self {
+            Event::Consented => "screening_request.consented",
+            Event::Declined | Event::ConsentWithdrawn => "screening_request.declined",
+            Event::ConsentLapsed => "screening_request.lapsed",
+            Event::Withdrawn => "screening_request.withdrawn",
         }
     }
 }
@@ -41,6 +55,9 @@ pub fn next(from: RequestStatus, event: Event) -> Result<RequestStatus, NotAllow
         (AwaitingConsent, Event::Consented) => InProgress,
         (AwaitingConsent, Event::Declined) => Declined,
         (AwaitingConsent, Event::ConsentLapsed) => Lapsed,
+        (InProgress | Assessment | IntentToRefuse | FinalReview, Event::ConsentWithdrawn) => {
+            Declined
+        }
         // Before a decision the organisation may withdraw; after one it may not.
         (
             AwaitingConsent | InProgress | Assessment | IntentToRefuse | FinalReview,
@@ -226,6 +243,28 @@ mod tests {
                 assert!(next(status, event).is_err(), "{status:?} {event:?}");
             }
         }
+    }
+
+    #[test]
+    fn consent_is_withdrawn_only_after_consent_and_before_a_decision() {
+        for status in [InProgress, Assessment, IntentToRefuse, FinalReview] {
+            assert_eq!(next(status, Event::ConsentWithdrawn), Ok(Declined));
+        }
+        for status in [
+            AwaitingConsent,
+            Cleared,
+            Refused,
+            ObjectionReview,
+            Withdrawn,
+            Declined,
+            Lapsed,
+        ] {
+            assert!(next(status, Event::ConsentWithdrawn).is_err(), "{status:?}");
+        }
+        assert_eq!(
+            Event::ConsentWithdrawn.webhook(),
+            "screening_request.declined"
+        );
     }
 
     #[test]

@@ -4,7 +4,10 @@ use std::{path::PathBuf, time::Duration};
 
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, header::ContentType},
+    message::{
+        Body, Mailbox,
+        header::{ContentTransferEncoding, ContentType},
+    },
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
@@ -15,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{config::Config, crypto::DataKey, db};
+
+pub mod subject;
 use entity::mail_outbox;
 
 /// A message as queued: sealed at rest, because it holds personal data and the subject's link.
@@ -97,7 +102,15 @@ impl Mailer {
             .subject(mail.subject.clone())
             .message_id(Some(format!("<{id}@safescreen>")))
             .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())?;
+            // Quoted-printable always: the Dutch text is nearly all ASCII, so the message
+            // stays readable as it is, links included.
+            .body(
+                Body::new_with_encoding(
+                    mail.body.clone(),
+                    ContentTransferEncoding::QuotedPrintable,
+                )
+                .map_err(|_| anyhow::anyhow!("the message cannot be encoded"))?,
+            )?;
         match &self.smtp {
             Some(smtp) => {
                 smtp.send(message).await?;

@@ -45,7 +45,7 @@ pub async fn enqueue(
 }
 
 /// Queues an event with this `data` for the organisation's subscribed live endpoints.
-async fn enqueue_data(
+pub async fn enqueue_data(
     txn: &impl ConnectionTrait,
     organisation_id: Uuid,
     event_type: &str,

@@ -1,19 +1,19 @@
 //! The subject's side: the personal link, consent and decline. Only the subject holds the token.
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set,
-};
-use serde_json::json;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::{
-    audit,
     auth::{
         throttle::{self, ThrottleKey},
         tokens,
     },
     db,
-    domain::{DeclineReason, RequestStatus, bsn, subject::Subject, text},
+    domain::{Authorisation, DeclineReason, RequestStatus, bsn, subject::Subject, text},
     engine::{commands, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
+    mail::{
+        self,
+        subject::{Arg, SubjectMail},
+    },
     services::AppState,
     services::screening,
 };
@@ -40,8 +40,14 @@ pub struct Invitation {
     /// What is held about the subject, the BSN masked (`******782`).
     pub subject: Option<Subject>,
     pub organisation_name: String,
+    /// Where the organisation is established (ISO 3166-1): the privacy notice says whether
+    /// the outcome leaves the EU.
+    pub organisation_country: String,
     pub profile: Option<screening_profile::Model>,
     pub decision: Option<DecisionView>,
+    /// The authorisations of the checks the request's workflow may run, in its order: what the
+    /// privacy notice names as checked and by whom.
+    pub checks: Vec<Authorisation>,
 }
 
 /// The decision as the subject sees it: with its grounds.
@@ -63,7 +69,10 @@ impl Invitation {
     pub fn actions(&self) -> Vec<&'static str> {
         match self.status() {
             RequestStatus::AwaitingConsent => vec!["consent", "decline"],
-            RequestStatus::IntentToRefuse => vec!["respond"],
+            RequestStatus::InProgress | RequestStatus::Assessment | RequestStatus::FinalReview => {
+                vec!["withdraw_consent"]
+            }
+            RequestStatus::IntentToRefuse => vec!["respond", "withdraw_consent"],
             RequestStatus::Refused if self.may_object() => vec!["object"],
             _ => Vec::new(),
         }
@@ -110,11 +119,23 @@ async fn find(state: &AppState, token: &str, client: &str) -> AppResult<screenin
 }
 
 async fn load(state: &AppState, request: screening_request::Model) -> AppResult<Invitation> {
-    let organisation_name = organisation::Entity::find_by_id(request.organisation_id)
-        .one(&state.db)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
+    let (organisation_name, organisation_country) =
+        organisation::Entity::find_by_id(request.organisation_id)
+            .one(&state.db)
+            .await?
+            .map(|o| (o.name, o.country))
+            .unwrap_or_default();
+    let definition = state
+        .engine
+        .definitions
+        .get(&state.db, &request.workflow_key, request.workflow_version)
+        .await?;
+    let mut checks: Vec<Authorisation> = Vec::new();
+    for check in &definition.checks {
+        if !checks.contains(&check.authorisation) {
+            checks.push(check.authorisation);
+        }
+    }
     let profile = screening_profile::Entity::find_by_id((
         request.profile_code.clone(),
         request.profile_version,
@@ -136,8 +157,10 @@ async fn load(state: &AppState, request: screening_request::Model) -> AppResult<
             ..subject
         }),
         organisation_name,
+        organisation_country,
         profile,
         decision,
+        checks,
     })
 }
 
@@ -336,29 +359,82 @@ pub async fn decline(
 ) -> AppResult<Invitation> {
     let found = find(state, token, client).await?;
     let txn = db::begin_write(&state.db_write).await?;
-    let request = screening_request::Entity::find_by_id(found.id)
-        .lock_exclusive()
+    let (request, mut subject) = lock_for_subject(state, &txn, found).await?;
+    let request = commands::decline(
+        &txn,
+        &request,
+        Event::Declined,
+        reason,
+        &subject_actor(request.id),
+    )
+    .await?;
+    if let Some(message) = message {
+        subject.decline_message = Some(message);
+        store_subject(state, &txn, &request, &subject).await?;
+    }
+    txn.commit().await?;
+    load(state, request).await
+}
+
+/// The subject withdraws their consent before a decision (GDPR Art. 7(3)): the request ends
+/// `declined` with the reason `consent_withdrawn`, its open tasks and timers end with it, and
+/// the subject is sent a confirmation. The request's lock orders it against a checker's
+/// completion: whichever commits second finds the other's work done (and a completion then
+/// answers 409).
+pub async fn withdraw_consent(
+    state: &AppState,
+    token: &str,
+    client: &str,
+) -> AppResult<Invitation> {
+    crate::error::retry_transient(|| withdraw_consent_once(state, token, client)).await
+}
+
+async fn withdraw_consent_once(
+    state: &AppState,
+    token: &str,
+    client: &str,
+) -> AppResult<Invitation> {
+    let found = find(state, token, client).await?;
+    let txn = db::begin_write(&state.db_write).await?;
+    let (request, subject) = lock_for_subject(state, &txn, found).await?;
+    let request = commands::decline(
+        &txn,
+        &request,
+        Event::ConsentWithdrawn,
+        DeclineReason::ConsentWithdrawn,
+        &subject_actor(request.id),
+    )
+    .await?;
+    let organisation = organisation::Entity::find_by_id(request.organisation_id)
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound)?;
-    let request =
-        commands::apply(&txn, &request, Event::Declined, &subject_actor(request.id)).await?;
-    let mut view = screening::open(state, request)?;
-    let mut row = view.request.clone().into_active_model();
-    row.decline_reason = Set(Some(reason.as_str().to_owned()));
-    if let (Some(message), Some(subject)) = (message, view.subject.as_mut()) {
-        subject.decline_message = Some(message);
-        row.subject_sealed = Set(Some(state.data_key.seal_json(view.request.id, subject)));
-    }
-    let request = row.update(&txn).await?;
-    audit::record(
+        .map(|o| o.name)
+        .unwrap_or_default();
+    let erased_by =
+        (db::now() + time::Duration::days(i64::from(state.config.retention_days))).date();
+    let confirmation = SubjectMail {
+        kind: "consent-withdrawn",
+        to: &subject.email,
+        name: &format!("{} {}", subject.given_names, subject.family_name),
+        operator: &state.config.operator_name,
+        link: None,
+        args: vec![
+            ("organisation", Arg::from(organisation)),
+            ("position", Arg::from(request.position_title.as_str())),
+            ("date", Arg::Date(erased_by)),
+            ("contact", Arg::from(state.config.operator_contact.as_str())),
+        ],
+    };
+    mail::enqueue(
         &txn,
-        &subject_actor(request.id),
-        "screening_request.decline_reason",
-        audit::target("screening_request", request.id),
-        json!({"reason": reason.as_str()}),
+        &state.data_key,
+        Some(request.id),
+        "consent_withdrawn",
+        &confirmation.compose(),
     )
     .await?;
     txn.commit().await?;
+    // Checkers' freed capacity goes to waiting tasks.
+    state.wake_workers.notify_one();
     load(state, request).await
 }

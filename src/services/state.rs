@@ -78,7 +78,11 @@ impl AppState {
             idempotency_in_flight: Arc::default(),
             submissions: SubmissionQueue::default(),
             principals: Arc::new(principal_cache()),
-            engine: Engine::new(data_key.clone(), config.public_url.clone()),
+            engine: Engine::new(
+                data_key.clone(),
+                config.public_url.clone(),
+                config.operator_name.clone(),
+            ),
             db,
             config: Arc::new(config),
             passwords,

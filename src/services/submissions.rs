@@ -1,7 +1,7 @@
 //! Submitting screening requests, with group commit.
 //!
-//! A submission writes seven rows (request, timeline entry, consent-lapse timer, invitation
-//! e-mail, webhook deliveries, audit event, idempotency record). Written one request per
+//! A submission writes seven kinds of row (request, timeline entry, consent-lapse and reminder
+//! timers, invitation e-mail, webhook deliveries, audit event, idempotency record). Written one request per
 //! transaction, the round trips and the commit dominate; so handlers hand their validated
 //! submissions to a few writer tasks, and each writer commits whatever has queued up meanwhile
 //! in one transaction with one multi-row INSERT per table. A handler answers only after its
@@ -30,7 +30,10 @@ use crate::{
     domain::{CountryCode, PositionRole, RequestStatus, subject::Subject},
     engine::{commands, timers},
     error::{AppError, AppResult},
-    mail::{self, OutgoingMail},
+    mail::{
+        self, OutgoingMail,
+        subject::{Arg, SubjectMail},
+    },
     outbox,
     services::AppState,
     services::{
@@ -579,6 +582,18 @@ async fn prepare(
         expires_at,
         json!({}),
     ));
+    // Reminders that fall after now: a consent window shorter than a reminder has fewer.
+    for before in &state.config.consent_reminders {
+        let due_at = expires_at - before.as_time();
+        if due_at > now {
+            rows.timers.push(timers::timer_row(
+                id,
+                timers::TIMER_CONSENT_REMINDER,
+                due_at,
+                json!({"before": before.as_str()}),
+            ));
+        }
+    }
     rows.mails.push(mail::outbox_row(
         &state.data_key,
         Some(id),
@@ -636,31 +651,17 @@ pub fn invitation_mail(
     expires_at: time::PrimitiveDateTime,
 ) -> OutgoingMail {
     let link = format!("{}/s/{token}", state.config.public_url);
-    OutgoingMail {
-        to: subject.email.clone(),
-        subject: format!("{organisation} asks you to consent to a screening"),
-        body: invitation_body(subject, organisation, position, &link, expires_at),
+    SubjectMail {
+        kind: "invitation",
+        to: &subject.email,
+        name: &format!("{} {}", subject.given_names, subject.family_name),
+        operator: &state.config.operator_name,
+        link: Some(&link),
+        args: vec![
+            ("organisation", Arg::from(organisation)),
+            ("position", Arg::from(position)),
+            ("date", Arg::Date(expires_at.date())),
+        ],
     }
-}
-
-fn invitation_body(
-    subject: &Subject,
-    organisation: &str,
-    position: &str,
-    link: &str,
-    expires_at: time::PrimitiveDateTime,
-) -> String {
-    format!(
-        "Dear {given} {family},\n\n\
-         {organisation} has asked safescreen to screen you for the position \"{position}\".\n\n\
-         Nothing is checked until you agree. On the page below you can see what {organisation} \
-         sent us about you, and consent or decline:\n\n{link}\n\n\
-         This link is personal: do not forward it. It works until you answer or until {date} (UTC), \
-         when the request lapses.\n\n\
-         If anything about you is wrong, decline with the reason \"data incorrect\" and ask \
-         {organisation} to send a corrected request.\n",
-        given = subject.given_names,
-        family = subject.family_name,
-        date = expires_at.date(),
-    )
+    .compose()
 }

@@ -264,6 +264,18 @@ pub fn textarea(
     value: &str,
     errors: &Errors,
 ) -> Markup {
+    textarea_in(Lang::En, name, label, hint, value, errors)
+}
+
+/// The same on a page in `lang` (the subject's).
+pub fn textarea_in(
+    lang: Lang,
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    value: &str,
+    errors: &Errors,
+) -> Markup {
     let id = field_id(name);
     let error = errors.of(name);
     let hint_id = format!("{id}-hint");
@@ -279,7 +291,7 @@ pub fn textarea(
         div class=(if error.is_some() { "field has-error" } else { "field" }) {
             label for=(id) { (label) }
             @if let Some(hint) = hint { span.hint id=(hint_id) { (hint) } }
-            @if let Some(message) = error { span.error-message id=(error_id) { (t("error-prefix")) " " (message) } }
+            @if let Some(message) = error { span.error-message id=(error_id) { (text(lang, "error-prefix", &[])) " " (message) } }
             textarea id=(id) name=(name) rows="5"
                 aria-describedby=[(!described.is_empty()).then(|| described.join(" "))]
                 aria-invalid=[error.map(|_| "true")] { (value) }
@@ -296,13 +308,25 @@ pub fn radios(
     chosen: &str,
     errors: &Errors,
 ) -> Markup {
+    radios_in(Lang::En, name, legend, options, chosen, errors)
+}
+
+/// The same on a page in `lang` (the subject's).
+pub fn radios_in(
+    lang: Lang,
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    chosen: &str,
+    errors: &Errors,
+) -> Markup {
     let id = field_id(name);
     let error = errors.of(name);
     html! {
         div class=(if error.is_some() { "field has-error" } else { "field" }) {
             fieldset aria-describedby=[error.map(|_| format!("{id}-error"))] {
                 legend { (legend) }
-                @if let Some(message) = error { span.error-message id={ (id) "-error" } { (t("error-prefix")) " " (message) } }
+                @if let Some(message) = error { span.error-message id={ (id) "-error" } { (text(lang, "error-prefix", &[])) " " (message) } }
                 div.radios {
                     @for (index, (value, label)) in options.iter().enumerate() {
                         @let option_id = if index == 0 { id.clone() } else { format!("{id}-{index}") };

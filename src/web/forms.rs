@@ -29,6 +29,25 @@ pub fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// A page's language: `?lang=` when the catalogue has it, else the browser's
+/// `Accept-Language`, else `default`. Anything unreadable falls through, never an error.
+pub fn page_language(
+    pairs: &[(String, String)],
+    headers: &axum::http::HeaderMap,
+    default: crate::i18n::Lang,
+) -> crate::i18n::Lang {
+    use crate::i18n::Lang;
+    value(pairs, "lang")
+        .and_then(Lang::parse)
+        .or_else(|| {
+            headers
+                .get(axum::http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(default)
+}
+
 /// Field errors for the names among `pairs` that are not in `known`.
 pub fn unknown_fields(pairs: &[(String, String)], known: &[&str]) -> Vec<FieldError> {
     pairs

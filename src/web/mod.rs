@@ -17,7 +17,8 @@ pub mod console;
 pub mod errors;
 pub mod forms;
 pub mod home;
-pub mod i18n;
+// The catalogue sits below the pages: the e-mails the services and the engine send use it too.
+pub use crate::i18n;
 pub mod layout;
 pub mod login;
 pub mod passkeys;

@@ -1,25 +1,33 @@
-//! The subject page: plain, accessible, server-rendered HTML that works without JavaScript.
-//! The personal link's token is the only credential; the page never sends a referrer (the
-//! headers of every page: `layout::page_headers`).
+//! The subject page: plain, accessible, server-rendered HTML that works without JavaScript, in
+//! Dutch (the default) or English. The personal link's token is the only credential; the page
+//! never sends a referrer (the headers of every page: `layout::page_headers`). Before consent
+//! it shows the privacy notice (GDPR Art. 13); until the decision, consent can be withdrawn.
 use std::net::SocketAddr;
 
 use axum::{
     Form,
-    extract::rejection::FormRejection,
-    extract::{ConnectInfo, State},
-    http::StatusCode,
+    extract::rejection::{FormRejection, QueryRejection},
+    extract::{ConnectInfo, Query, State},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
+use fluent_bundle::FluentValue;
 use maud::{Markup, html};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::layout::Shell;
+use super::{
+    components::{Errors, radios_in, textarea_in},
+    forms::page_language,
+    layout::Shell,
+};
 use crate::{
-    domain::RequestStatus,
-    error::AppError,
+    config::Config,
+    domain::{RequestStatus, country::CountryCode},
+    error::{AppError, FieldError},
     extract::AppPath,
+    i18n::{Lang, country_name, long_date, text},
     schemas::{self, DeclineReasonDto, TAG_SUBJECT},
     services::AppState,
     services::invitations::{self, Invitation, decline_message, subject_text},
@@ -32,155 +40,329 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(decline_form))
         .routes(routes!(response_form))
         .routes(routes!(objection_form))
+        .routes(routes!(withdraw_consent_page, withdraw_consent_form))
+}
+
+type LangQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// The subject's language: `?lang=nl|en`, else the browser's, else Dutch.
+fn language(query: LangQuery, headers: &HeaderMap) -> Lang {
+    let pairs = query.map(|Query(pairs)| pairs).unwrap_or_default();
+    page_language(&pairs, headers, Lang::Nl)
+}
+
+/// A message of the subject's catalogue in the page's language.
+struct Words {
+    lang: Lang,
+}
+
+impl Words {
+    fn t(&self, id: &str) -> String {
+        text(self.lang, id, &[])
+    }
+
+    fn with(&self, id: &str, args: &[(&str, FluentValue)]) -> String {
+        text(self.lang, id, args)
+    }
+
+    fn date(&self, date: time::Date) -> String {
+        long_date(self.lang, date)
+    }
+
+    /// A date as the subject's data holds it (`1990-04-21`), written out.
+    fn date_text(&self, value: &str) -> String {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(value, format).map_or_else(|_| value.to_owned(), |d| self.date(d))
+    }
+
+    fn country(&self, code: &str) -> String {
+        country_name(self.lang, code)
+    }
 }
 
 /// A subject page in the shell, without the staff's navigation.
-fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+fn page(lang: Lang, status: StatusCode, title: &str, body: Markup) -> Response {
     super::layout::page(
         status,
-        Shell::new(title).narrow().without_navigation(),
+        Shell::new(title).narrow().without_navigation().lang(lang),
         body,
     )
 }
 
 /// Errors on the subject page are pages too, with the same status codes as the API.
-fn error_page(error: AppError) -> Response {
+fn error_page(lang: Lang, token: Option<&str>, error: AppError) -> Response {
+    let words = Words { lang };
     let status = error.status();
     let message = match &error {
-        AppError::NotFound => "This link is not valid (any more). Check that you copied the whole link from the e-mail.".to_owned(),
-        AppError::RateLimited { .. } => "Too many invalid links were tried from your network. Please wait a few minutes.".to_owned(),
-        AppError::Conflict(detail) | AppError::Forbidden(detail) | AppError::BadRequest(detail) => detail.clone(),
-        AppError::Validation(errors) => errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+        AppError::NotFound => words.t("subject-error-not-found"),
+        AppError::RateLimited { .. } => words.t("subject-error-rate-limited"),
+        AppError::Conflict(_) => words.t("subject-error-conflict"),
+        AppError::Validation(_) | AppError::BadRequest(_) | AppError::Forbidden(_) => {
+            words.t("subject-error-conflict")
+        }
         _ => {
             error.log_cause();
-            "Something went wrong on our side. Please try again later.".to_owned()
+            words.t("subject-error-server")
         }
     };
+    let title = words.t("subject-error-title");
     page(
+        lang,
         status,
-        "Screening",
-        html! { h1 { "Screening" } p role="alert" { (message) } },
+        &title,
+        html! {
+            h1 { (title) }
+            p role="alert" { (message) }
+            @if let Some(token) = token.filter(|_| status != StatusCode::NOT_FOUND) {
+                p { a href={ "/s/" (token) "?lang=" (lang.code()) } { (words.t("subject-back")) } }
+            }
+        },
     )
 }
 
-fn status_text(status: RequestStatus) -> &'static str {
-    match status {
-        RequestStatus::AwaitingConsent => {
-            "Waiting for your consent. Nothing is checked until you agree."
-        }
-        RequestStatus::InProgress => "You consented. The checks are in progress.",
-        RequestStatus::Assessment | RequestStatus::FinalReview => "The results are being assessed.",
-        RequestStatus::IntentToRefuse => "We intend to refuse the clearance. You may respond.",
-        RequestStatus::ObjectionReview => "Your objection is being reviewed.",
-        RequestStatus::Cleared => "You have been cleared.",
-        RequestStatus::Refused => "The clearance was refused.",
-        RequestStatus::Withdrawn => "The organisation withdrew the request.",
-        RequestStatus::Declined => "You declined. Nothing was checked.",
-        RequestStatus::Lapsed => "The invitation lapsed without an answer. Nothing was checked.",
+fn status_text(words: &Words, invitation: &Invitation) -> String {
+    let status = invitation.status();
+    let withdrawn_consent =
+        invitation.request.decline_reason.as_deref() == Some("consent_withdrawn");
+    if status == RequestStatus::Declined && withdrawn_consent {
+        return words.t("subject-status-consent_withdrawn");
     }
+    words.t(&format!("subject-status-{}", status.as_str()))
 }
 
-fn render(invitation: &Invitation, token: &str) -> Response {
+/// What the subject typed into a form that is shown again with its errors.
+#[derive(Default)]
+struct Typed {
+    reason: Option<String>,
+    message: String,
+    statement: String,
+    grounds: String,
+}
+
+/// The subject's page: who asks and for what, what is held, the privacy notice, the decision,
+/// and the forms of what the subject can do now.
+fn render(
+    config: &Config,
+    lang: Lang,
+    invitation: &Invitation,
+    token: &str,
+    errors: &Errors,
+    typed: &Typed,
+) -> Response {
+    let words = Words { lang };
     let r = &invitation.request;
-    let status = invitation.status();
+    let organisation = invitation.organisation_name.as_str();
+    let org_arg = || ("organisation", FluentValue::from(organisation));
+    let other = match lang {
+        Lang::Nl => Lang::En,
+        Lang::En => Lang::Nl,
+    };
+    let action = |path: &str| format!("/s/{token}/{path}?lang={}", lang.code());
+    let actions = invitation.actions();
+    let role = words.t(&format!("subject-role-{}", r.role));
     let body = html! {
-        h1 { "Screening for " (invitation.organisation_name) }
-        p.status role="status" { strong { "Status: " } (status_text(status)) }
-        h2 { "Who asks, and for what" }
-        dl.subject {
-            dt { "Organisation" } dd { (invitation.organisation_name) }
-            dt { "Position" } dd { (r.position_title) " (" (r.role) ")" }
-            @if let Some(description) = &r.position_description { dt { "About the position" } dd { (description) } }
-            dt { "Deployment" } dd { (r.deployment_country) ", from " (r.deployment_start_date.to_string()) }
+        p.language {
+            a href={ "/s/" (token) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                (text(other, "subject-other-language", &[]))
+            }
+        }
+        (errors.summary_in(lang))
+        h1 { (words.with("subject-heading", &[org_arg()])) }
+        p.status role="status" { strong { (words.t("subject-status-label")) } " " (status_text(&words, invitation)) }
+        h2 { (words.t("subject-who-asks")) }
+        dl.summary {
+            dt { (words.t("subject-field-organisation")) } dd { (organisation) }
+            dt { (words.t("subject-field-position")) } dd { (r.position_title) " (" (role) ")" }
+            @if let Some(description) = &r.position_description {
+                dt { (words.t("subject-field-about-position")) } dd { (description) }
+            }
+            dt { (words.t("subject-field-deployment")) }
+            dd { (words.with("subject-deployment", &[
+                ("country", words.country(&r.deployment_country).into()),
+                ("date", words.date(r.deployment_start_date).into()),
+            ])) }
             @if let Some(profile) = &invitation.profile {
-                dt { "Screening" } dd { (profile.title) ": " (profile.description) }
+                dt { (words.t("subject-field-screening")) } dd { (profile.title) ": " (profile.description) }
             }
         }
         @if let Some(subject) = &invitation.subject {
-            h2 { "What is held about you" }
-            dl.subject {
-                dt { "Name" } dd { (subject.given_names) " " (subject.family_name) }
-                dt { "Date of birth" } dd { (subject.date_of_birth) }
-                dt { "Place of birth" } dd { (subject.place_of_birth) ", " (subject.country_of_birth) }
-                dt { "Nationalities" } dd { (subject.nationalities.join(", ")) }
-                dt { "E-mail" } dd { (subject.email) }
-                @if let Some(bsn) = &subject.bsn { dt { "BSN" } dd { (bsn) } }
+            h2 { (words.t("subject-held")) }
+            dl.summary {
+                dt { (words.t("subject-field-name")) } dd { (subject.given_names) " " (subject.family_name) }
+                dt { (words.t("subject-field-date-of-birth")) } dd { (words.date_text(&subject.date_of_birth)) }
+                dt { (words.t("subject-field-place-of-birth")) } dd { (subject.place_of_birth) ", " (words.country(&subject.country_of_birth)) }
+                dt { (words.t("subject-field-nationalities")) }
+                dd { (subject.nationalities.iter().map(|c| words.country(c)).collect::<Vec<_>>().join(", ")) }
+                dt { (words.t("subject-field-email")) } dd { (subject.email) }
+                @if let Some(bsn) = &subject.bsn { dt { (words.t("subject-field-bsn")) } dd { (bsn) } }
                 @for employer in &subject.previous_employers {
-                    dt { "Previous employer" }
-                    dd { (employer.organisation) " (" (employer.country) "), " (employer.from) " – " (employer.to.as_deref().unwrap_or("now")) }
+                    dt { (words.t("subject-field-previous-employer")) }
+                    dd { (employer.organisation) " (" (words.country(&employer.country)) "), "
+                         (words.date_text(&employer.from)) " – "
+                         (employer.to.as_deref().map_or_else(|| words.t("subject-until-now"), |to| words.date_text(to))) }
                 }
                 @for referee in &subject.referees {
-                    dt { "Referee" } dd { (referee.name) " (" (referee.relationship) ")" }
+                    dt { (words.t("subject-field-referee")) } dd { (referee.name) " (" (referee.relationship) ")" }
                 }
             }
         }
         @if let Some(decision) = &invitation.decision {
-            h2 { "The decision" }
-            dl.subject {
-                dt { "Outcome" }
-                dd { @if decision.outcome == "cleared" { "Cleared" } @else { "Refused" }
-                     @if decision.revised { " (revised after your objection)" } }
-                dt { "Decided on" } dd { (decision.decided_at.date().to_string()) }
-                @if let Some(grounds) = &decision.grounds { dt { "Grounds" } dd { (grounds) } }
+            h2 { (words.t("subject-decision")) }
+            dl.summary {
+                dt { (words.t("subject-field-outcome")) }
+                dd { @if decision.outcome == "cleared" { (words.t("subject-outcome-cleared")) } @else { (words.t("subject-outcome-refused")) }
+                     @if decision.revised { " " (words.t("subject-outcome-revised")) } }
+                dt { (words.t("subject-field-decided-on")) } dd { (words.date(decision.decided_at.date())) }
+                @if let Some(grounds) = &decision.grounds { dt { (words.t("subject-field-grounds")) } dd.grounds { (grounds) } }
             }
         }
-        @if invitation.actions().contains(&"respond") {
-            h2 { "Your response" }
-            p { "Before we decide, you may tell us anything we should know: facts we may have wrong, \
-                 or circumstances. A reviewer reads it before the final decision." }
-            form method="post" action={ "/s/" (token) "/response" } {
+        @if actions.contains(&"respond") {
+            h2 { (words.t("subject-respond-title")) }
+            p { (words.t("subject-respond-text")) }
+            form method="post" action=(action("response")) novalidate {
                 fieldset {
-                    legend { "Respond to the intention to refuse" }
-                    label for="statement" { "Your statement" }
-                    textarea id="statement" name="statement" rows="8" maxlength="10000" required {}
-                    button type="submit" { "Send my response" }
+                    legend { (words.t("subject-respond-legend")) }
+                    (textarea_in(lang, "statement", &words.t("subject-field-statement"), None, &typed.statement, errors))
+                    button type="submit" { (words.t("subject-respond-submit")) }
                 }
             }
         }
-        @if invitation.actions().contains(&"object") {
-            h2 { "Object to the decision" }
+        @if actions.contains(&"object") {
+            h2 { (words.t("subject-object-title")) }
             @if let Some(until) = invitation.decision.as_ref().and_then(|d| d.objection_until) {
-                p { "You may object once, until " (until.date().to_string()) ". A reviewer who has \
-                     not worked on your screening before decides." }
+                p { (words.with("subject-object-until", &[("date", words.date(until.date()).into())])) }
             }
-            form method="post" action={ "/s/" (token) "/objection" } {
+            form method="post" action=(action("objection")) novalidate {
                 fieldset {
-                    legend { "Objection" }
-                    label for="grounds" { "Why the decision is wrong" }
-                    textarea id="grounds" name="grounds" rows="8" maxlength="10000" required {}
-                    button type="submit" { "Lodge my objection" }
+                    legend { (words.t("subject-object-legend")) }
+                    (textarea_in(lang, "grounds", &words.t("subject-field-objection"), None, &typed.grounds, errors))
+                    button type="submit" { (words.t("subject-object-submit")) }
                 }
             }
         }
-        @if invitation.actions().contains(&"consent") {
-            h2 { "Your answer" }
-            p { "Please answer by " (r.invitation_expires_at.date().to_string()) "." }
-            form method="post" action={ "/s/" (token) "/consent" } {
+        @if actions.contains(&"consent") {
+            (privacy_notice(config, &words, invitation, true))
+            h2 { (words.t("subject-answer-title")) }
+            p { (words.with("subject-answer-by", &[("date", words.date(r.invitation_expires_at.date()).into())])) }
+            form method="post" action=(action("consent")) {
                 fieldset {
-                    legend { "Consent" }
-                    p { "I have read what is held about me, it is correct, and I consent to the checks of this screening." }
-                    button type="submit" { "I consent" }
+                    legend { (words.t("subject-consent-legend")) }
+                    p { (words.t("subject-consent-statement")) }
+                    button type="submit" { (words.with("subject-consent-submit", &[org_arg()])) }
                 }
             }
-            form method="post" action={ "/s/" (token) "/decline" } {
-                fieldset {
-                    legend { "Decline" }
-                    label { input type="radio" name="reason" value="data_incorrect" required; " The data about me is incorrect" }
-                    label { input type="radio" name="reason" value="not_consenting"; " I do not consent" }
-                    label { input type="radio" name="reason" value="other"; " Another reason" }
-                    label for="message" { "Message to safescreen (optional; the organisation does not see it)" }
-                    textarea id="message" name="message" rows="4" maxlength="2000" {}
-                    button type="submit" { "Decline" }
-                }
-            }
+            (decline_form_markup(config, &words, invitation, &action("decline"), errors, typed))
+        } @else {
+            (privacy_notice(config, &words, invitation, false))
+        }
+        @if actions.contains(&"withdraw_consent") {
+            h2 { (words.t("subject-withdraw-title")) }
+            p { (words.t("subject-withdraw-text")) }
+            p { a.button.secondary href=(action("withdraw-consent")) { (words.t("subject-withdraw-link")) } }
         }
     };
-    page(StatusCode::OK, "Your screening", body)
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page(lang, status, &words.t("subject-title"), body)
+}
+
+fn decline_form_markup(
+    config: &Config,
+    words: &Words,
+    invitation: &Invitation,
+    action: &str,
+    errors: &Errors,
+    typed: &Typed,
+) -> Markup {
+    let lang = words.lang;
+    let reasons: Vec<(String, String)> = ["data_incorrect", "not_consenting", "other"]
+        .into_iter()
+        .map(|reason| {
+            (
+                reason.to_owned(),
+                words.t(&format!("subject-decline-{reason}")),
+            )
+        })
+        .collect();
+    let args = [
+        (
+            "organisation",
+            FluentValue::from(invitation.organisation_name.as_str()),
+        ),
+        ("operator", FluentValue::from(config.operator_name.as_str())),
+    ];
+    html! {
+        form method="post" action=(action) novalidate {
+            fieldset {
+                legend { (words.t("subject-decline-legend")) }
+                (radios_in(lang, "reason", &words.t("subject-decline-reason"), &reasons,
+                    typed.reason.as_deref().unwrap_or_default(), errors))
+                (textarea_in(lang, "message", &words.with("subject-field-message", &args), None, &typed.message, errors))
+                button.secondary type="submit" { (words.t("subject-decline-submit")) }
+            }
+        }
+    }
+}
+
+/// The privacy notice (GDPR Art. 13 and 49(1)(a)): in full before consent, folded after.
+fn privacy_notice(config: &Config, words: &Words, invitation: &Invitation, open: bool) -> Markup {
+    let r = &invitation.request;
+    let organisation = invitation.organisation_name.as_str();
+    let outside_eu =
+        CountryCode::parse(&invitation.organisation_country).is_ok_and(|c| !c.is_eu_member());
+    let args = [
+        ("operator", FluentValue::from(config.operator_name.as_str())),
+        (
+            "contact",
+            FluentValue::from(config.operator_contact.as_str()),
+        ),
+        ("organisation", FluentValue::from(organisation)),
+        ("position", FluentValue::from(r.position_title.as_str())),
+        (
+            "country",
+            FluentValue::from(words.country(&r.deployment_country)),
+        ),
+        (
+            "org_country",
+            FluentValue::from(words.country(&invitation.organisation_country)),
+        ),
+        ("days", FluentValue::from(config.retention_days.to_string())),
+    ];
+    let say = |id: &str| words.with(id, &args);
+    html! {
+        details.privacy open[open] {
+            summary { h2 { (say("subject-privacy-title")) } }
+            p { (say("subject-privacy-controller")) }
+            p { (say("subject-privacy-purpose")) }
+            p { (say("subject-privacy-checks")) }
+            ul {
+                @for check in &invitation.checks {
+                    li { (say(&format!("subject-check-{}", check.as_str()))) }
+                }
+            }
+            p { (say("subject-privacy-assessment")) }
+            p { (say("subject-privacy-outcome")) }
+            p { @if outside_eu { (say("subject-privacy-transfer")) } @else { (say("subject-privacy-recipient")) } }
+            p { (say("subject-privacy-retention")) }
+            h3 { (say("subject-privacy-rights")) }
+            ul {
+                li { (say("subject-right-see")) }
+                li { (say("subject-right-correct")) }
+                li { (say("subject-right-withdraw")) }
+                li { (say("subject-right-object")) }
+                li { (say("subject-right-complain")) }
+            }
+        }
+    }
 }
 
 /// The page the subject's e-mailed link opens.
 #[utoipa::path(get, path = "/s/{token}", tag = TAG_SUBJECT,
-    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    params(("token" = String, Path, description = "The token from the subject's personal link"),
+           ("lang" = Option<String>, Query, description = "`nl` or `en`; else the browser's language, else Dutch")),
     responses((status = 200, description = "The subject page", content_type = "text/html", body = String),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String)))]
@@ -188,16 +370,27 @@ async fn subject_page(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
+    headers: HeaderMap,
+    query: LangQuery,
 ) -> Response {
+    let lang = language(query, &headers);
     match invitations::view(&state, &token, &client.ip().to_string()).await {
-        Ok(invitation) => render(&invitation, &token),
-        Err(error) => error_page(error),
+        Ok(invitation) => render(
+            &state.config,
+            lang,
+            &invitation,
+            &token,
+            &Errors::none(),
+            &Typed::default(),
+        ),
+        Err(error) => error_page(lang, None, error),
     }
 }
 
 /// Consent from the page's form; back to the page.
 #[utoipa::path(post, path = "/s/{token}/consent", tag = TAG_SUBJECT,
-    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    params(("token" = String, Path, description = "The token from the subject's personal link"),
+           ("lang" = Option<String>, Query, description = "The page's language: `nl` or `en`")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
@@ -206,8 +399,12 @@ async fn consent_form(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
+    headers: HeaderMap,
+    query: LangQuery,
 ) -> Response {
+    let lang = language(query, &headers);
     back_to_page(
+        lang,
         &token,
         invitations::consent(&state, &token, &client.ip().to_string()).await,
     )
@@ -220,53 +417,100 @@ pub struct DeclineForm {
     pub message: Option<String>,
 }
 
+type FormPairs = Result<Form<Vec<(String, String)>>, FormRejection>;
+
+/// A form's last value of `name`, untrimmed (what was typed is shown again as typed).
+fn typed_value(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default()
+}
+
+/// The form's field errors in the page's language (the rules are the API's).
+fn field_error(lang: Lang, field: &str) -> FieldError {
+    let id = match field {
+        "reason" => "subject-error-reason",
+        "message" => "subject-error-message",
+        "statement" => "subject-error-statement",
+        _ => "subject-error-objection",
+    };
+    FieldError::new(field, text(lang, id, &[]))
+}
+
+/// The page again, with the form's errors and what was typed (422).
+async fn page_with_errors(
+    state: &AppState,
+    client: &str,
+    lang: Lang,
+    token: &str,
+    fields: &[&str],
+    typed: Typed,
+) -> Response {
+    match invitations::view(state, token, client).await {
+        Ok(invitation) => {
+            let errors = Errors::new(fields.iter().map(|f| field_error(lang, f)).collect());
+            render(&state.config, lang, &invitation, token, &errors, &typed)
+        }
+        Err(error) => error_page(lang, None, error),
+    }
+}
+
 /// Decline from the page's form; back to the page.
 #[utoipa::path(post, path = "/s/{token}/decline", tag = TAG_SUBJECT,
     request_body(content = DeclineForm, content_type = "application/x-www-form-urlencoded"),
-    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    params(("token" = String, Path, description = "The token from the subject's personal link"),
+           ("lang" = Option<String>, Query, description = "The page's language: `nl` or `en`")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
-              (status = 422, description = "No or an unknown reason", content_type = "text/html", body = String)))]
+              (status = 422, description = "No or an unknown reason: the form again", content_type = "text/html", body = String)))]
 async fn decline_form(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
-    form: Result<Form<DeclineForm>, FormRejection>,
+    headers: HeaderMap,
+    query: LangQuery,
+    form: FormPairs,
 ) -> Response {
-    // No reason or one not on the list.
-    let Ok(Form(form)) = form else {
-        return error_page(AppError::validation("reason", "choose one of the reasons"));
+    let lang = language(query, &headers);
+    let client = client.ip().to_string();
+    let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
+    let typed = Typed {
+        reason: Some(typed_value(&pairs, "reason")).filter(|r| !r.is_empty()),
+        message: typed_value(&pairs, "message"),
+        ..Typed::default()
     };
-    let message = match decline_message(form.message.as_deref()) {
-        Ok(m) => m,
-        Err(error) => return error_page(error),
+    let reason = typed
+        .reason
+        .as_deref()
+        .and_then(|r| serde_json::from_value::<DeclineReasonDto>(serde_json::Value::from(r)).ok());
+    let message = decline_message(Some(&typed.message));
+    let mut wrong = Vec::new();
+    if reason.is_none() {
+        wrong.push("reason");
+    }
+    if message.is_err() {
+        wrong.push("message");
+    }
+    let (Some(reason), Ok(message)) = (reason, message) else {
+        return page_with_errors(&state, &client, lang, &token, &wrong, typed).await;
     };
     back_to_page(
+        lang,
         &token,
-        invitations::decline(
-            &state,
-            &token,
-            &client.ip().to_string(),
-            form.reason.into(),
-            message,
-        )
-        .await,
+        invitations::decline(&state, &token, &client, reason.into(), message).await,
     )
 }
 
-/// A required free text of the subject's from a form, by the API's rule.
-fn form_text(text: Result<String, FormRejection>, field: &str) -> Result<String, AppError> {
-    let text = text.map_err(|_| AppError::validation(field, "must not be empty"))?;
-    subject_text(field, &text)
-}
-
-/// After a form: back to the subject page, or the error as a page.
-fn back_to_page<T>(token: &str, outcome: Result<T, AppError>) -> Response {
+/// After a form: back to the subject page in its language, or the error as a page.
+fn back_to_page<T>(lang: Lang, token: &str, outcome: Result<T, AppError>) -> Response {
     match outcome {
-        Ok(_) => Redirect::to(&format!("/s/{token}")).into_response(),
-        Err(error) => error_page(error),
+        Ok(_) => Redirect::to(&format!("/s/{token}?lang={}", lang.code())).into_response(),
+        Err(error) => error_page(lang, Some(token), error),
     }
 }
 
@@ -279,25 +523,36 @@ pub struct ResponseForm {
 /// The subject's response to an intention to refuse, from the page's form; back to the page.
 #[utoipa::path(post, path = "/s/{token}/response", tag = TAG_SUBJECT,
     request_body(content = ResponseForm, content_type = "application/x-www-form-urlencoded"),
-    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    params(("token" = String, Path, description = "The token from the subject's personal link"),
+           ("lang" = Option<String>, Query, description = "The page's language: `nl` or `en`")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
-              (status = 422, description = "No statement", content_type = "text/html", body = String)))]
+              (status = 422, description = "No statement: the form again", content_type = "text/html", body = String)))]
 async fn response_form(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
-    form: Result<Form<ResponseForm>, FormRejection>,
+    headers: HeaderMap,
+    query: LangQuery,
+    form: FormPairs,
 ) -> Response {
-    let statement = match form_text(form.map(|Form(f)| f.statement), "statement") {
-        Ok(text) => text,
-        Err(error) => return error_page(error),
+    let lang = language(query, &headers);
+    let client = client.ip().to_string();
+    let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
+    let statement = typed_value(&pairs, "statement");
+    let Ok(statement) = subject_text("statement", &statement) else {
+        let typed = Typed {
+            statement,
+            ..Typed::default()
+        };
+        return page_with_errors(&state, &client, lang, &token, &["statement"], typed).await;
     };
     back_to_page(
+        lang,
         &token,
-        invitations::respond(&state, &token, &client.ip().to_string(), statement).await,
+        invitations::respond(&state, &token, &client, statement).await,
     )
 }
 
@@ -310,24 +565,138 @@ pub struct ObjectionForm {
 /// The subject's objection to a refusal, from the page's form; back to the page.
 #[utoipa::path(post, path = "/s/{token}/objection", tag = TAG_SUBJECT,
     request_body(content = ObjectionForm, content_type = "application/x-www-form-urlencoded"),
-    params(("token" = String, Path, description = "The token from the subject's personal link")),
+    params(("token" = String, Path, description = "The token from the subject's personal link"),
+           ("lang" = Option<String>, Query, description = "The page's language: `nl` or `en`")),
     responses((status = 303, description = "Back to the subject page"),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
-              (status = 422, description = "No grounds", content_type = "text/html", body = String)))]
+              (status = 422, description = "No grounds: the form again", content_type = "text/html", body = String)))]
 async fn objection_form(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     AppPath(token): AppPath<String>,
-    form: Result<Form<ObjectionForm>, FormRejection>,
+    headers: HeaderMap,
+    query: LangQuery,
+    form: FormPairs,
 ) -> Response {
-    let grounds = match form_text(form.map(|Form(f)| f.grounds), "grounds") {
-        Ok(text) => text,
-        Err(error) => return error_page(error),
+    let lang = language(query, &headers);
+    let client = client.ip().to_string();
+    let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
+    let grounds = typed_value(&pairs, "grounds");
+    let Ok(grounds) = subject_text("grounds", &grounds) else {
+        let typed = Typed {
+            grounds,
+            ..Typed::default()
+        };
+        return page_with_errors(&state, &client, lang, &token, &["grounds"], typed).await;
     };
     back_to_page(
+        lang,
         &token,
-        invitations::object(&state, &token, &client.ip().to_string(), grounds).await,
+        invitations::object(&state, &token, &client, grounds).await,
     )
+}
+
+/// The page that confirms a withdrawal of consent and says what follows from it.
+#[utoipa::path(get, path = "/s/{token}/withdraw-consent", tag = TAG_SUBJECT,
+    params(("token" = String, Path, description = "The token from the subject's personal link"),
+           ("lang" = Option<String>, Query, description = "`nl` or `en`; else the browser's language, else Dutch")),
+    responses((status = 200, description = "The confirmation page", content_type = "text/html", body = String),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 409, description = "Consent cannot be withdrawn in this status", content_type = "text/html", body = String),
+              (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String)))]
+async fn withdraw_consent_page(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+    headers: HeaderMap,
+    query: LangQuery,
+) -> Response {
+    let lang = language(query, &headers);
+    let invitation = match invitations::view(&state, &token, &client.ip().to_string()).await {
+        Ok(invitation) => invitation,
+        Err(error) => return error_page(lang, None, error),
+    };
+    let words = Words { lang };
+    let back = format!("/s/{token}?lang={}", lang.code());
+    if !invitation.actions().contains(&"withdraw_consent") {
+        return not_withdrawable(&words, &back);
+    }
+    let args = [
+        (
+            "organisation",
+            FluentValue::from(invitation.organisation_name.as_str()),
+        ),
+        (
+            "days",
+            FluentValue::from(state.config.retention_days.to_string()),
+        ),
+    ];
+    let title = words.t("subject-withdraw-confirm-title");
+    page(
+        lang,
+        StatusCode::OK,
+        &title,
+        html! {
+            h1 { (title) }
+            ul {
+                @for id in ["subject-withdraw-what-1", "subject-withdraw-what-2", "subject-withdraw-what-3", "subject-withdraw-what-4"] {
+                    li { (words.with(id, &args)) }
+                }
+            }
+            form method="post" action={ "/s/" (token) "/withdraw-consent?lang=" (lang.code()) } {
+                button.warning type="submit" { (words.t("subject-withdraw-submit")) }
+            }
+            p { a href=(back) { (words.t("subject-withdraw-cancel")) } }
+        },
+    )
+}
+
+fn not_withdrawable(words: &Words, back: &str) -> Response {
+    let title = words.t("subject-withdraw-title");
+    page(
+        words.lang,
+        StatusCode::CONFLICT,
+        &title,
+        html! {
+            h1 { (title) }
+            p role="alert" { (words.t("subject-withdraw-not-possible")) }
+            p { a href=(back) { (words.t("subject-back")) } }
+        },
+    )
+}
+
+/// The withdrawal itself; back to the page, which then says the screening has ended. Sent
+/// twice (a double click), the second finds it done and shows the same page.
+#[utoipa::path(post, path = "/s/{token}/withdraw-consent", tag = TAG_SUBJECT,
+    params(("token" = String, Path, description = "The token from the subject's personal link"),
+           ("lang" = Option<String>, Query, description = "The page's language: `nl` or `en`")),
+    responses((status = 303, description = "Back to the subject page"),
+              (status = 404, description = "Unknown link", content_type = "text/html", body = String),
+              (status = 409, description = "Consent cannot be withdrawn in this status", content_type = "text/html", body = String),
+              (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String)))]
+async fn withdraw_consent_form(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    AppPath(token): AppPath<String>,
+    headers: HeaderMap,
+    query: LangQuery,
+) -> Response {
+    let lang = language(query, &headers);
+    let client = client.ip().to_string();
+    let back = format!("/s/{token}?lang={}", lang.code());
+    match invitations::withdraw_consent(&state, &token, &client).await {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(AppError::Conflict(_)) => match invitations::view(&state, &token, &client).await {
+            Ok(invitation)
+                if invitation.request.decline_reason.as_deref() == Some("consent_withdrawn") =>
+            {
+                Redirect::to(&back).into_response()
+            }
+            Ok(_) => not_withdrawable(&Words { lang }, &back),
+            Err(error) => error_page(lang, None, error),
+        },
+        Err(error) => error_page(lang, Some(&token), error),
+    }
 }

@@ -14,12 +14,11 @@ use serde_json::Value;
 use super::{
     components::{Errors, field_id},
     errors,
-    forms::value,
-    i18n::{Lang, text},
+    forms::page_language,
+    i18n::{Lang, country_name, long_date, text},
     layout::{Shell, page},
 };
 use crate::{
-    domain::country::english_name,
     error::{AppError, FieldError},
     services::{AppState, certificates},
 };
@@ -30,21 +29,7 @@ const MAX_CERTIFICATE_CHARS: usize = 16 * 1024;
 /// The page's language: `?lang=`, else the browser's, else English (those who verify are
 /// mostly abroad).
 fn language(pairs: &[(String, String)], headers: &HeaderMap) -> Lang {
-    value(pairs, "lang")
-        .and_then(Lang::parse)
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
-        })
-        .unwrap_or(Lang::En)
-}
-
-/// A date written out: "3 December 2027", "3 december 2027".
-fn long_date(lang: Lang, date: time::Date) -> String {
-    let month = text(lang, &format!("month-{}", date.month() as u8), &[]);
-    format!("{} {month} {}", date.day(), date.year())
+    page_language(pairs, headers, Lang::En)
 }
 
 fn date_of(lang: Lang, text_date: &str) -> String {
@@ -78,7 +63,7 @@ fn answer(lang: Lang, verification: &certificates::Verification) -> Markup {
             dt { (t("verify-field-date-of-birth")) } dd { (date_of(lang, subject["date_of_birth"].as_str().unwrap_or_default())) }
             dt { (t("verify-field-organisation")) } dd { (clearance["organisation"]["name"].as_str().unwrap_or_default()) }
             dt { (t("verify-field-position")) } dd { (clearance["position_title"].as_str().unwrap_or_default()) }
-            dt { (t("verify-field-country")) } dd { (english_name(clearance["deployment_country"].as_str().unwrap_or_default())) }
+            dt { (t("verify-field-country")) } dd { (country_name(lang, clearance["deployment_country"].as_str().unwrap_or_default())) }
             dt { (t("verify-field-valid-until")) } dd { (valid_until) }
         }
     };

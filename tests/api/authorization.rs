@@ -612,6 +612,29 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             body: None,
             expect: [422; 9],
         },
+        // Consent is withdrawn only while in progress: the declined request refuses it, to
+        // everyone alike (the token is the credential).
+        Row {
+            method: Method::POST,
+            template: "/v1/invitations/{token}/withdraw-consent",
+            path: format!("/v1/invitations/{declined_token}/withdraw-consent"),
+            body: None,
+            expect: [409; 9],
+        },
+        Row {
+            method: Method::GET,
+            template: "/s/{token}/withdraw-consent",
+            path: format!("/s/{declined_token}/withdraw-consent"),
+            body: None,
+            expect: [409; 9],
+        },
+        Row {
+            method: Method::POST,
+            template: "/s/{token}/withdraw-consent",
+            path: format!("/s/{declined_token}/withdraw-consent"),
+            body: None,
+            expect: [409; 9],
+        },
         Row {
             method: Method::POST,
             template: "/v1/webhook-endpoints",

@@ -413,7 +413,10 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
         .call(Method::GET, &format!("/v1/invitations/{token}"), None, None)
         .await;
     assert_eq!(invitation.body["status"], "intent_to_refuse");
-    assert_eq!(invitation.body["actions"], json!(["respond"]));
+    assert_eq!(
+        invitation.body["actions"],
+        json!(["respond", "withdraw_consent"])
+    );
     let mails = entity::mail_outbox::Entity::find()
         .filter(entity::mail_outbox::Column::RequestId.eq(id))
         .filter(entity::mail_outbox::Column::Kind.eq("intent_to_refuse"))
@@ -475,7 +478,7 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
     // The subject page shows the decision with its grounds and the objection form.
     let page = app
         .client
-        .get(app.url(&format!("/s/{token}")))
+        .get(app.url(&format!("/s/{token}?lang=en")))
         .send()
         .await
         .unwrap()
@@ -483,7 +486,7 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
         .await
         .unwrap();
     assert!(page.contains("The decision") && page.contains("The conviction stands"));
-    assert!(page.contains(&format!("/s/{token}/objection")));
+    assert!(page.contains(&format!("/s/{token}/objection?lang=en")));
 
     // One objection (through the page's form), reviewed by a checker with no earlier task.
     let (d, d_token) = checker(&app, &["assessment"], false, 10, &[]).await;

@@ -416,7 +416,15 @@ async fn organisations_see_their_view_in_every_status_answer_and_webhook() {
         let data = &payload["data"];
         assert!(
             object_keys(data).iter().all(|k| {
-                ["id", "status", "outcome", "certificate_id", "revised"].contains(&k.as_str())
+                [
+                    "id",
+                    "status",
+                    "outcome",
+                    "certificate_id",
+                    "revised",
+                    "decline_reason",
+                ]
+                .contains(&k.as_str())
             }),
             "{payload}"
         );

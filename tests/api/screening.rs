@@ -93,7 +93,7 @@ async fn submission_answers_in_the_organisations_view_and_invites_the_subject() 
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     let html = page.text().await.unwrap();
     assert!(html.contains("Kids Abroad") && html.contains("de Vries") && html.contains("Teacher"));
-    assert!(html.contains("I consent") && !html.contains("<script"));
+    assert!(html.contains("Ik geef toestemming") && !html.contains("<script"));
     assert!(!html.contains("123456782"), "the BSN is masked on the page");
 
     let invitation = app
@@ -904,7 +904,8 @@ async fn concurrent_submissions_each_get_their_own_answer() {
             .count(&app.db)
             .await
             .unwrap();
-        assert_eq!((events, timers, mails), (1, 1, 1), "request {id}");
+        // The lapse and the two default reminders (P7D, P2D) of a 14-day consent window.
+        assert_eq!((events, timers, mails), (1, 3, 1), "request {id}");
     }
     let keys = entity::idempotency_key::Entity::find()
         .count(&app.db)

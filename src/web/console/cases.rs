@@ -17,8 +17,9 @@ use super::{
 };
 use crate::{
     auth::Principal,
-    domain::{RequestStatus, Role, country::english_name},
+    domain::{RequestStatus, Role},
     error::{AppError, FieldError},
+    i18n::{Lang, country_name},
     pagination::{PageParams, encode_cursor},
     services::{
         AppState, certificates, organisations,
@@ -241,7 +242,7 @@ async fn case_page(
             (t("task-field-profile"), html! { (request.profile) }),
             (t("task-field-position"), html! { (request.position_title) " (" (request.role.as_str()) ")" }),
             (t("task-field-deployment"), html! {
-                (english_name(&request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
+                (country_name(Lang::En, &request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
             }),
             (t("case-field-deadline"), html! {
                 (staff.and_then(|s| s.decision_deadline).map_or_else(|| t("case-no-deadline"), date_time))

@@ -15,8 +15,8 @@ use super::{
 };
 use crate::{
     auth::Principal,
-    domain::country::{all_by_english_name, english_name},
     error::{AppError, FieldError},
+    i18n::{Lang, countries_by_name, country_name},
     pagination::{PageRequest, encode_cursor},
     services::{
         AppState,
@@ -115,7 +115,7 @@ async fn list_page(
     problems.extend(form_errors);
     let form_errors = Errors::new(problems);
     let status = status_for(&form_errors);
-    let countries = all_by_english_name();
+    let countries = countries_by_name(Lang::En);
     let country_options: Vec<(String, String)> = std::iter::once((String::new(), t("choose-one")))
         .chain(countries.iter().cloned())
         .collect();
@@ -135,7 +135,7 @@ async fn list_page(
                 &rows.iter().map(|o| vec![
                     html! { a href={ "/console/organisations/" (o.id) } { (o.name) } },
                     html! { (o.registration_number) },
-                    html! { (english_name(&o.country)) },
+                    html! { (country_name(Lang::En, &o.country)) },
                     html! { (status_label(&o.status)) },
                     html! { (date_time(o.created_at)) },
                 ]).collect::<Vec<_>>(),
@@ -239,9 +239,9 @@ async fn show_page(
         h1 { (title) }
         (summary_list(&[
             (t("field-registration-number"), html! { (organisation.registration_number) }),
-            (t("organisation-field-country"), html! { (english_name(&organisation.country)) }),
+            (t("organisation-field-country"), html! { (country_name(Lang::En, &organisation.country)) }),
             (t("field-operating-countries"), html! {
-                (operating.iter().map(|c| english_name(c)).collect::<Vec<_>>().join(", "))
+                (operating.iter().map(|c| country_name(Lang::En, c)).collect::<Vec<_>>().join(", "))
             }),
             (t("field-contact-email"), html! { (organisation.contact_email) }),
             (t("field-status"), html! { (status_label(&organisation.status)) }),

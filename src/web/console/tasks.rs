@@ -17,9 +17,9 @@ use super::{
 use crate::{
     auth::Principal,
     db,
-    domain::country::english_name,
     engine::{routing::Verdict, tasks::TaskKind},
     error::{AppError, FieldError},
+    i18n::{Lang, country_name},
     pagination::{PageParams, encode_cursor},
     services::{
         AppState,
@@ -236,7 +236,7 @@ pub async fn queue(
                             html! { a href={ "/console/tasks/" (task.id) } { (task_label(&task.kind, task.check_id.as_deref())) } },
                             html! { (item.reference) },
                             html! { (item.organisation) },
-                            html! { (english_name(&item.deployment_country)) },
+                            html! { (country_name(Lang::En, &item.deployment_country)) },
                             html! {
                                 (status_label(&task.status))
                                 @if let Some(outcome) = &task.outcome { " — " (outcome_label(outcome)) }
@@ -303,7 +303,7 @@ fn task_page(
                 @if let Some(description) = &request.position_description { br; (description) }
             }),
             (t("task-field-deployment"), html! {
-                (english_name(&request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
+                (country_name(Lang::En, &request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
             }),
             (t("task-field-case"), html! { a href={ "/console/requests/" (request.id) } { (t("task-open-case")) } }),
         ]))
@@ -457,7 +457,7 @@ fn in_reading_order<'a>(keys: impl Iterator<Item = &'a String>) -> Vec<&'a Strin
 
 /// One value of the task view as text; countries by name, with the code the documents carry.
 fn shown_value(key: &str, value: &Value) -> Markup {
-    let country = |code: &str| format!("{} ({code})", english_name(code));
+    let country = |code: &str| format!("{} ({code})", country_name(Lang::En, code));
     let text = match (key, value) {
         (_, Value::Null) => "—".to_owned(),
         ("country" | "country_of_birth", Value::String(code)) => country(code),

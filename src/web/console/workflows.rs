@@ -14,9 +14,10 @@ use maud::{Markup, html};
 use super::{nav, status_for, value, values, whole_number};
 use crate::{
     auth::Principal,
-    domain::{IsoDuration, PositionRole, Role, country::english_name},
+    domain::{IsoDuration, PositionRole, Role},
     engine::definition::{self, Check, Definition, OnOverdue, RoutingStrategy, Stage},
     error::{AppError, FieldError},
+    i18n::{Lang, country_name},
     services::{
         AppState,
         workflows::{self, ProfileInput},
@@ -97,7 +98,7 @@ fn conditions(check: &Check) -> Vec<String> {
     let countries = |codes: &[crate::domain::CountryCode]| {
         codes
             .iter()
-            .map(|c| english_name(c.as_str()))
+            .map(|c| country_name(Lang::En, c.as_str()))
             .collect::<Vec<_>>()
             .join(", ")
     };

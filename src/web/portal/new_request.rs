@@ -15,8 +15,9 @@ use uuid::Uuid;
 use super::nav;
 use crate::{
     auth::Principal,
-    domain::{country::all_by_english_name, subject::MAX_LIST},
+    domain::subject::MAX_LIST,
     error::AppError,
+    i18n::{Lang, countries_by_name},
     services::{
         AppState,
         submission_input::{
@@ -85,7 +86,7 @@ impl NewRequestForm {
 
 fn countries(choose: &str) -> Vec<(String, String)> {
     std::iter::once((String::new(), choose.to_owned()))
-        .chain(all_by_english_name())
+        .chain(countries_by_name(Lang::En))
         .collect()
 }
 
@@ -124,7 +125,7 @@ async fn form_page(
         ("staff".to_owned(), t("portal-role-staff")),
     ];
     let all_countries = countries(&t("portal-choose-country"));
-    let nationality_options: Vec<(String, String)> = all_by_english_name();
+    let nationality_options: Vec<(String, String)> = countries_by_name(Lang::En);
     let f = &form.flat;
     let text = |name: &'static str, label: &str| -> Markup {
         Input::text(name, label.to_owned())

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::{inert_cell, nav, status_label};
 use crate::{
     auth::Principal,
-    domain::{OrgStatus, calendar, country::english_name, text},
+    domain::{OrgStatus, calendar, text},
     error::{AppError, FieldError},
+    i18n::{Lang, country_name},
     pagination::{PageRequest, encode_cursor},
     services::{
         AppState, certificates,
@@ -193,7 +194,7 @@ pub async fn list(
                         html! { a href={ "/org/requests/" (r.id) } { (subject_name(r)) } },
                         html! { (r.reference) },
                         html! { (r.profile) },
-                        html! { (english_name(&r.deployment_country)) br; span.hint { (t_with("task-from-date", &[("date", r.deployment_start_date.to_string().into())])) } },
+                        html! { (country_name(Lang::En, &r.deployment_country)) br; span.hint { (t_with("task-from-date", &[("date", r.deployment_start_date.to_string().into())])) } },
                         html! { (status_label(r.status)) },
                         html! { (decision_text(r)) },
                         html! { (date_time(r.created_at)) },
@@ -396,7 +397,7 @@ async fn request_page(
         (
             t("task-field-deployment"),
             html! {
-                (english_name(&request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
+                (country_name(Lang::En, &request.deployment_country)) ", " (t_with("task-from-date", &[("date", request.deployment_start_date.to_string().into())]))
             },
         ),
         (
@@ -691,7 +692,7 @@ pub async fn certificate(
                 (t("verify-field-date-of-birth"), html! { (subject["date_of_birth"].as_str().unwrap_or_default()) }),
                 (t("verify-field-organisation"), html! { (clearance["organisation"]["name"].as_str().unwrap_or_default()) }),
                 (t("verify-field-position"), html! { (clearance["position_title"].as_str().unwrap_or_default()) " (" (clearance["role"].as_str().unwrap_or_default()) ")" }),
-                (t("verify-field-country"), html! { (english_name(clearance["deployment_country"].as_str().unwrap_or_default())) }),
+                (t("verify-field-country"), html! { (country_name(Lang::En, clearance["deployment_country"].as_str().unwrap_or_default())) }),
                 (t("certificate-field-issued"), html! { (view.certificate.issued_at.date()) }),
                 (t("verify-field-valid-until"), html! { strong { (valid_until) } }),
                 (t("certificate-field-status"), html! { (t(match status { "active" => "certificate-active", "revoked" => "certificate-revoked", _ => "certificate-expired" })) }),

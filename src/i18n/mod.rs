@@ -1,10 +1,14 @@
-//! The message catalogue: every text a page shows, by id, in Project Fluent files built into
-//! the binary (`web/locales/*.ftl`). The staff pages are in English; the pages for anyone
-//! (`/verify`) also in Dutch. A language is one more file and one more arm of [`Lang`]; a
-//! message not yet in a language's file is shown in English.
+//! The message catalogue: every text a page or an e-mail shows, by id, in Project Fluent files
+//! built into the binary (`i18n/locales/*.ftl`). The staff pages are in English; what a subject
+//! reads (their page, their e-mails) and `/verify` is in Dutch and English, and a test holds
+//! the two catalogues to the same messages with the same placeholders. Country names and dates
+//! come from the Unicode CLDR (ICU4X's compiled data), never from a list of our own.
 use std::{collections::HashMap, sync::LazyLock};
 
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
+use icu_datetime::{DateTimeFormatter, fieldsets::YMD};
+use icu_experimental::displaynames::{DisplayNamesOptions, multi::RegionDisplayNames};
+use icu_locale_core::{Locale, locale};
 
 /// A language the catalogue holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,6 +50,66 @@ impl Lang {
     }
 
     pub const ALL: [Lang; 2] = [Lang::En, Lang::Nl];
+
+    /// The CLDR locale of names and dates: British English writes "3 December 2027", as the
+    /// Dutch do ("3 december 2027").
+    fn locale(self) -> Locale {
+        match self {
+            Lang::En => locale!("en-GB"),
+            Lang::Nl => locale!("nl"),
+        }
+    }
+}
+
+/// Per language: the CLDR's region names and its long date format.
+struct Formats {
+    regions: RegionDisplayNames,
+    dates: DateTimeFormatter<YMD>,
+}
+
+static FORMATS: LazyLock<HashMap<Lang, Formats>> = LazyLock::new(|| {
+    Lang::ALL
+        .into_iter()
+        .map(|lang| {
+            let formats = Formats {
+                regions: RegionDisplayNames::try_new(
+                    lang.locale().into(),
+                    DisplayNamesOptions::default(),
+                )
+                .expect("the compiled CLDR data has region names"),
+                dates: DateTimeFormatter::try_new(lang.locale().into(), YMD::long())
+                    .expect("the compiled CLDR data has date formats"),
+            };
+            (lang, formats)
+        })
+        .collect()
+});
+
+/// A country's name in `lang` ("Oeganda", "Uganda"), from its ISO 3166-1 code; the code itself
+/// when it is not one.
+pub fn country_name(lang: Lang, code: &str) -> String {
+    code.parse()
+        .ok()
+        .and_then(|region| FORMATS[&lang].regions.of(region))
+        .map_or_else(|| code.to_owned(), str::to_owned)
+}
+
+/// Every assigned country (code, name in `lang`), by name, for a page's choice.
+pub fn countries_by_name(lang: Lang) -> Vec<(String, String)> {
+    let mut countries: Vec<(String, String)> = celes::Country::get_countries()
+        .iter()
+        .map(|c| (c.alpha2.to_owned(), country_name(lang, c.alpha2)))
+        .collect();
+    countries.sort_by_cached_key(|(_, name)| name.to_lowercase());
+    countries
+}
+
+/// A date written out in `lang`: "3 December 2027", "3 december 2027".
+pub fn long_date(lang: Lang, date: time::Date) -> String {
+    match icu_calendar::Date::try_new_iso(date.year(), date.month() as u8, date.day()) {
+        Ok(iso) => FORMATS[&lang].dates.format(&iso).to_string(),
+        Err(_) => date.to_string(),
+    }
 }
 
 static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock::new(|| {
