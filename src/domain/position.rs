@@ -12,6 +12,8 @@ pub enum PositionRole {
 }
 
 impl PositionRole {
+    pub const ALL: [PositionRole; 2] = [PositionRole::Volunteer, PositionRole::Staff];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PositionRole::Volunteer => "volunteer",
@@ -20,8 +22,6 @@ impl PositionRole {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [PositionRole::Volunteer, PositionRole::Staff]
-            .into_iter()
-            .find(|r| r.as_str() == text)
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
     }
 }

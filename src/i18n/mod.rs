@@ -171,13 +171,15 @@ pub fn has(lang: Lang, id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
     use super::*;
 
-    /// Every message id a page asks for is in the catalogue: the ids are read from the source
-    /// of `web/`, where they are always string literals passed to `t` or `t_with`.
+    /// Every message id a page asks for is in the catalogue: the ids are read from the source,
+    /// where they are always string literals passed to `t` or `t_with`.
     #[test]
     fn every_message_the_pages_use_is_in_the_catalogue() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/web");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let mut missing = Vec::new();
         let mut seen = 0;
         let mut files = Vec::new();
@@ -209,6 +211,164 @@ mod tests {
             "not in the catalogue:\n{}",
             missing.join("\n")
         );
+    }
+
+    /// Each message of a catalogue with the placeholders (`{ $name }`) its text uses.
+    fn messages(lang: Lang) -> BTreeMap<String, BTreeSet<String>> {
+        use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
+        fn variables(pattern: &Pattern<&str>, found: &mut BTreeSet<String>) {
+            for element in &pattern.elements {
+                let PatternElement::Placeable { expression } = element else {
+                    continue;
+                };
+                let (inline, variants) = match expression {
+                    Expression::Inline(inline) => (inline, None),
+                    Expression::Select { selector, variants } => (selector, Some(variants)),
+                };
+                if let InlineExpression::VariableReference { id } = inline {
+                    found.insert(id.name.to_owned());
+                }
+                for variant in variants.into_iter().flatten() {
+                    variables(&variant.value, found);
+                }
+            }
+        }
+        let resource = fluent_syntax::parser::parse(lang.source()).expect("the catalogue parses");
+        resource
+            .body
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Message(message) => {
+                    let mut found = BTreeSet::new();
+                    if let Some(value) = &message.value {
+                        variables(value, &mut found);
+                    }
+                    Some((message.id.name.to_owned(), found))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every Dutch message is in English with the same placeholders: a translation can neither
+    /// drop a name nor ask for one the code does not give.
+    #[test]
+    fn every_dutch_message_is_in_english_with_the_same_placeholders() {
+        let english = messages(Lang::En);
+        let mut wrong = Vec::new();
+        for (id, placeholders) in messages(Lang::Nl) {
+            match english.get(&id) {
+                None => wrong.push(format!("{id}: not in English")),
+                Some(other) if *other != placeholders => wrong.push(format!(
+                    "{id}: {placeholders:?} in Dutch, {other:?} in English"
+                )),
+                Some(_) => {}
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// Everything a subject reads, and `/verify`, is in both languages: each id their pages and
+    /// e-mails ask for (the literal ones read from the source, the composed ones built from the
+    /// lists they are composed from), and every `subject-` and `mail-` message.
+    #[test]
+    fn everything_a_subject_reads_is_in_both_languages() {
+        use crate::domain::{Authorisation, PositionRole, RequestStatus};
+        let english = messages(Lang::En);
+        let dutch = messages(Lang::Nl);
+        let mut needed: BTreeSet<String> = english
+            .keys()
+            .filter(|id| id.starts_with("subject-") || id.starts_with("mail-"))
+            .cloned()
+            .collect();
+        let literal = regex::Regex::new(r#""([a-z][a-z0-9_-]*-[a-z0-9_-]+)""#).unwrap();
+        for source in [
+            include_str!("../web/subject.rs"),
+            include_str!("../web/verify.rs"),
+            include_str!("../mail/subject.rs"),
+        ] {
+            for found in literal.captures_iter(source) {
+                if english.contains_key(&found[1]) {
+                    needed.insert(found[1].to_owned());
+                }
+            }
+        }
+        for status in RequestStatus::ALL {
+            needed.insert(format!("subject-status-{}", status.as_str()));
+        }
+        for authorisation in Authorisation::ALL {
+            needed.insert(format!("subject-check-{}", authorisation.as_str()));
+        }
+        for role in PositionRole::ALL {
+            needed.insert(format!("subject-role-{}", role.as_str()));
+        }
+        for (kind, paragraphs) in crate::mail::subject::KINDS {
+            needed.insert(format!("mail-{kind}-subject"));
+            needed.extend(paragraphs.iter().map(|id| id.to_string()));
+        }
+        // The shell around a subject's page, and the labels of its error summary.
+        for id in [
+            "skip-to-content",
+            "footer-about",
+            "footer-api",
+            "footer-keys",
+            "error-summary-title",
+            "error-prefix",
+            "field-reason",
+            "field-message",
+            "field-statement",
+            "field-grounds",
+        ] {
+            needed.insert(id.to_owned());
+        }
+        let missing: Vec<String> = needed
+            .iter()
+            .flat_map(|id| {
+                [(Lang::En, &english), (Lang::Nl, &dutch)]
+                    .into_iter()
+                    .filter(|(_, catalogue)| !catalogue.contains_key(id))
+                    .map(move |(lang, _)| format!("{id} ({})", lang.code()))
+            })
+            .collect();
+        assert!(needed.len() > 150, "only {} messages found", needed.len());
+        assert!(missing.is_empty(), "missing: {missing:?}");
+    }
+
+    #[test]
+    fn country_names_and_dates_come_from_the_cldr_in_each_language() {
+        assert_eq!(country_name(Lang::Nl, "UG"), "Oeganda");
+        assert_eq!(country_name(Lang::En, "UG"), "Uganda");
+        assert_eq!(country_name(Lang::Nl, "NL"), "Nederland");
+        assert_eq!(country_name(Lang::En, "XX"), "XX");
+        let date = time::macros::date!(2027 - 12 - 03);
+        assert_eq!(long_date(Lang::En, date), "3 December 2027");
+        assert_eq!(long_date(Lang::Nl, date), "3 december 2027");
+        let dutch = countries_by_name(Lang::Nl);
+        assert!(dutch.len() >= 249, "{}", dutch.len());
+        let position = |code: &str| dutch.iter().position(|(c, _)| c == code).unwrap();
+        assert!(
+            position("DE") < position("NL"),
+            "Duitsland before Nederland"
+        );
+    }
+
+    #[test]
+    fn the_browser_language_is_chosen_when_the_catalogue_has_it() {
+        assert_eq!(
+            Lang::from_accept_language("nl-NL,nl;q=0.9,en;q=0.8"),
+            Some(Lang::Nl)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr-FR, en-GB;q=0.8"),
+            Some(Lang::En)
+        );
+        for unreadable in ["fr", "", ";;;", "é", "n", "*", "q=0.5,,", "\u{0}nl"] {
+            assert_eq!(
+                Lang::from_accept_language(unreadable),
+                None,
+                "{unreadable:?}"
+            );
+        }
     }
 
     #[test]

@@ -23,4 +23,5 @@ mod portal;
 mod scale_out;
 mod screening;
 mod sign_in;
+mod subject;
 mod webhooks;
