@@ -10,6 +10,13 @@ pub enum DeclineReason {
 }
 
 impl DeclineReason {
+    pub const ALL: [DeclineReason; 4] = [
+        DeclineReason::DataIncorrect,
+        DeclineReason::NotConsenting,
+        DeclineReason::Other,
+        DeclineReason::ConsentWithdrawn,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeclineReason::DataIncorrect => "data_incorrect",

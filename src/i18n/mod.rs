@@ -206,6 +206,13 @@ mod tests {
             }
         }
         assert!(seen > 20, "the scan found only {seen} messages");
+        // The ids composed from a value (the portal names a decline's reason).
+        for reason in crate::domain::DeclineReason::ALL {
+            let id = format!("portal-decline-{}", reason.as_str());
+            if !has(Lang::En, &id) {
+                missing.push(id);
+            }
+        }
         assert!(
             missing.is_empty(),
             "not in the catalogue:\n{}",

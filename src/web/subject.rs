@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 
 use axum::{
     Form,
-    extract::rejection::{FormRejection, QueryRejection},
-    extract::{ConnectInfo, Query, State},
-    http::{HeaderMap, StatusCode},
+    extract::rejection::FormRejection,
+    extract::{ConnectInfo, FromRequestParts, Query, State},
+    http::{StatusCode, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
 use fluent_bundle::FluentValue;
@@ -43,12 +43,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(withdraw_consent_page, withdraw_consent_form))
 }
 
-type LangQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+/// What every subject page reads of its request: the link's token, the client (unknown links
+/// are throttled per client) and the page's language (`?lang=nl|en`, else the browser's, else
+/// Dutch; an unreadable one is Dutch, never an error).
+struct Visit {
+    token: String,
+    client: String,
+    lang: Lang,
+}
 
-/// The subject's language: `?lang=nl|en`, else the browser's, else Dutch.
-fn language(query: LangQuery, headers: &HeaderMap) -> Lang {
-    let pairs = query.map(|Query(pairs)| pairs).unwrap_or_default();
-    page_language(&pairs, headers, Lang::Nl)
+impl<S: Send + Sync> FromRequestParts<S> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let pairs: Vec<(String, String)> = Query::try_from_uri(&parts.uri)
+            .map(|Query(pairs)| pairs)
+            .unwrap_or_default();
+        let lang = page_language(&pairs, &parts.headers, Lang::Nl);
+        let ConnectInfo(client) = ConnectInfo::<SocketAddr>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let AppPath(token) = AppPath::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|error| error_page(lang, None, error))?;
+        Ok(Visit {
+            token,
+            client: client.ip().to_string(),
+            lang,
+        })
+    }
+}
+
+impl Visit {
+    /// The subject page again, in the visit's language.
+    fn page_path(&self) -> String {
+        format!("/s/{}?lang={}", self.token, self.lang.code())
+    }
 }
 
 /// A message of the subject's catalogue in the page's language.
@@ -143,12 +173,12 @@ struct Typed {
 /// and the forms of what the subject can do now.
 fn render(
     config: &Config,
-    lang: Lang,
+    visit: &Visit,
     invitation: &Invitation,
-    token: &str,
     errors: &Errors,
     typed: &Typed,
 ) -> Response {
+    let (lang, token) = (visit.lang, visit.token.as_str());
     let words = Words { lang };
     let r = &invitation.request;
     let organisation = invitation.organisation_name.as_str();
@@ -163,7 +193,7 @@ fn render(
     let body = html! {
         p.language {
             a href={ "/s/" (token) "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
-                (text(other, "subject-other-language", &[]))
+                (words.t("subject-other-language"))
             }
         }
         (errors.summary_in(lang))
@@ -366,24 +396,16 @@ fn privacy_notice(config: &Config, words: &Words, invitation: &Invitation, open:
     responses((status = 200, description = "The subject page", content_type = "text/html", body = String),
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String)))]
-async fn subject_page(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    AppPath(token): AppPath<String>,
-    headers: HeaderMap,
-    query: LangQuery,
-) -> Response {
-    let lang = language(query, &headers);
-    match invitations::view(&state, &token, &client.ip().to_string()).await {
+async fn subject_page(State(state): State<AppState>, visit: Visit) -> Response {
+    match invitations::view(&state, &visit.token, &visit.client).await {
         Ok(invitation) => render(
             &state.config,
-            lang,
+            &visit,
             &invitation,
-            &token,
             &Errors::none(),
             &Typed::default(),
         ),
-        Err(error) => error_page(lang, None, error),
+        Err(error) => error_page(visit.lang, None, error),
     }
 }
 
@@ -395,19 +417,9 @@ async fn subject_page(
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String)))]
-async fn consent_form(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    AppPath(token): AppPath<String>,
-    headers: HeaderMap,
-    query: LangQuery,
-) -> Response {
-    let lang = language(query, &headers);
-    back_to_page(
-        lang,
-        &token,
-        invitations::consent(&state, &token, &client.ip().to_string()).await,
-    )
+async fn consent_form(State(state): State<AppState>, visit: Visit) -> Response {
+    let outcome = invitations::consent(&state, &visit.token, &visit.client).await;
+    back_to_page(&visit, outcome)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -443,18 +455,16 @@ fn field_error(lang: Lang, field: &str) -> FieldError {
 /// The page again, with the form's errors and what was typed (422).
 async fn page_with_errors(
     state: &AppState,
-    client: &str,
-    lang: Lang,
-    token: &str,
+    visit: &Visit,
     fields: &[&str],
     typed: Typed,
 ) -> Response {
-    match invitations::view(state, token, client).await {
+    match invitations::view(state, &visit.token, &visit.client).await {
         Ok(invitation) => {
-            let errors = Errors::new(fields.iter().map(|f| field_error(lang, f)).collect());
-            render(&state.config, lang, &invitation, token, &errors, &typed)
+            let errors = Errors::new(fields.iter().map(|f| field_error(visit.lang, f)).collect());
+            render(&state.config, visit, &invitation, &errors, &typed)
         }
-        Err(error) => error_page(lang, None, error),
+        Err(error) => error_page(visit.lang, None, error),
     }
 }
 
@@ -468,16 +478,7 @@ async fn page_with_errors(
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No or an unknown reason: the form again", content_type = "text/html", body = String)))]
-async fn decline_form(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    AppPath(token): AppPath<String>,
-    headers: HeaderMap,
-    query: LangQuery,
-    form: FormPairs,
-) -> Response {
-    let lang = language(query, &headers);
-    let client = client.ip().to_string();
+async fn decline_form(State(state): State<AppState>, visit: Visit, form: FormPairs) -> Response {
     let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
     let typed = Typed {
         reason: Some(typed_value(&pairs, "reason")).filter(|r| !r.is_empty()),
@@ -497,20 +498,18 @@ async fn decline_form(
         wrong.push("message");
     }
     let (Some(reason), Ok(message)) = (reason, message) else {
-        return page_with_errors(&state, &client, lang, &token, &wrong, typed).await;
+        return page_with_errors(&state, &visit, &wrong, typed).await;
     };
-    back_to_page(
-        lang,
-        &token,
-        invitations::decline(&state, &token, &client, reason.into(), message).await,
-    )
+    let outcome =
+        invitations::decline(&state, &visit.token, &visit.client, reason.into(), message).await;
+    back_to_page(&visit, outcome)
 }
 
 /// After a form: back to the subject page in its language, or the error as a page.
-fn back_to_page<T>(lang: Lang, token: &str, outcome: Result<T, AppError>) -> Response {
+fn back_to_page<T>(visit: &Visit, outcome: Result<T, AppError>) -> Response {
     match outcome {
-        Ok(_) => Redirect::to(&format!("/s/{token}?lang={}", lang.code())).into_response(),
-        Err(error) => error_page(lang, Some(token), error),
+        Ok(_) => Redirect::to(&visit.page_path()).into_response(),
+        Err(error) => error_page(visit.lang, Some(&visit.token), error),
     }
 }
 
@@ -530,16 +529,7 @@ pub struct ResponseForm {
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No statement: the form again", content_type = "text/html", body = String)))]
-async fn response_form(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    AppPath(token): AppPath<String>,
-    headers: HeaderMap,
-    query: LangQuery,
-    form: FormPairs,
-) -> Response {
-    let lang = language(query, &headers);
-    let client = client.ip().to_string();
+async fn response_form(State(state): State<AppState>, visit: Visit, form: FormPairs) -> Response {
     let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
     let statement = typed_value(&pairs, "statement");
     let Ok(statement) = subject_text("statement", &statement) else {
@@ -547,13 +537,10 @@ async fn response_form(
             statement,
             ..Typed::default()
         };
-        return page_with_errors(&state, &client, lang, &token, &["statement"], typed).await;
+        return page_with_errors(&state, &visit, &["statement"], typed).await;
     };
-    back_to_page(
-        lang,
-        &token,
-        invitations::respond(&state, &token, &client, statement).await,
-    )
+    let outcome = invitations::respond(&state, &visit.token, &visit.client, statement).await;
+    back_to_page(&visit, outcome)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -572,16 +559,7 @@ pub struct ObjectionForm {
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String),
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No grounds: the form again", content_type = "text/html", body = String)))]
-async fn objection_form(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    AppPath(token): AppPath<String>,
-    headers: HeaderMap,
-    query: LangQuery,
-    form: FormPairs,
-) -> Response {
-    let lang = language(query, &headers);
-    let client = client.ip().to_string();
+async fn objection_form(State(state): State<AppState>, visit: Visit, form: FormPairs) -> Response {
     let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
     let grounds = typed_value(&pairs, "grounds");
     let Ok(grounds) = subject_text("grounds", &grounds) else {
@@ -589,13 +567,10 @@ async fn objection_form(
             grounds,
             ..Typed::default()
         };
-        return page_with_errors(&state, &client, lang, &token, &["grounds"], typed).await;
+        return page_with_errors(&state, &visit, &["grounds"], typed).await;
     };
-    back_to_page(
-        lang,
-        &token,
-        invitations::object(&state, &token, &client, grounds).await,
-    )
+    let outcome = invitations::object(&state, &visit.token, &visit.client, grounds).await;
+    back_to_page(&visit, outcome)
 }
 
 /// The page that confirms a withdrawal of consent and says what follows from it.
@@ -606,22 +581,14 @@ async fn objection_form(
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 409, description = "Consent cannot be withdrawn in this status", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String)))]
-async fn withdraw_consent_page(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    AppPath(token): AppPath<String>,
-    headers: HeaderMap,
-    query: LangQuery,
-) -> Response {
-    let lang = language(query, &headers);
-    let invitation = match invitations::view(&state, &token, &client.ip().to_string()).await {
+async fn withdraw_consent_page(State(state): State<AppState>, visit: Visit) -> Response {
+    let invitation = match invitations::view(&state, &visit.token, &visit.client).await {
         Ok(invitation) => invitation,
-        Err(error) => return error_page(lang, None, error),
+        Err(error) => return error_page(visit.lang, None, error),
     };
-    let words = Words { lang };
-    let back = format!("/s/{token}?lang={}", lang.code());
+    let words = Words { lang: visit.lang };
     if !invitation.actions().contains(&"withdraw_consent") {
-        return not_withdrawable(&words, &back);
+        return not_withdrawable(&visit);
     }
     let args = [
         (
@@ -635,7 +602,7 @@ async fn withdraw_consent_page(
     ];
     let title = words.t("subject-withdraw-confirm-title");
     page(
-        lang,
+        visit.lang,
         StatusCode::OK,
         &title,
         html! {
@@ -645,24 +612,25 @@ async fn withdraw_consent_page(
                     li { (words.with(id, &args)) }
                 }
             }
-            form method="post" action={ "/s/" (token) "/withdraw-consent?lang=" (lang.code()) } {
+            form method="post" action={ "/s/" (visit.token) "/withdraw-consent?lang=" (visit.lang.code()) } {
                 button.warning type="submit" { (words.t("subject-withdraw-submit")) }
             }
-            p { a href=(back) { (words.t("subject-withdraw-cancel")) } }
+            p { a href=(visit.page_path()) { (words.t("subject-withdraw-cancel")) } }
         },
     )
 }
 
-fn not_withdrawable(words: &Words, back: &str) -> Response {
+fn not_withdrawable(visit: &Visit) -> Response {
+    let words = Words { lang: visit.lang };
     let title = words.t("subject-withdraw-title");
     page(
-        words.lang,
+        visit.lang,
         StatusCode::CONFLICT,
         &title,
         html! {
             h1 { (title) }
             p role="alert" { (words.t("subject-withdraw-not-possible")) }
-            p { a href=(back) { (words.t("subject-back")) } }
+            p { a href=(visit.page_path()) { (words.t("subject-back")) } }
         },
     )
 }
@@ -676,27 +644,21 @@ fn not_withdrawable(words: &Words, back: &str) -> Response {
               (status = 404, description = "Unknown link", content_type = "text/html", body = String),
               (status = 409, description = "Consent cannot be withdrawn in this status", content_type = "text/html", body = String),
               (status = 429, description = "Too many unknown links from this client", content_type = "text/html", body = String)))]
-async fn withdraw_consent_form(
-    State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    AppPath(token): AppPath<String>,
-    headers: HeaderMap,
-    query: LangQuery,
-) -> Response {
-    let lang = language(query, &headers);
-    let client = client.ip().to_string();
-    let back = format!("/s/{token}?lang={}", lang.code());
-    match invitations::withdraw_consent(&state, &token, &client).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(AppError::Conflict(_)) => match invitations::view(&state, &token, &client).await {
-            Ok(invitation)
-                if invitation.request.decline_reason.as_deref() == Some("consent_withdrawn") =>
-            {
-                Redirect::to(&back).into_response()
+async fn withdraw_consent_form(State(state): State<AppState>, visit: Visit) -> Response {
+    match invitations::withdraw_consent(&state, &visit.token, &visit.client).await {
+        Ok(_) => Redirect::to(&visit.page_path()).into_response(),
+        Err(AppError::Conflict(_)) => {
+            match invitations::view(&state, &visit.token, &visit.client).await {
+                Ok(invitation)
+                    if invitation.request.decline_reason.as_deref()
+                        == Some("consent_withdrawn") =>
+                {
+                    Redirect::to(&visit.page_path()).into_response()
+                }
+                Ok(_) => not_withdrawable(&visit),
+                Err(error) => error_page(visit.lang, None, error),
             }
-            Ok(_) => not_withdrawable(&Words { lang }, &back),
-            Err(error) => error_page(lang, None, error),
-        },
-        Err(error) => error_page(lang, Some(&token), error),
+        }
+        Err(error) => error_page(visit.lang, Some(&visit.token), error),
     }
 }

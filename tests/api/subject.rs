@@ -161,6 +161,10 @@ async fn the_page_is_dutch_unless_english_is_asked_for_and_informs_before_consen
         html.contains(&format!("href=\"/s/{token}?lang=en\"")),
         "a link to English"
     );
+    assert!(
+        html.contains(">English</a>"),
+        "the link is named in English"
+    );
 
     // English on request, by the address or by the browser.
     for (path, accept) in [

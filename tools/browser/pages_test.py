@@ -9,7 +9,9 @@ landing page; a new checker activated from the e-mailed link and enrolling TOTP 
 code, recovery codes); signing in with a password then a TOTP code; the same code a second time
 refused; a recovery code working once; /account ending another session; a passkey registered
 and used (Chromium's virtual authenticator), and WebAuthn answers for another challenge,
-replayed or from another origin refused; the subject page with JavaScript disabled; the
+replayed or from another origin refused; the subject page in Dutch (also at 360 px) and
+English, consent with JavaScript disabled, a decline without a reason (the Dutch error summary)
+and a consent withdrawn through its confirmation page without JavaScript; the
 console (the queue, a task reached by keyboard, a form sent without an outcome, then completed,
 the cases; the queue and a task page without JavaScript); casework (a supervisor assigning a
 task with the conflicted checker explained; a refusal without grounds, then with grounds after
@@ -404,12 +406,7 @@ def main():
                         "email": subject}}
         call("POST", "/v1/screening-requests", key, submission, expect_status=201)
         token = mailed(subject, "/s/")
-        first.get(BASE + "/s/" + token)
-        check_page(first, "subject")
-        no_script.get(BASE + "/s/" + token)
-        check_page(no_script, "subject-without-script", axe=False)
-        click(no_script, no_script.find_element(By.XPATH, "//button[normalize-space()='I consent']"))
-        expect("You consented" in no_script.page_source, "consent without JavaScript")
+        subject_page(first, no_script, key, submission, token)
 
         # The console: the checker's queue, the task, a form sent without an outcome (the
         # error summary, focused), then the task completed.
@@ -941,6 +938,70 @@ def admin_org_key(admin, organisation):
 def call_page(driver, path):
     driver.get(BASE + path)
     return driver.page_source
+
+
+def full_page_at(driver, width, name):
+    """A screenshot of the whole page as a phone of this width shows it."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth > document.documentElement.clientWidth")
+        expect(not overflow, f"{name}: the page scrolls sideways at {width} px")
+        shot = driver.execute_cdp_cmd("Page.captureScreenshot",
+                                      {"format": "png", "captureBeyondViewport": True})
+        path = pathlib.Path(SHOTS) / f"{len(checked_pages) + 1:02d}-{name}.png"
+        path.write_bytes(base64.b64decode(shot["data"]))
+        checked_pages.append((name, len(driver.page_source.encode())))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def subject_page(first, no_script, key, submission, token):
+    """The subject: the page in Dutch (desktop and 360 px) and English, consent without
+    JavaScript; another subject's decline without a reason (the error summary, in Dutch), then
+    consent and its withdrawal through the confirmation page, without JavaScript."""
+    first.get(BASE + "/s/" + token + "?lang=nl")
+    expect("Hoe wij met uw gegevens omgaan" in first.page_source, "the privacy notice")
+    expect("Autoriteit Persoonsgegevens" in first.page_source, "the supervisory authority")
+    expect("Oeganda" in first.page_source and "1 februari 2027" in first.page_source,
+           "the country and the date in Dutch")
+    check_page(first, "subject-nl")
+    full_page_at(first, 360, "subject-nl-360px")
+    click(first, first.find_element(By.LINK_TEXT, "English"))
+    expect("How we handle your data" in first.page_source, "the page in English")
+    check_page(first, "subject-en")
+    no_script.get(BASE + "/s/" + token + "?lang=nl")
+    check_page(no_script, "subject-without-script", axe=False)
+    click(no_script, no_script.find_element(
+        By.XPATH, "//button[starts-with(normalize-space(), 'Ik geef toestemming')]"))
+    expect("U hebt toestemming gegeven" in no_script.page_source, "consent without JavaScript")
+
+    leaving = f"leaving-{uuid.uuid4().hex[:8]}@example.org"
+    body = json.loads(json.dumps(submission))
+    body["reference"] = "BR-2"
+    body["subject"]["email"] = leaving
+    call("POST", "/v1/screening-requests", key, body, expect_status=201)
+    leaving_token = mailed(leaving, "/s/")
+    first.get(BASE + "/s/" + leaving_token + "?lang=nl")
+    click(first, first.find_element(By.XPATH, "//button[normalize-space()='De screening weigeren']"))
+    expect("Er is een probleem" in first.page_source and "Kies een van de redenen" in first.page_source,
+           "a decline without a reason is explained in Dutch")
+    expect("error-summary" in (first.switch_to.active_element.get_attribute("class") or ""),
+           "focus on the error summary")
+    check_page(first, "subject-decline-error")
+    call("POST", f"/v1/invitations/{leaving_token}/consent", body={"consent": True}, expect_status=200)
+    no_script.get(BASE + "/s/" + leaving_token + "?lang=nl")
+    click(no_script, no_script.find_element(By.LINK_TEXT, "Mijn toestemming intrekken"))
+    expect("Wilt u uw toestemming intrekken?" in no_script.page_source, "the confirmation page")
+    first.get(no_script.current_url)
+    check_page(first, "subject-withdraw-consent")
+    click(no_script, no_script.find_element(By.XPATH, "//button[normalize-space()='Ja, trek mijn toestemming in']"))
+    expect("U hebt uw toestemming ingetrokken" in no_script.page_source, "consent withdrawn without JavaScript")
+    first.get(no_script.current_url)
+    check_page(first, "subject-consent-withdrawn")
+    view = call("GET", f"/v1/invitations/{leaving_token}", expect_status=200)
+    expect(view["status"] == "declined" and view["actions"] == [], f"withdrawn: {view}")
 
 
 def keyboard_reaches(driver, field, button):

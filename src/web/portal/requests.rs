@@ -411,7 +411,7 @@ async fn request_page(
     if let Some(reason) = &request.decline_reason {
         rows.push((
             t("portal-field-decline-reason"),
-            html! { (reason.replace('_', " ")) },
+            html! { (t(&format!("portal-decline-{reason}"))) },
         ));
     }
     rows.push((t("portal-field-decision"), html! {
