@@ -348,9 +348,20 @@ async fn consent_withdrawn_from_the_page_ends_the_request_and_its_open_work() {
 async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
     let app = spawn_app().await;
     let (_, key) = org_with_key(&app).await;
-    let refuse = |token: String| {
-        let app = &app;
+    // Consent cannot be withdrawn; nor can the organisation have the invitation resent, which
+    // only an invitation awaiting consent can be.
+    let refuse = |token: String, request: Option<Uuid>| {
+        let (app, key) = (&app, &key);
         async move {
+            if let Some(request) = request {
+                app.post(
+                    &format!("/v1/screening-requests/{request}/resend-invitation"),
+                    key,
+                    json!({}),
+                )
+                .await
+                .assert_problem(409);
+            }
             app.subject_posts(&token, "withdraw-consent", json!({}))
                 .await
                 .assert_problem(409);
@@ -364,11 +375,11 @@ async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
     // Awaiting consent: there is nothing to withdraw (decline instead).
     let email = unique_email();
     let waiting = app.submit(&key, &email).await;
-    refuse(app.invitation_token(&email).await).await;
+    refuse(app.invitation_token(&email).await, None).await;
     assert_eq!(status_of(&app, waiting).await, "awaiting_consent");
     // Declined.
     let email = unique_email();
-    app.submit(&key, &email).await;
+    let declined = app.submit(&key, &email).await;
     let token = app.invitation_token(&email).await;
     assert_eq!(
         app.subject_posts(&token, "decline", json!({"reason": "other"}))
@@ -376,7 +387,7 @@ async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
             .status,
         200
     );
-    refuse(token).await;
+    refuse(token, Some(declined)).await;
     // Withdrawn by the organisation.
     let (id, token) = consented(&app, &key, |_| {}).await;
     let withdrawn = app
@@ -387,7 +398,7 @@ async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
         )
         .await;
     assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
-    refuse(token).await;
+    refuse(token, Some(id)).await;
     // Lapsed.
     let profile = crate::screening::profile_with_consent_window(&app, "PT1S").await;
     let email = unique_email();
@@ -406,7 +417,7 @@ async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(status_of(&app, lapsing).await, "lapsed");
-    refuse(token).await;
+    refuse(token, Some(lapsing)).await;
     // Decided: cleared (the one identity check of a fast workflow, no concerns).
     let (_, checker_token) = checker(&app, &["identity"], false, 10, &[]).await;
     let fast = crate::screening::profile_with_consent_window(&app, "P1D").await;
@@ -421,7 +432,7 @@ async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
     .await;
     assert_eq!(done.status, 200, "{}", done.text);
     assert_eq!(status_of(&app, id).await, "cleared");
-    refuse(token.clone()).await;
+    refuse(token.clone(), Some(id)).await;
     // Refused, and under objection review: the request's row set to each, as the engine
     // would leave it (the transition table's test covers every pair).
     for status in ["refused", "objection_review"] {
@@ -434,7 +445,7 @@ async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
             .exec(&app.db)
             .await
             .unwrap();
-        refuse(token.clone()).await;
+        refuse(token.clone(), Some(id)).await;
     }
 }
 

@@ -190,6 +190,9 @@ wait_for(cleared, "cleared")
 ids["CLEARED_REQUEST_ID"] = cleared
 ids["CERTIFICATE_ID"] = call("GET", f"/v1/screening-requests/{cleared}/certificate", keys["a"])["certificate_id"]
 
+# In progress: the subject withdraws consent.
+_, ids["WITHDRAW_CONSENT_TOKEN"] = consented("withdraw-consent")
+
 # At the intention to refuse: the subject's response.
 _, ids["RESPONSE_TOKEN"] = refused_in_principle("response")
 
