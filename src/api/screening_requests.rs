@@ -114,7 +114,9 @@ pub struct RequestDto {
     pub checks: Vec<CheckDto>,
     pub invitation: SentInvitationDto,
     pub decision: Option<DecisionDto>,
-    /// The reason category when the subject declined.
+    /// The reason's category when the request was declined: `data_incorrect`,
+    /// `not_consenting` or `other` (the subject's choice), or `consent_withdrawn` (the subject
+    /// withdrew consent after giving it). Never the subject's message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decline_reason: Option<String>,
     /// The request this one rescreens.

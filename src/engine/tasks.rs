@@ -652,7 +652,7 @@ async fn notify_subject(
         SubjectNotice::IntentToRefuse => ("intent_to_refuse", "intent-to-refuse"),
         SubjectNotice::Decided => ("decision", "decision"),
     };
-    send_subject_mail(engine, txn, request, kind, mail_kind, None, Vec::new()).await
+    mail_subject(engine, txn, request, kind, mail_kind, None, Vec::new()).await
 }
 
 /// A reminder to a subject who has not answered: their link again (the organisation never
@@ -679,7 +679,7 @@ pub async fn remind_subject(
         ("position", Arg::from(request.position_title.as_str())),
         ("date", Arg::Date(request.invitation_expires_at.date())),
     ];
-    send_subject_mail(
+    mail_subject(
         engine,
         txn,
         request,
@@ -691,8 +691,9 @@ pub async fn remind_subject(
     .await
 }
 
-/// Queues one of the subject's e-mails ([`crate::mail::subject::KINDS`]) to the address held.
-async fn send_subject_mail(
+/// Queues one of the subject's e-mails ([`crate::mail::subject::KINDS`]) to the address held,
+/// in the caller's transaction; `outbox_kind` names it in the outbox.
+pub async fn mail_subject(
     engine: &Engine,
     txn: &DatabaseTransaction,
     request: &screening_request::Model,

@@ -10,10 +10,7 @@ use crate::{
     domain::{Authorisation, DeclineReason, RequestStatus, bsn, subject::Subject, text},
     engine::{commands, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
-    mail::{
-        self,
-        subject::{Arg, SubjectMail},
-    },
+    mail::subject::Arg,
     services::AppState,
     services::screening,
 };
@@ -396,7 +393,7 @@ async fn withdraw_consent_once(
 ) -> AppResult<Invitation> {
     let found = find(state, token, client).await?;
     let txn = db::begin_write(&state.db_write).await?;
-    let (request, subject) = lock_for_subject(state, &txn, found).await?;
+    let (request, _) = lock_for_subject(state, &txn, found).await?;
     let request = commands::decline(
         &txn,
         &request,
@@ -410,27 +407,21 @@ async fn withdraw_consent_once(
         .await?
         .map(|o| o.name)
         .unwrap_or_default();
-    let erased_by =
-        (db::now() + time::Duration::days(i64::from(state.config.retention_days))).date();
-    let confirmation = SubjectMail {
-        kind: "consent-withdrawn",
-        to: &subject.email,
-        name: &format!("{} {}", subject.given_names, subject.family_name),
-        operator: &state.config.operator_name,
-        link: None,
-        args: vec![
-            ("organisation", Arg::from(organisation)),
-            ("position", Arg::from(request.position_title.as_str())),
-            ("date", Arg::Date(erased_by)),
-            ("contact", Arg::from(state.config.operator_contact.as_str())),
-        ],
-    };
-    mail::enqueue(
+    let erased_by = db::now() + time::Duration::days(i64::from(state.config.retention_days));
+    let args = vec![
+        ("organisation", Arg::from(organisation)),
+        ("position", Arg::from(request.position_title.as_str())),
+        ("date", Arg::Date(erased_by.date())),
+        ("contact", Arg::from(state.config.operator_contact.as_str())),
+    ];
+    engine_tasks::mail_subject(
+        &state.engine,
         &txn,
-        &state.data_key,
-        Some(request.id),
+        &request,
         "consent_withdrawn",
-        &confirmation.compose(),
+        "consent-withdrawn",
+        None,
+        args,
     )
     .await?;
     txn.commit().await?;

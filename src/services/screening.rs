@@ -448,6 +448,7 @@ const ORG_EVENT_KINDS: &[&str] = &[
     "created",
     "consented",
     "declined",
+    "consent_withdrawn",
     "lapsed",
     "withdrawn",
     "decided",
