@@ -251,10 +251,17 @@ async fn withdrawal_before_a_decision_and_consent_afterwards_is_409() {
 
 /// Publishes a workflow whose consent window is `window`, and a profile using it.
 pub(crate) async fn profile_with_consent_window(app: &TestApp, window: &str) -> String {
+    let identity = json!([{"id": "identity", "authorisation": "identity", "sla": "P1D"}]);
+    profile_with_checks(app, window, identity).await
+}
+
+/// Publishes an auto-clearing workflow of these checks and consent window, and a profile
+/// using it; returns the profile's code.
+pub(crate) async fn profile_with_checks(app: &TestApp, window: &str, checks: Value) -> String {
     let key = format!("fast-{}", &Uuid::new_v4().simple().to_string()[..8]);
     let definition = json!({
         "key": key, "title": "Fast", "consent_window": window, "decision_deadline": "P1D",
-        "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"}]
+        "checks": checks
     });
     let published = app
         .post("/v1/workflow-definitions", &app.admin_token, definition)

@@ -451,27 +451,9 @@ async fn consent_is_withdrawn_only_while_in_progress_and_undecided() {
 
 /// A workflow of two independent checks (identity, reference), auto-clearing, and a profile.
 async fn two_check_profile(app: &TestApp) -> String {
-    let key = format!("two-{}", &Uuid::new_v4().simple().to_string()[..8]);
-    let definition = json!({
-        "key": key, "title": "Two checks", "consent_window": "P1D", "decision_deadline": "P1D",
-        "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"},
-                   {"id": "reference", "authorisation": "reference", "sla": "P1D"}]
-    });
-    let published = app
-        .post("/v1/workflow-definitions", &app.admin_token, definition)
-        .await;
-    assert_eq!(published.status, 201, "{}", published.text);
-    let profile = app
-        .post(
-            "/v1/screening-profiles",
-            &app.admin_token,
-            json!({"code": key, "title": "Two checks", "description": "For tests",
-                   "workflow": {"key": key, "version": 1}, "validity_months": 12,
-                   "roles": ["volunteer", "staff"], "expiry_warning_days": 30}),
-        )
-        .await;
-    assert_eq!(profile.status, 201, "{}", profile.text);
-    key
+    let checks = json!([{"id": "identity", "authorisation": "identity", "sla": "P1D"},
+                        {"id": "reference", "authorisation": "reference", "sla": "P1D"}]);
+    crate::screening::profile_with_checks(app, "P1D", checks).await
 }
 
 #[tokio::test]
