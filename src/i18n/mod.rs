@@ -6,7 +6,10 @@
 use std::{collections::HashMap, sync::LazyLock};
 
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue, concurrent::FluentBundle};
-use icu_datetime::{DateTimeFormatter, fieldsets::YMD};
+use icu_datetime::{
+    DateTimeFormatter,
+    fieldsets::{YM, YMD},
+};
 use icu_experimental::displaynames::{DisplayNamesOptions, multi::RegionDisplayNames};
 use icu_locale_core::{Locale, locale};
 
@@ -61,10 +64,11 @@ impl Lang {
     }
 }
 
-/// Per language: the CLDR's region names and its long date format.
+/// Per language: the CLDR's region names and its long date and month formats.
 struct Formats {
     regions: RegionDisplayNames,
     dates: DateTimeFormatter<YMD>,
+    months: DateTimeFormatter<YM>,
 }
 
 static FORMATS: LazyLock<HashMap<Lang, Formats>> = LazyLock::new(|| {
@@ -79,6 +83,8 @@ static FORMATS: LazyLock<HashMap<Lang, Formats>> = LazyLock::new(|| {
                 .expect("the compiled CLDR data has region names"),
                 dates: DateTimeFormatter::try_new(lang.locale().into(), YMD::long())
                     .expect("the compiled CLDR data has date formats"),
+                months: DateTimeFormatter::try_new(lang.locale().into(), YM::long())
+                    .expect("the compiled CLDR data has month formats"),
             };
             (lang, formats)
         })
@@ -110,6 +116,12 @@ pub fn long_date(lang: Lang, date: time::Date) -> String {
         Ok(iso) => FORMATS[&lang].dates.format(&iso).to_string(),
         Err(_) => date.to_string(),
     }
+}
+
+/// A month written out in `lang`: "January 2019", "januari 2019".
+pub fn long_month(lang: Lang, year: i32, month: u8) -> Option<String> {
+    let iso = icu_calendar::Date::try_new_iso(year, month, 1).ok()?;
+    Some(FORMATS[&lang].months.format(&iso).to_string())
 }
 
 static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock::new(|| {
@@ -350,6 +362,15 @@ mod tests {
         let date = time::macros::date!(2027 - 12 - 03);
         assert_eq!(long_date(Lang::En, date), "3 December 2027");
         assert_eq!(long_date(Lang::Nl, date), "3 december 2027");
+        assert_eq!(
+            long_month(Lang::Nl, 2019, 1).as_deref(),
+            Some("januari 2019")
+        );
+        assert_eq!(
+            long_month(Lang::En, 2019, 1).as_deref(),
+            Some("January 2019")
+        );
+        assert_eq!(long_month(Lang::En, 2019, 13), None);
         let dutch = countries_by_name(Lang::Nl);
         assert!(dutch.len() >= 249, "{}", dutch.len());
         let position = |code: &str| dutch.iter().position(|(c, _)| c == code).unwrap();

@@ -27,7 +27,7 @@ use crate::{
     domain::{RequestStatus, country::CountryCode},
     error::{AppError, FieldError},
     extract::AppPath,
-    i18n::{Lang, country_name, long_date, text},
+    i18n::{Lang, country_name, long_date, long_month, text},
     schemas::{self, DeclineReasonDto, TAG_SUBJECT},
     services::AppState,
     services::invitations::{self, Invitation, decline_message, subject_text},
@@ -99,10 +99,19 @@ impl Words {
         long_date(self.lang, date)
     }
 
-    /// A date as the subject's data holds it (`1990-04-21`), written out.
+    /// A date or a month as the subject's data holds it (`1990-04-21`, `2019-01`), written
+    /// out; anything else as it is.
     fn date_text(&self, value: &str) -> String {
         let format = time::macros::format_description!("[year]-[month]-[day]");
-        time::Date::parse(value, format).map_or_else(|_| value.to_owned(), |d| self.date(d))
+        if let Ok(date) = time::Date::parse(value, format) {
+            return self.date(date);
+        }
+        value
+            .split_once('-')
+            .filter(|(year, month)| year.len() == 4 && month.len() == 2)
+            .and_then(|(year, month)| Some((year.parse().ok()?, month.parse().ok()?)))
+            .and_then(|(year, month)| long_month(self.lang, year, month))
+            .unwrap_or_else(|| value.to_owned())
     }
 
     fn country(&self, code: &str) -> String {

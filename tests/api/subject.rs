@@ -153,7 +153,7 @@ async fn the_page_is_dutch_unless_english_is_asked_for_and_informs_before_consen
         "Oeganda, vanaf 1 februari 2027",
         "12 april 1990",
         "Utrecht, Nederland",
-        "Stichting Kinderhulp (Kenia)",
+        "Stichting Kinderhulp (Kenia), januari 2019 – juni 2022",
     ] {
         assert!(html.contains(expected), "the Dutch page lacks {expected:?}");
     }
