@@ -27,7 +27,7 @@ pub async fn apply(
 
 /// The subject declines (`Declined`, before consenting) or withdraws consent
 /// (`ConsentWithdrawn`, after): the request ends `declined`, its reason's category on the row
-/// and in the organisation's webhook; a withdrawal also ends the open work (tasks, timers).
+/// and in the organisation's webhook.
 pub async fn decline(
     txn: &impl ConnectionTrait,
     request: &screening_request::Model,
@@ -46,10 +46,6 @@ pub async fn decline(
         .filter(screening_request::Column::Id.eq(request.id))
         .exec(txn)
         .await?;
-    if event == Event::ConsentWithdrawn {
-        super::tasks::cancel_open(txn, request.id).await?;
-        super::timers::cancel_pending(txn, request.id).await?;
-    }
     audit::record(
         txn,
         actor,
@@ -73,7 +69,8 @@ pub fn status_of(request: &screening_request::Model) -> Result<RequestStatus, Ap
 }
 
 /// Moves `request` to `to`, guarded by its version, with a timeline entry `kind`, an audit
-/// event and, when the organisation is told, the webhook `webhook` (in its view).
+/// event and, when the organisation is told, the webhook `webhook` (in its view); a request
+/// that ends undecided has its open tasks and pending timers cancelled with it.
 pub async fn move_to(
     txn: &impl ConnectionTrait,
     request: &screening_request::Model,
@@ -107,6 +104,12 @@ pub async fn move_to(
         return Err(AppError::Conflict(
             "the request changed meanwhile; try again".into(),
         ));
+    }
+    // A request ended without a decision (withdrawn, declined, lapsed) leaves no work behind:
+    // its open tasks leave the checkers' queues and its timers will not fire.
+    if to.is_ended_undecided() {
+        super::tasks::cancel_open(txn, request.id).await?;
+        super::timers::cancel_pending(txn, request.id).await?;
     }
     record_event(txn, request.id, kind, to, now).await?;
     audit::record(

@@ -424,8 +424,6 @@ pub async fn withdraw(state: &AppState, principal: &Principal, id: Uuid) -> AppR
         .filter(|r| principal.organisation_id == Some(r.organisation_id))
         .ok_or(AppError::NotFound)?;
     let request = commands::apply(&txn, &request, Event::Withdrawn, &principal.actor()).await?;
-    engine_tasks::cancel_open(&txn, request.id).await?;
-    crate::engine::timers::cancel_pending(&txn, request.id).await?;
     txn.commit().await?;
     open(state, request)
 }
