@@ -711,8 +711,7 @@ pub async fn mail_subject(
         .map_err(|e| anyhow::anyhow!("subject data of request {}: {e}", request.id))?;
     let mail = SubjectMail {
         kind: mail_kind,
-        to: &subject.email,
-        name: &format!("{} {}", subject.given_names, subject.family_name),
+        subject: &subject,
         operator: &engine.operator,
         link,
         args,

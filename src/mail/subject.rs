@@ -3,7 +3,10 @@
 use fluent_bundle::FluentValue;
 
 use super::OutgoingMail;
-use crate::i18n::{Lang, text};
+use crate::{
+    domain::subject::Subject,
+    i18n::{Lang, text},
+};
 
 /// A placeholder of a subject e-mail: a text, or a date written out in each language.
 pub enum Arg {
@@ -29,9 +32,8 @@ impl From<String> for Arg {
 pub struct SubjectMail<'a> {
     /// One of [`KINDS`].
     pub kind: &'static str,
-    pub to: &'a str,
-    /// The subject's name for the greeting.
-    pub name: &'a str,
+    /// Whom it goes to (their address) and greets (their name).
+    pub subject: &'a Subject,
     pub operator: &'a str,
     /// The personal link, when the e-mail carries it; the English part links to the English
     /// page.
@@ -52,7 +54,8 @@ impl SubjectMail<'_> {
                 (*name, FluentValue::from(value))
             })
             .collect();
-        args.push(("name", FluentValue::from(self.name.to_owned())));
+        let name = format!("{} {}", self.subject.given_names, self.subject.family_name);
+        args.push(("name", FluentValue::from(name)));
         args.push(("operator", FluentValue::from(self.operator.to_owned())));
         args
     }
@@ -88,7 +91,7 @@ impl SubjectMail<'_> {
             )
         };
         OutgoingMail {
-            to: self.to.to_owned(),
+            to: self.subject.email.clone(),
             subject: format!("{} / {}", subject_in(Lang::Nl), subject_in(Lang::En)),
             body: format!(
                 "{}\n\n{}\n\n{}\n",

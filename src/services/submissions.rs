@@ -653,8 +653,7 @@ pub fn invitation_mail(
     let link = format!("{}/s/{token}", state.config.public_url);
     SubjectMail {
         kind: "invitation",
-        to: &subject.email,
-        name: &format!("{} {}", subject.given_names, subject.family_name),
+        subject,
         operator: &state.config.operator_name,
         link: Some(&link),
         args: vec![
