@@ -119,9 +119,22 @@ pub fn long_date(lang: Lang, date: time::Date) -> String {
 }
 
 /// A month written out in `lang`: "January 2019", "januari 2019".
-pub fn long_month(lang: Lang, year: i32, month: u8) -> Option<String> {
-    let iso = icu_calendar::Date::try_new_iso(year, month, 1).ok()?;
+fn long_month(lang: Lang, year: i32, month: time::Month) -> Option<String> {
+    let iso = icu_calendar::Date::try_new_iso(year, month as u8, 1).ok()?;
     Some(FORMATS[&lang].months.format(&iso).to_string())
+}
+
+/// A date or a month as the API writes them (`1990-04-21`, `2019-01`), written out in `lang`;
+/// anything else as it is.
+pub fn written_date(lang: Lang, text: &str) -> String {
+    use crate::domain::calendar::{parse_date, parse_month};
+    if let Ok(date) = parse_date(text) {
+        return long_date(lang, date);
+    }
+    parse_month(text)
+        .ok()
+        .and_then(|(year, month)| long_month(lang, year, month))
+        .unwrap_or_else(|| text.to_owned())
 }
 
 static BUNDLES: LazyLock<HashMap<Lang, FluentBundle<FluentResource>>> = LazyLock::new(|| {
@@ -363,14 +376,19 @@ mod tests {
         assert_eq!(long_date(Lang::En, date), "3 December 2027");
         assert_eq!(long_date(Lang::Nl, date), "3 december 2027");
         assert_eq!(
-            long_month(Lang::Nl, 2019, 1).as_deref(),
+            long_month(Lang::Nl, 2019, time::Month::January).as_deref(),
             Some("januari 2019")
         );
         assert_eq!(
-            long_month(Lang::En, 2019, 1).as_deref(),
+            long_month(Lang::En, 2019, time::Month::January).as_deref(),
             Some("January 2019")
         );
-        assert_eq!(long_month(Lang::En, 2019, 13), None);
+        // As the subject's data and the certificate's claims write them; anything else as it is.
+        assert_eq!(written_date(Lang::Nl, "2019-01"), "januari 2019");
+        assert_eq!(written_date(Lang::Nl, "1990-04-21"), "21 april 1990");
+        for as_it_is in ["2019-13", "1990-02-31", "soon", ""] {
+            assert_eq!(written_date(Lang::En, as_it_is), as_it_is);
+        }
         let dutch = countries_by_name(Lang::Nl);
         assert!(dutch.len() >= 249, "{}", dutch.len());
         let position = |code: &str| dutch.iter().position(|(c, _)| c == code).unwrap();

@@ -27,7 +27,7 @@ use crate::{
     domain::{RequestStatus, country::CountryCode},
     error::{AppError, FieldError},
     extract::AppPath,
-    i18n::{Lang, country_name, long_date, long_month, text},
+    i18n::{Lang, country_name, long_date, text, written_date},
     schemas::{self, DeclineReasonDto, TAG_SUBJECT},
     services::AppState,
     services::invitations::{self, Invitation, decline_message, subject_text},
@@ -99,19 +99,9 @@ impl Words {
         long_date(self.lang, date)
     }
 
-    /// A date or a month as the subject's data holds it (`1990-04-21`, `2019-01`), written
-    /// out; anything else as it is.
+    /// A date or a month as the subject's data holds it, written out.
     fn date_text(&self, value: &str) -> String {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        if let Ok(date) = time::Date::parse(value, format) {
-            return self.date(date);
-        }
-        value
-            .split_once('-')
-            .filter(|(year, month)| year.len() == 4 && month.len() == 2)
-            .and_then(|(year, month)| Some((year.parse().ok()?, month.parse().ok()?)))
-            .and_then(|(year, month)| long_month(self.lang, year, month))
-            .unwrap_or_else(|| value.to_owned())
+        written_date(self.lang, value)
     }
 
     fn country(&self, code: &str) -> String {
@@ -135,10 +125,10 @@ fn error_page(lang: Lang, token: Option<&str>, error: AppError) -> Response {
     let message = match &error {
         AppError::NotFound => words.t("subject-error-not-found"),
         AppError::RateLimited { .. } => words.t("subject-error-rate-limited"),
-        AppError::Conflict(_) => words.t("subject-error-conflict"),
-        AppError::Validation(_) | AppError::BadRequest(_) | AppError::Forbidden(_) => {
-            words.t("subject-error-conflict")
-        }
+        AppError::Conflict(_)
+        | AppError::Validation(_)
+        | AppError::BadRequest(_)
+        | AppError::Forbidden(_) => words.t("subject-error-conflict"),
         _ => {
             error.log_cause();
             words.t("subject-error-server")

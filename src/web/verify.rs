@@ -15,7 +15,7 @@ use super::{
     components::{Errors, field_id},
     errors,
     forms::page_language,
-    i18n::{Lang, country_name, long_date, text},
+    i18n::{Lang, country_name, long_date, text, written_date},
     layout::{Shell, page},
 };
 use crate::{
@@ -30,12 +30,6 @@ const MAX_CERTIFICATE_CHARS: usize = 16 * 1024;
 /// mostly abroad).
 fn language(pairs: &[(String, String)], headers: &HeaderMap) -> Lang {
     page_language(pairs, headers, Lang::En)
-}
-
-fn date_of(lang: Lang, text_date: &str) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text_date, format)
-        .map_or_else(|_| text_date.to_owned(), |d| long_date(lang, d))
 }
 
 fn unix_date(lang: Lang, seconds: Option<i64>) -> String {
@@ -60,7 +54,7 @@ fn answer(lang: Lang, verification: &certificates::Verification) -> Markup {
     let facts = html! {
         dl.summary {
             dt { (t("verify-field-name")) } dd { strong { (name) } }
-            dt { (t("verify-field-date-of-birth")) } dd { (date_of(lang, subject["date_of_birth"].as_str().unwrap_or_default())) }
+            dt { (t("verify-field-date-of-birth")) } dd { (written_date(lang, subject["date_of_birth"].as_str().unwrap_or_default())) }
             dt { (t("verify-field-organisation")) } dd { (clearance["organisation"]["name"].as_str().unwrap_or_default()) }
             dt { (t("verify-field-position")) } dd { (clearance["position_title"].as_str().unwrap_or_default()) }
             dt { (t("verify-field-country")) } dd { (country_name(lang, clearance["deployment_country"].as_str().unwrap_or_default())) }
