@@ -8,7 +8,7 @@ use crate::{
     },
     db,
     domain::{Authorisation, DeclineReason, RequestStatus, bsn, subject::Subject, text},
-    engine::{commands, tasks as engine_tasks, transition::Event},
+    engine::{commands, definition::Definition, tasks as engine_tasks, transition::Event},
     error::{AppError, AppResult},
     mail::subject::Arg,
     services::AppState,
@@ -143,7 +143,7 @@ async fn load(state: &AppState, request: screening_request::Model) -> AppResult<
         .one(&state.db)
         .await?
     {
-        Some(row) => Some(decision_view(state, &request, row).await?),
+        Some(row) => Some(decision_view(state, &request, &definition, row)?),
         None => None,
     };
     let view = screening::open(state, request)?;
@@ -161,9 +161,10 @@ async fn load(state: &AppState, request: screening_request::Model) -> AppResult<
     })
 }
 
-async fn decision_view(
+fn decision_view(
     state: &AppState,
     request: &screening_request::Model,
+    definition: &Definition,
     row: decision::Model,
 ) -> AppResult<DecisionView> {
     let grounds = match &row.grounds_sealed {
@@ -175,16 +176,8 @@ async fn decision_view(
         ),
         None => None,
     };
-    let objection_until = if row.outcome == "refused" && !row.revised {
-        let definition = state
-            .engine
-            .definitions
-            .get(&state.db, &request.workflow_key, request.workflow_version)
-            .await?;
-        Some(row.decided_at + definition.objection_window.as_time())
-    } else {
-        None
-    };
+    let objection_until = (row.outcome == "refused" && !row.revised)
+        .then(|| row.decided_at + definition.objection_window.as_time());
     Ok(DecisionView {
         outcome: row.outcome,
         decided_at: row.decided_at,
