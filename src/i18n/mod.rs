@@ -100,14 +100,23 @@ pub fn country_name(lang: Lang, code: &str) -> String {
         .map_or_else(|| code.to_owned(), str::to_owned)
 }
 
-/// Every assigned country (code, name in `lang`), by name, for a page's choice.
-pub fn countries_by_name(lang: Lang) -> Vec<(String, String)> {
-    let mut countries: Vec<(String, String)> = celes::Country::get_countries()
-        .iter()
-        .map(|c| (c.alpha2.to_owned(), country_name(lang, c.alpha2)))
-        .collect();
-    countries.sort_by_cached_key(|(_, name)| name.to_lowercase());
-    countries
+/// Every assigned country (code, name in `lang`), by name, for a page's choice: built once
+/// per language, not on every form shown.
+pub fn countries_by_name(lang: Lang) -> &'static [(String, String)] {
+    static BY_NAME: LazyLock<HashMap<Lang, Vec<(String, String)>>> = LazyLock::new(|| {
+        Lang::ALL
+            .into_iter()
+            .map(|lang| {
+                let mut countries: Vec<(String, String)> = celes::Country::get_countries()
+                    .iter()
+                    .map(|c| (c.alpha2.to_owned(), country_name(lang, c.alpha2)))
+                    .collect();
+                countries.sort_by_cached_key(|(_, name)| name.to_lowercase());
+                (lang, countries)
+            })
+            .collect()
+    });
+    &BY_NAME[&lang]
 }
 
 /// A date written out in `lang`: "3 December 2027", "3 december 2027".

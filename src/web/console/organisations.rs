@@ -148,7 +148,7 @@ async fn list_page(
             (Input::text("name", t("field-name")).value(&form.name).render(&form_errors))
             (Input::text("registration_number", t("field-registration-number")).value(&form.registration_number).render(&form_errors))
             (select("country", &t("organisation-field-country"), &country_options, &form.country, &form_errors))
-            (select_many("operating_countries", &t("field-operating-countries"), &t("organisation-operating-hint"), &countries, &form.operating_countries, &form_errors))
+            (select_many("operating_countries", &t("field-operating-countries"), &t("organisation-operating-hint"), countries, &form.operating_countries, &form_errors))
             (Input::text("contact_email", t("field-contact-email")).kind("email").autocomplete("off").value(&form.contact_email).render(&form_errors))
             div.actions { button type="submit" { (t("organisation-create-submit")) } }
         }

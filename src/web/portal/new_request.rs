@@ -86,7 +86,7 @@ impl NewRequestForm {
 
 fn countries(choose: &str) -> Vec<(String, String)> {
     std::iter::once((String::new(), choose.to_owned()))
-        .chain(countries_by_name(Lang::En))
+        .chain(countries_by_name(Lang::En).iter().cloned())
         .collect()
 }
 
@@ -125,7 +125,7 @@ async fn form_page(
         ("staff".to_owned(), t("portal-role-staff")),
     ];
     let all_countries = countries(&t("portal-choose-country"));
-    let nationality_options: Vec<(String, String)> = countries_by_name(Lang::En);
+    let nationality_options = countries_by_name(Lang::En);
     let f = &form.flat;
     let text = |name: &'static str, label: &str| -> Markup {
         Input::text(name, label.to_owned())
@@ -165,7 +165,7 @@ async fn form_page(
                 (Input::text("subject.date_of_birth", t("field-date-of-birth")).value(f.get("subject.date_of_birth")).hint(t("hint-date")).autocomplete("off").render(errors))
                 (Input::text("subject.place_of_birth", t("field-place-of-birth")).value(f.get("subject.place_of_birth")).autocomplete("off").render(errors))
                 (select("subject.country_of_birth", &t("field-country-of-birth"), &all_countries, f.get("subject.country_of_birth"), errors))
-                (select_many(NATIONALITIES, &t("field-nationalities"), &t("hint-select-many"), &nationality_options, &f.nationalities, errors))
+                (select_many(NATIONALITIES, &t("field-nationalities"), &t("hint-select-many"), nationality_options, &f.nationalities, errors))
                 (Input::text("subject.email", t("field-subject-email")).kind("email").value(f.get("subject.email")).autocomplete("off").render(errors))
                 (Input::text("subject.bsn", t("field-bsn")).value(f.get("subject.bsn")).hint(t("hint-bsn")).inputmode("numeric").autocomplete("off").render(errors))
             }
