@@ -529,17 +529,33 @@ pub struct ResponseForm {
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No statement: the form again", content_type = "text/html", body = String)))]
 async fn response_form(State(state): State<AppState>, visit: Visit, form: FormPairs) -> Response {
-    let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
-    let statement = typed_value(&pairs, "statement");
-    let Ok(statement) = subject_text("statement", &statement) else {
-        let typed = Typed {
-            statement,
-            ..Typed::default()
-        };
-        return page_with_errors(&state, &visit, &["statement"], typed).await;
+    let keep = |statement| Typed {
+        statement,
+        ..Typed::default()
     };
-    let outcome = invitations::respond(&state, &visit.token, &visit.client, statement).await;
-    back_to_page(&visit, outcome)
+    one_text_form(&state, &visit, form, "statement", keep, async |statement| {
+        invitations::respond(&state, &visit.token, &visit.client, statement).await
+    })
+    .await
+}
+
+/// A form of one required text of the subject's (a response, an objection): the page again
+/// with what was typed (`keep`) and the error when the text breaks the API's rule, else `act`
+/// on it and back to the page.
+async fn one_text_form<T>(
+    state: &AppState,
+    visit: &Visit,
+    form: FormPairs,
+    field: &'static str,
+    keep: impl FnOnce(String) -> Typed,
+    act: impl AsyncFnOnce(String) -> Result<T, AppError>,
+) -> Response {
+    let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
+    let typed = typed_value(&pairs, field);
+    match subject_text(field, &typed) {
+        Ok(text) => back_to_page(visit, act(text).await),
+        Err(_) => page_with_errors(state, visit, &[field], keep(typed)).await,
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -559,17 +575,14 @@ pub struct ObjectionForm {
               (status = 409, description = "Not possible in this status", content_type = "text/html", body = String),
               (status = 422, description = "No grounds: the form again", content_type = "text/html", body = String)))]
 async fn objection_form(State(state): State<AppState>, visit: Visit, form: FormPairs) -> Response {
-    let pairs = form.map(|Form(pairs)| pairs).unwrap_or_default();
-    let grounds = typed_value(&pairs, "grounds");
-    let Ok(grounds) = subject_text("grounds", &grounds) else {
-        let typed = Typed {
-            grounds,
-            ..Typed::default()
-        };
-        return page_with_errors(&state, &visit, &["grounds"], typed).await;
+    let keep = |grounds| Typed {
+        grounds,
+        ..Typed::default()
     };
-    let outcome = invitations::object(&state, &visit.token, &visit.client, grounds).await;
-    back_to_page(&visit, outcome)
+    one_text_form(&state, &visit, form, "grounds", keep, async |grounds| {
+        invitations::object(&state, &visit.token, &visit.client, grounds).await
+    })
+    .await
 }
 
 /// The page that confirms a withdrawal of consent and says what follows from it.
