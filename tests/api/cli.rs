@@ -1,13 +1,15 @@
 //! The command line: `migrate`, `create-admin`, `openapi`, and configuration errors.
-use std::{
-    io::Write,
-    process::{Command, Output, Stdio},
-};
+use std::process::{Command, Output, Stdio};
+
+use tokio::io::AsyncWriteExt;
 
 use crate::helpers::*;
 
-fn safescreen(database: &TestDatabase, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_safescreen"))
+/// Runs the binary to its end without blocking the test's runtime: the test's own server (and
+/// its workers, which hold SQLite's write lock for a moment every few milliseconds) keeps
+/// running meanwhile, as a real server beside a command would.
+async fn safescreen(database: &TestDatabase, args: &[&str], stdin: &str) -> Output {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
         .args(args)
         .envs(test_vars(database))
         .env("SAFESCREEN_LOG", "error")
@@ -16,13 +18,10 @@ fn safescreen(database: &TestDatabase, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run safescreen");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    child.wait_with_output().await.unwrap()
 }
 
 #[tokio::test]
@@ -32,7 +31,8 @@ async fn create_admin_reads_the_password_from_stdin() {
         &app.database,
         &["create-admin", "--email", "second.admin@example.org"],
         "second admin password\n",
-    );
+    )
+    .await;
     assert!(
         output.status.success(),
         "{}",
@@ -48,29 +48,31 @@ async fn create_admin_reads_the_password_from_stdin() {
         &app.database,
         &["create-admin", "--email", "third@example.org"],
         "short\n",
-    );
+    )
+    .await;
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
     let taken = safescreen(
         &app.database,
         &["create-admin", "--email", "second.admin@example.org"],
         "another long password\n",
-    );
+    )
+    .await;
     assert!(!taken.status.success());
 }
 
 #[tokio::test]
 async fn migrate_and_openapi_commands() {
     let database = TestDatabase::new().await;
-    let migrate = safescreen(&database, &["migrate"], "");
+    let migrate = safescreen(&database, &["migrate"], "").await;
     assert!(
         migrate.status.success(),
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
     );
-    let again = safescreen(&database, &["migrate"], "");
+    let again = safescreen(&database, &["migrate"], "").await;
     assert!(again.status.success());
-    let openapi = safescreen(&database, &["openapi"], "");
+    let openapi = safescreen(&database, &["openapi"], "").await;
     assert!(openapi.status.success());
     assert_eq!(
         String::from_utf8(openapi.stdout).unwrap(),
