@@ -65,6 +65,10 @@ pub async fn serve(
                 crate::cache::CERTIFICATES,
                 state.certificate_statuses.clone(),
             ),
+            (
+                crate::services::data_keys::CHANNEL,
+                crate::services::data_keys::refresh_on_notice(&state),
+            ),
         ],
     ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

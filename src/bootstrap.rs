@@ -1,4 +1,4 @@
-//! Start-up: the database, migrations, the data key and the first admin.
+//! Start-up: the database, migrations, the data keys and the first admin.
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use migration::MigratorTrait;
 use sea_orm::{
@@ -11,8 +11,7 @@ use crate::{
     audit,
     auth::passwords::{Passwords, check_new_password},
     config::{self, Config},
-    crypto::DataKey,
-    db,
+    crypto, db,
     domain::{Email, Role},
     mail::Mailer,
     services::AppState,
@@ -37,8 +36,8 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The key for personal data at rest: `SAFESCREEN_DATA_KEY`, or (SQLite only) a key file
-/// generated once beside the database.
+/// The master key, which wraps the data keys: `SAFESCREEN_DATA_KEY`, or (SQLite only) a key
+/// file generated once beside the database.
 pub fn data_key(config: &Config) -> anyhow::Result<[u8; 32]> {
     if let Some(key) = config.data_key {
         return Ok(key);
@@ -58,17 +57,32 @@ pub fn data_key(config: &Config) -> anyhow::Result<[u8; 32]> {
     Ok(key)
 }
 
+/// The master key when it is configured or its key file exists; never generates one (for the
+/// commands that read a copy: a new key could open nothing).
+pub fn existing_data_key(config: &Config) -> anyhow::Result<Option<[u8; 32]>> {
+    if config.data_key.is_some() || (config.is_sqlite() && config.data_key_file().exists()) {
+        return data_key(config).map(Some);
+    }
+    Ok(None)
+}
+
 /// Connects, migrates and prepares everything `serve` and the commands need.
 pub async fn open(config: Config) -> anyhow::Result<AppState> {
+    let in_use = crate::backup::hold(&config)?;
     let db = db::connect(&config).await?;
     migrate(&db).await?;
-    let data_key = DataKey::new(data_key(&config)?);
+    let master_key = data_key(&config)?;
     let passwords = Passwords::new()?;
     let mailer = Mailer::from_config(&config)?;
     let db_write = db::connect_writer(&config, &db).await?;
+    let data_key =
+        crypto::data_keys::open(&db_write, &db, master_key, config.data_key_previous).await?;
     check_consent_reminders(&db, &config).await?;
-    let state = AppState::new(db, db_write, config, passwords, data_key, mailer);
+    let mut state = AppState::new(db, db_write, config, passwords, data_key, mailer);
+    state.in_use = in_use.map(std::sync::Arc::new);
     crate::services::certificates::ensure_signing_key(&state).await?;
+    audit::checkpoints::ensure_key(&state.db_write, &state.data_key, &state.config.public_url)
+        .await?;
     Ok(state)
 }
 

@@ -12,6 +12,8 @@ pub struct Config {
     pub public_url: String,
     /// The key for personal data and signing keys at rest; see [`Config::data_key_source`].
     pub data_key: Option<[u8; 32]>,
+    /// The master key before a change: the data keys wrapped under it are re-wrapped at start.
+    pub data_key_previous: Option<[u8; 32]>,
     /// An Ed25519 seed to import as the signing key.
     pub signing_key: Option<[u8; 32]>,
     pub admin_email: Option<String>,
@@ -41,6 +43,9 @@ pub struct Config {
     pub invitation_lookup_limit: u32,
     pub log: String,
     pub log_format: LogFormat,
+    /// Where signed audit checkpoints are appended (`audit-checkpoints.log`).
+    pub audit_checkpoint_dir: PathBuf,
+    pub audit_checkpoint_interval: std::time::Duration,
 }
 
 /// `SAFESCREEN_MFA`: who must have a second factor.
@@ -141,6 +146,32 @@ impl Config {
                 invalid("SAFESCREEN_DATA_KEY", "expected 32 bytes, base64-encoded")
             })?),
         };
+        let data_key_previous = match get("SAFESCREEN_DATA_KEY_PREVIOUS") {
+            None => None,
+            Some(text) => Some(decode_key(&text).ok_or_else(|| {
+                invalid(
+                    "SAFESCREEN_DATA_KEY_PREVIOUS",
+                    "expected 32 bytes, base64-encoded",
+                )
+            })?),
+        };
+        let audit_checkpoint_interval = match get("SAFESCREEN_AUDIT_CHECKPOINT_INTERVAL") {
+            None => std::time::Duration::from_secs(300),
+            Some(text) => crate::domain::IsoDuration::parse(text.trim())
+                .ok()
+                .map(|d| d.as_time().whole_milliseconds())
+                .filter(|ms| *ms >= 100)
+                .map(|ms| std::time::Duration::from_millis(ms as u64))
+                .ok_or_else(|| {
+                    invalid(
+                        "SAFESCREEN_AUDIT_CHECKPOINT_INTERVAL",
+                        format!("expected a duration of at least 0.1 s such as PT5M, got {text:?}"),
+                    )
+                })?,
+        };
+        let audit_checkpoint_dir = get("SAFESCREEN_AUDIT_CHECKPOINT_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir(&database_url));
         let signing_key = match get("SAFESCREEN_SIGNING_KEY") {
             None => None,
             Some(text) => Some(decode_key(&text).ok_or_else(|| {
@@ -227,6 +258,7 @@ impl Config {
             listen,
             public_url,
             data_key,
+            data_key_previous,
             signing_key,
             admin_email: get("SAFESCREEN_ADMIN_EMAIL"),
             admin_password: get("SAFESCREEN_ADMIN_PASSWORD"),
@@ -248,6 +280,8 @@ impl Config {
                 .min(u64::from(i32::MAX as u32)) as u32,
             log: get("SAFESCREEN_LOG").unwrap_or_else(|| "info".to_owned()),
             log_format,
+            audit_checkpoint_dir,
+            audit_checkpoint_interval,
         };
         if config.database_max_connections == 0 {
             return Err(invalid(
@@ -331,6 +365,10 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("data_key", &redacted(self.data_key.is_some()))
+            .field(
+                "data_key_previous",
+                &redacted(self.data_key_previous.is_some()),
+            )
             .field("signing_key", &redacted(self.signing_key.is_some()))
             .field("admin_email", &redacted(self.admin_email.is_some()))
             .field("admin_password", &redacted(self.admin_password.is_some()))
@@ -350,6 +388,8 @@ impl fmt::Debug for Config {
             .field("mfa", &self.mfa)
             .field("log", &self.log)
             .field("log_format", &self.log_format)
+            .field("audit_checkpoint_dir", &self.audit_checkpoint_dir)
+            .field("audit_checkpoint_interval", &self.audit_checkpoint_interval)
             .finish()
     }
 }

@@ -22,6 +22,12 @@ pub struct OutboxLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KeyLabels {
+    /// The data key's id, or `unknown` for values in no format this release knows.
+    pub key: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub method: String,
     pub route: String,
@@ -40,6 +46,13 @@ pub struct Metrics {
     deadlines_missed: Gauge,
     /// Audit events committed but not yet linked into the hash chain.
     audit_unchained: Gauge,
+    /// Sealed values by the data key that sealed them.
+    sealed_values: Family<KeyLabels, Gauge>,
+    /// The data key that seals now.
+    data_key_current: Gauge,
+    /// The running (or last) rotation: values re-sealed, and 1 while it runs.
+    rotation_resealed: Gauge,
+    rotation_running: Gauge,
 }
 
 impl Default for Metrics {
@@ -56,6 +69,30 @@ impl Default for Metrics {
         let overdue_tasks = Gauge::default();
         let deadlines_missed = Gauge::default();
         let audit_unchained = Gauge::default();
+        let sealed_values = Family::<KeyLabels, Gauge>::default();
+        let data_key_current = Gauge::default();
+        let rotation_resealed = Gauge::default();
+        let rotation_running = Gauge::default();
+        registry.register(
+            "safescreen_sealed_values",
+            "Sealed values (personal data, secrets) by the data key that sealed them",
+            sealed_values.clone(),
+        );
+        registry.register(
+            "safescreen_data_key_current",
+            "The id of the data key that seals new values",
+            data_key_current.clone(),
+        );
+        registry.register(
+            "safescreen_data_key_rotation_resealed",
+            "Values the running (or last) data key rotation has re-sealed",
+            rotation_resealed.clone(),
+        );
+        registry.register(
+            "safescreen_data_key_rotation_running",
+            "1 while a data key rotation re-seals values",
+            rotation_running.clone(),
+        );
         registry.register(
             "safescreen_open_tasks",
             "Tasks not yet completed or cancelled, by kind",
@@ -100,6 +137,10 @@ impl Default for Metrics {
             overdue_tasks,
             deadlines_missed,
             audit_unchained,
+            sealed_values,
+            data_key_current,
+            rotation_resealed,
+            rotation_running,
         }
     }
 }
@@ -146,6 +187,24 @@ impl Metrics {
             .set(i64::try_from(overdue).unwrap_or(i64::MAX));
         self.deadlines_missed
             .set(i64::try_from(missed).unwrap_or(i64::MAX));
+    }
+
+    /// The data keys' gauges, counted in the database at scrape time.
+    pub fn set_data_keys(&self, status: &crate::services::data_keys::Status) {
+        self.sealed_values.clear();
+        for (key, count) in &status.values {
+            let key = key.map_or_else(|| "unknown".to_owned(), |k| k.to_string());
+            self.sealed_values
+                .get_or_create(&KeyLabels { key })
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
+        self.data_key_current
+            .set(status.current.map_or(0, i64::from));
+        let job = status.rotation.as_ref();
+        self.rotation_resealed
+            .set(job.map_or(0, |job| job.resealed));
+        self.rotation_running
+            .set(i64::from(job.is_some_and(|job| job.finished_at.is_none())));
     }
 
     pub fn render(&self) -> String {

@@ -20,14 +20,50 @@ const GATHER: Duration = Duration::from_millis(20);
 /// have finished after a shutdown.
 pub fn spawn(state: AppState, stopped: watch::Receiver<bool>) -> JoinHandle<()> {
     let chain = tokio::spawn(chain_audit_events(state.clone(), stopped.clone()));
-    let work = tokio::spawn(work(state, stopped));
+    let checkpoints = tokio::spawn(checkpoint_audit_chain(state.clone(), stopped.clone()));
+    let work = tokio::spawn(work(state.clone(), stopped));
     tokio::spawn(async move {
-        for task in [work, chain] {
+        for task in [work, chain, checkpoints] {
             if let Err(err) = task.await {
                 tracing::error!(error = %err, "a background worker ended abnormally");
             }
         }
+        // The last events are chained now: sign where the chain ends.
+        if let Err(err) = checkpoint(&state, Duration::ZERO).await {
+            tracing::error!(error = %err, "the shutdown's audit checkpoint failed");
+        }
     })
+}
+
+async fn checkpoint(state: &AppState, interval: Duration) -> anyhow::Result<()> {
+    audit::checkpoints::write(
+        &state.db_write,
+        &state.data_key,
+        &state.config.public_url,
+        &state.config.audit_checkpoint_dir,
+        interval,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Signs a checkpoint of the audit chain every `SAFESCREEN_AUDIT_CHECKPOINT_INTERVAL` (one
+/// process of several writes each; the database says which).
+async fn checkpoint_audit_chain(state: AppState, mut stopped: watch::Receiver<bool>) {
+    let interval = state.config.audit_checkpoint_interval;
+    let tick = interval.min(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stopped.changed() => {}
+        }
+        if *stopped.borrow() {
+            break;
+        }
+        if let Err(err) = checkpoint(&state, interval).await {
+            tracing::warn!(error = %err, "writing an audit checkpoint failed; will retry");
+        }
+    }
 }
 
 /// The audit chain's one writer, on its own so that no other backlog delays it: every event
@@ -79,20 +115,32 @@ async fn work(state: AppState, mut stopped: watch::Receiver<bool>) {
 }
 
 /// One round of every kind of background work; a failure is logged and retried next round.
-/// True when e-mail is still waiting at the end of it.
+/// True when e-mail or re-sealing is still waiting at the end of it.
 async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
+    // A new data key seals here from this round at the latest (PostgreSQL: at once).
+    if let Err(err) = crate::crypto::data_keys::refresh(&state.data_key, &state.db).await {
+        tracing::warn!(error = %err, "bringing the data keys up to date failed; will retry");
+    }
     if let Err(err) = engine::timers::fire_due(&state.engine, &state.db_write).await {
         tracing::warn!(error = %err, "firing timers failed; will retry");
     }
     if let Err(err) = outbox::delivery::deliver_due(state).await {
         tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
-    drain("sending e-mail", mail::BATCH as u64, stopped, || async {
+    let resealing = drain(
+        "re-sealing under the new data key",
+        services::data_keys::BATCH,
+        stopped,
+        || services::data_keys::reseal_batch(state),
+    )
+    .await;
+    let mailing = drain("sending e-mail", mail::BATCH as u64, stopped, || async {
         mail::send_due(&state.db_write, &state.data_key, &state.mailer)
             .await
             .map(|sent| sent as u64)
     })
-    .await
+    .await;
+    mailing || resealing
 }
 
 /// Runs `batch` while it comes back full, so a burst does not pile up, but for one share of a

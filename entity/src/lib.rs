@@ -2,11 +2,15 @@
 pub mod activation_token;
 pub mod api_key;
 pub mod audit_chain;
+pub mod audit_checkpoint;
+pub mod audit_checkpoint_key;
 pub mod audit_event;
 pub mod certificate;
 pub mod checker;
 pub mod checker_authorisation;
 pub mod checker_conflict;
+pub mod data_key;
+pub mod data_key_rotation;
 pub mod decision;
 pub mod idempotency_key;
 pub mod login_throttle;

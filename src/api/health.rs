@@ -50,6 +50,8 @@ async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
         .set_audit_unchained(crate::audit::chain::unchained(&state.db).await?);
     let (open, overdue, missed) = crate::services::tasks::gauges(&state).await?;
     state.metrics.set_engine(&open, overdue, missed);
+    let data_keys = crate::services::data_keys::status(&state.db).await?;
+    state.metrics.set_data_keys(&data_keys);
     Ok((
         StatusCode::OK,
         [(

@@ -3,6 +3,7 @@
 //! Events are inserted in the same transaction as the change they record, unchained; the chain
 //! writer ([`chain::chain_pending`]) links them into the hash chain shortly after they commit.
 pub mod chain;
+pub mod checkpoints;
 
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use serde_json::Value;

@@ -59,6 +59,7 @@ impl Keyring {
         };
         let seed: [u8; 32] = data_key
             .open(row.id, &row.secret_sealed)
+            .await
             .ok()
             .and_then(|seed| seed.try_into().ok())
             .ok_or_else(|| anyhow::anyhow!("signing key {kid} does not open under the data key"))?;

@@ -1,4 +1,5 @@
 //! Cryptography: personal data at rest, and certificate signing.
+pub mod data_keys;
 pub mod keyring;
 pub mod sealing;
 pub mod signing;

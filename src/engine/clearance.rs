@@ -36,10 +36,10 @@ pub async fn issue(
         .one(txn)
         .await?
         .ok_or_else(|| anyhow::anyhow!("request {} has no organisation", request.id))?;
-    let subject: Subject = request
-        .subject_sealed
-        .as_deref()
-        .and_then(|sealed| engine.data_key.open_json(request.id, sealed).ok())
+    let subject: Subject = engine
+        .data_key
+        .open_json_opt(request.id, request.subject_sealed.as_deref())
+        .await
         .ok_or_else(|| anyhow::anyhow!("request {}: the subject does not open", request.id))?;
     let expires_at = time::PrimitiveDateTime::new(
         add_months(decided_at.date(), profile.validity_months),

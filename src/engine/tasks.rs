@@ -422,6 +422,7 @@ pub async fn on_completed(
                     engine
                         .data_key
                         .open_json::<String>(done.task.id, sealed)
+                        .await
                         .map_err(|e| anyhow::anyhow!("grounds of task {}: {e}", done.task.id))?,
                 ),
                 None => None,
@@ -663,10 +664,10 @@ pub async fn remind_subject(
     request: &screening_request::Model,
 ) -> AppResult<()> {
     // Requests from before the token was kept sealed are reminded without the link.
-    let token = request
-        .invitation_token_sealed
-        .as_ref()
-        .and_then(|sealed| engine.data_key.open(request.id, sealed).ok())
+    let token = engine
+        .data_key
+        .open_opt(request.id, request.invitation_token_sealed.as_deref())
+        .await
         .and_then(|bytes| String::from_utf8(bytes).ok());
     let link = token.map(|token| format!("{}/s/{token}", engine.issuer));
     let organisation = entity::organisation::Entity::find_by_id(request.organisation_id)
@@ -708,6 +709,7 @@ pub async fn mail_subject(
     let subject: crate::domain::subject::Subject = engine
         .data_key
         .open_json(request.id, sealed)
+        .await
         .map_err(|e| anyhow::anyhow!("subject data of request {}: {e}", request.id))?;
     let mail = SubjectMail {
         kind: mail_kind,

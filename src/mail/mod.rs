@@ -169,7 +169,7 @@ pub async fn send_due(
     let mut sent_ids = Vec::new();
     for row in due {
         let result = match &row.message_sealed {
-            Some(sealed) => match data_key.open_json::<OutgoingMail>(row.id, sealed) {
+            Some(sealed) => match data_key.open_json::<OutgoingMail>(row.id, sealed).await {
                 Ok(mail) => mailer.send(row.id, &mail).await,
                 Err(e) => Err(anyhow::anyhow!("message cannot be opened: {e}")),
             },

@@ -76,7 +76,8 @@ async fn attempt(state: &AppState, delivery: webhook_delivery::Model) -> anyhow:
     };
     let secret: String = state
         .data_key
-        .open_json(endpoint.id, &endpoint.secret_sealed)?;
+        .open_json(endpoint.id, &endpoint.secret_sealed)
+        .await?;
     let body = serde_json::to_vec(&delivery.payload)?;
     let id = delivery.id.to_string();
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();

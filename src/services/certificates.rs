@@ -329,10 +329,10 @@ pub async fn of_request(
     if request.status != RequestStatus::Cleared.as_str() {
         return Err(AppError::NotFound);
     }
-    let jws = certificate
-        .jws_sealed
-        .as_deref()
-        .and_then(|sealed| state.data_key.open(certificate.id, sealed).ok())
+    let jws = state
+        .data_key
+        .open_opt(certificate.id, certificate.jws_sealed.as_deref())
+        .await
         .and_then(|plain| String::from_utf8(plain).ok())
         .ok_or(AppError::NotFound)?; // erased with the rest of the personal data
     let claims = signing::parse(&jws)

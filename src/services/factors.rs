@@ -225,6 +225,7 @@ pub async fn pending_totp(
     let secret = state
         .data_key
         .open(user.id, &pending.secret_sealed)
+        .await
         .map_err(|e| anyhow::anyhow!("TOTP secret of user {}: {e}", user.id))?;
     Ok(Some(TotpEnrolment {
         secret: totp_rs::Secret::from(secret.clone()).to_base32(),
@@ -263,6 +264,7 @@ pub async fn confirm_totp(
     let secret = state
         .data_key
         .open(user.id, &pending.secret_sealed)
+        .await
         .map_err(|e| anyhow::anyhow!("TOTP secret of user {}: {e}", user.id))?;
     let Some(step) = totp(secret, &user.email)?.check(&code, unix_now()) else {
         txn.rollback().await?;
@@ -437,6 +439,7 @@ pub async fn use_code(
             let secret = state
                 .data_key
                 .open(user.id, &factor.secret_sealed)
+                .await
                 .map_err(|e| anyhow::anyhow!("TOTP secret of user {}: {e}", user.id))?;
             let Some(step) = totp(secret, &user.email)?.check(code, unix_now()) else {
                 return Ok(None);

@@ -143,10 +143,10 @@ async fn load(state: &AppState, request: screening_request::Model) -> AppResult<
         .one(&state.db)
         .await?
     {
-        Some(row) => Some(decision_view(state, &request, &definition, row)?),
+        Some(row) => Some(decision_view(state, &request, &definition, row).await?),
         None => None,
     };
-    let view = screening::open(state, request)?;
+    let view = screening::open(state, request).await?;
     Ok(Invitation {
         request: view.request,
         subject: view.subject.map(|subject| Subject {
@@ -161,7 +161,7 @@ async fn load(state: &AppState, request: screening_request::Model) -> AppResult<
     })
 }
 
-fn decision_view(
+async fn decision_view(
     state: &AppState,
     request: &screening_request::Model,
     definition: &Definition,
@@ -172,6 +172,7 @@ fn decision_view(
             state
                 .data_key
                 .open_json::<String>(request.id, sealed)
+                .await
                 .map_err(|e| anyhow::anyhow!("grounds of request {}: {e}", request.id))?,
         ),
         None => None,
@@ -200,7 +201,8 @@ async fn lock_for_subject(
         .one(txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let subject = screening::open(state, request.clone())?
+    let subject = screening::open(state, request.clone())
+        .await?
         .subject
         .ok_or(AppError::NotFound)?;
     Ok((request, subject))

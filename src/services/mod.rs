@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod certificates;
 pub mod checkers;
+pub mod data_keys;
 pub mod factors;
 pub mod invitations;
 pub mod organisations;

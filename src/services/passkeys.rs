@@ -80,15 +80,16 @@ async fn stored_passkeys(
         .filter(passkey::Column::UserId.eq(user_id))
         .all(&state.db)
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            let key: Passkey = state
-                .data_key
-                .open_json(row.id, &row.passkey_sealed)
-                .map_err(|e| anyhow::anyhow!("passkey {}: {e}", row.id))?;
-            Ok((row, key))
-        })
-        .collect()
+    let mut keys = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key: Passkey = state
+            .data_key
+            .open_json(row.id, &row.passkey_sealed)
+            .await
+            .map_err(|e| anyhow::anyhow!("passkey {}: {e}", row.id))?;
+        keys.push((row, key));
+    }
+    Ok(keys)
 }
 
 /// Stores a ceremony's state; answers its id.
@@ -146,6 +147,7 @@ async fn take_ceremony<T: serde::de::DeserializeOwned>(
     let ceremony_state = state
         .data_key
         .open_json(row.id, &row.state_sealed)
+        .await
         .map_err(|e| anyhow::anyhow!("ceremony {id}: {e}"))?;
     Ok((row.user_id, ceremony_state))
 }

@@ -30,12 +30,13 @@ pub struct RequestView {
 }
 
 /// Opens the request's sealed subject data.
-pub fn open(state: &AppState, request: screening_request::Model) -> AppResult<RequestView> {
+pub async fn open(state: &AppState, request: screening_request::Model) -> AppResult<RequestView> {
     let subject = match &request.subject_sealed {
         Some(sealed) => Some(
             state
                 .data_key
                 .open_json::<Subject>(request.id, sealed)
+                .await
                 .map_err(|e| {
                     anyhow::anyhow!(
                         "subject data of request {} cannot be opened: {e}",
@@ -325,7 +326,7 @@ pub async fn get(state: &AppState, principal: &Principal, id: Uuid) -> AppResult
         )
         .await?;
     }
-    open(state, request)
+    open(state, request).await
 }
 
 /// One request as `principal` may see it (read and audited as [`get`]), and whether the
@@ -411,7 +412,11 @@ pub async fn list(
         }
         txn.commit().await?;
     }
-    rows.into_iter().map(|r| open(state, r)).collect()
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        views.push(open(state, row).await?);
+    }
+    Ok(views)
 }
 
 /// The organisation withdraws a request before a decision.
@@ -425,7 +430,7 @@ pub async fn withdraw(state: &AppState, principal: &Principal, id: Uuid) -> AppR
         .ok_or(AppError::NotFound)?;
     let request = commands::apply(&txn, &request, Event::Withdrawn, &principal.actor()).await?;
     txn.commit().await?;
-    open(state, request)
+    open(state, request).await
 }
 
 pub async fn events(
@@ -519,10 +524,10 @@ pub async fn resend_invitation(state: &AppState, principal: &Principal, id: Uuid
     }
     // The sealed token must be the one whose hash the request holds: a value moved from
     // another request is refused.
-    let token = request
-        .invitation_token_sealed
-        .as_deref()
-        .and_then(|sealed| state.data_key.open(request.id, sealed).ok())
+    let token = state
+        .data_key
+        .open_opt(request.id, request.invitation_token_sealed.as_deref())
+        .await
         .and_then(|plain| String::from_utf8(plain).ok())
         .filter(|token| request.invitation_token_hash.as_deref() == Some(&tokens::hash(token)));
     let (Some(token), Some(sealed)) = (token, request.subject_sealed.as_deref()) else {
@@ -533,6 +538,7 @@ pub async fn resend_invitation(state: &AppState, principal: &Principal, id: Uuid
     let subject: Subject = state
         .data_key
         .open_json(request.id, sealed)
+        .await
         .map_err(|e| anyhow::anyhow!("subject of {}: {e}", request.id))?;
     let organisation = organisation::Entity::find_by_id(request.organisation_id)
         .one(&txn)
@@ -600,7 +606,7 @@ pub async fn rescreen(
             status.org_view().as_str()
         )));
     }
-    let view = open(state, old)?;
+    let view = open(state, old).await?;
     let Some(mut subject) = view.subject else {
         return Err(AppError::Conflict(
             "the subject's data has been erased; submit a new request".into(),

@@ -50,6 +50,8 @@ pub struct AppState {
     pub certificate_statuses: Arc<InvalidatedCache<uuid::Uuid, CertificateStatus>>,
     /// The WebAuthn relying party (the public URL's host); `None` on an IP address.
     pub webauthn: Option<Arc<webauthn_rs::prelude::Webauthn>>,
+    /// Held while the process runs (SQLite): `restore` refuses a database in use.
+    pub in_use: Option<Arc<std::fs::File>>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             .expect("the webhook HTTP client builds");
         let webauthn = super::passkeys::relying_party(&config.public_url).map(Arc::new);
         AppState {
+            in_use: None,
             webauthn,
             db_write,
             webhook_client,

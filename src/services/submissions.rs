@@ -444,14 +444,10 @@ async fn replay_earlier_answers(
                     "this key was used with a different request; use a new key",
                 ))
             } else {
-                requests
-                    .get(&row.request_id)
-                    .cloned()
-                    .ok_or_else(|| {
-                        anyhow::anyhow!("idempotency key names a missing request").into()
-                    })
-                    .and_then(|request| open(state, request))
-                    .map(Submitted::Replayed)
+                match requests.get(&row.request_id).cloned() {
+                    Some(request) => open(state, request).await.map(Submitted::Replayed),
+                    None => Err(anyhow::anyhow!("idempotency key names a missing request").into()),
+                }
             },
         );
     }

@@ -279,6 +279,7 @@ async fn context_for(
     let subject: Subject = state
         .data_key
         .open_json(request.id, sealed)
+        .await
         .map_err(|e| anyhow::anyhow!("subject data of request {}: {e}", request.id))?;
     let name = json!({"given_names": subject.given_names, "family_name": subject.family_name});
     let kind = TaskKind::parse(&task.kind).unwrap_or(TaskKind::Check);
@@ -321,27 +322,28 @@ async fn earlier_tasks(state: &AppState, current: &task::Model) -> AppResult<Vec
         .order_by_asc(task::Column::CompletedAt)
         .all(&state.db)
         .await?;
-    let open = |sealed: &Option<Vec<u8>>, id: Uuid| -> AppResult<Option<String>> {
+    let open = async |sealed: &Option<Vec<u8>>, id: Uuid| -> AppResult<Option<String>> {
         match sealed {
             Some(bytes) => Ok(Some(
                 state
                     .data_key
                     .open_json::<String>(id, bytes)
+                    .await
                     .map_err(|e| anyhow::anyhow!("notes of task {id} cannot be opened: {e}"))?,
             )),
             None => Ok(None),
         }
     };
-    tasks
-        .iter()
-        .map(|t| {
-            Ok(json!({
-                "kind": t.kind, "check": t.check_id, "outcome": t.outcome,
-                "notes": open(&t.notes_sealed, t.id)?, "grounds": open(&t.grounds_sealed, t.id)?,
-                "completed_at": t.completed_at.map(db::utc),
-            }))
-        })
-        .collect()
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for t in &tasks {
+        outcomes.push(json!({
+            "kind": t.kind, "check": t.check_id, "outcome": t.outcome,
+            "notes": open(&t.notes_sealed, t.id).await?,
+            "grounds": open(&t.grounds_sealed, t.id).await?,
+            "completed_at": t.completed_at.map(db::utc),
+        }));
+    }
+    Ok(outcomes)
 }
 
 #[derive(Clone)]

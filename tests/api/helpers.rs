@@ -78,6 +78,8 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    /// The service's data keys, to open what it sealed.
+    pub data_key: safescreen::crypto::DataKey,
     pub database: TestDatabase,
     pub admin_token: String,
     shutdown: Option<oneshot::Sender<()>>,
@@ -109,6 +111,7 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
         address,
         client: reqwest::Client::builder().build().unwrap(),
         db: state.db.clone(),
+        data_key: state.data_key.clone(),
         database,
         admin_token: String::new(),
         shutdown: Some(shutdown),
@@ -137,6 +140,7 @@ pub async fn spawn_second_app(first: &TestApp) -> TestApp {
         address,
         client: reqwest::Client::new(),
         db: state.db.clone(),
+        data_key: state.data_key.clone(),
         database: TestDatabase {
             url: first.database.url.clone(),
             dir: tempfile::tempdir().unwrap(),

@@ -18,7 +18,6 @@ use crate::{
     pages::{Browser, Page},
 };
 use entity::{audit_event, mail_outbox, screening_request, webhook_delivery};
-use safescreen::crypto::sealing::DataKey;
 
 /// An organisation member signed in to the portal: (user id, API session, browser).
 async fn portal_member<'a>(
@@ -198,7 +197,7 @@ async fn the_form_the_upload_and_the_api_store_the_same_request() {
     let by_upload = request_links(&done)[0];
     assert_eq!(request_count(&app).await, 3);
 
-    let data_key = DataKey::new([42u8; 32]);
+    let data_key = &app.data_key;
     let mut shown = Vec::new();
     for id in [by_api, by_form, by_upload] {
         let row = screening_request::Entity::find_by_id(id)
@@ -208,6 +207,7 @@ async fn the_form_the_upload_and_the_api_store_the_same_request() {
             .unwrap();
         let subject: Value = data_key
             .open_json(id, row.subject_sealed.as_deref().unwrap())
+            .await
             .expect("sealed under the request's id");
         let mail = mail_outbox::Entity::find()
             .filter(mail_outbox::Column::RequestId.eq(id))
@@ -692,9 +692,9 @@ async fn the_invitation_is_resent_with_the_same_link_once_an_hour() {
         .await
         .unwrap();
     assert_eq!(mails.len(), 2, "a second invitation e-mail");
-    let data_key = DataKey::new([42u8; 32]);
+    let data_key = &app.data_key;
     if let Some(sealed) = mails[1].message_sealed.as_deref() {
-        let message: Value = data_key.open_json(mails[1].id, sealed).unwrap();
+        let message: Value = data_key.open_json(mails[1].id, sealed).await.unwrap();
         assert_eq!(message["to"], json!(subject), "the same address");
         assert!(
             message["body"]
