@@ -204,6 +204,7 @@ pub async fn write(
     {
         return Ok(None);
     }
+    let began = std::time::Instant::now();
     let key = ensure_key(write, data_key, public_url).await?;
     let text = note_text(&key.name, head.last_seq, &head.last_hash, db::utc(now))?;
     let mut note = Note::new(text.as_bytes(), &[])?;
@@ -233,6 +234,7 @@ pub async fn write(
     tracing::info!(
         target: "safescreen::audit_checkpoint",
         seq = head.last_seq,
+        elapsed_ms = began.elapsed().as_secs_f64() * 1000.0,
         checkpoint = %signed,
         "audit checkpoint"
     );

@@ -451,3 +451,48 @@ pub fn refresh_on_notice(state: &AppState) -> Arc<dyn Invalidated> {
         db: state.db.clone(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SEALED;
+
+    /// A sealed column the list forgets would keep the old key alive (and be left unreadable
+    /// once it is retired): every `…_sealed` field of every entity is in the list.
+    #[test]
+    fn every_sealed_column_of_every_entity_is_re_sealed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("entity/src");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let Some(table) = source
+                .split("table_name = \"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+            else {
+                continue;
+            };
+            for line in source.lines() {
+                let line = line.trim();
+                if let Some(field) = line.strip_prefix("pub ").and_then(|l| l.split(':').next())
+                    && field.ends_with("_sealed")
+                {
+                    found.push((table.to_owned(), field.to_owned()));
+                }
+            }
+        }
+        assert!(found.len() >= 14, "{found:?}");
+        for (table, column) in &found {
+            assert!(
+                SEALED
+                    .iter()
+                    .any(|c| c.table == table && c.column == column),
+                "{table}.{column} is sealed but not re-sealed by a rotation"
+            );
+        }
+        assert_eq!(
+            found.len(),
+            SEALED.len(),
+            "no column listed that is not sealed"
+        );
+    }
+}

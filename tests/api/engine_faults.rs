@@ -54,7 +54,7 @@ pub(crate) async fn assert_each_thing_happened_once(app: &TestApp) {
     assert_eq!(unique.len(), decided.len(), "a request was decided twice");
 }
 
-async fn identity_checker(app: &TestApp) -> (Uuid, String) {
+pub(crate) async fn identity_checker(app: &TestApp) -> (Uuid, String) {
     let email = format!("checker-{}@example.org", Uuid::new_v4().simple());
     let reply = app
         .post(
@@ -76,7 +76,7 @@ async fn identity_checker(app: &TestApp) -> (Uuid, String) {
     (id, app.login(&email, USER_PASSWORD).await)
 }
 
-async fn consent_many(app: &TestApp, key: &str, n: usize) -> Vec<Uuid> {
+pub(crate) async fn consent_many(app: &TestApp, key: &str, n: usize) -> Vec<Uuid> {
     let mut ids = Vec::new();
     for _ in 0..n {
         let email = format!("s-{}@example.org", Uuid::new_v4().simple());

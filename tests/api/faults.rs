@@ -32,7 +32,7 @@ fn body(i: usize) -> Value {
 /// Submits with key `fault-{i}` until an answer comes: a connection cut by a kill, a 503 or a
 /// 409 (the first attempt still in flight) is retried, as a careful client would. Returns
 /// the id of the 201 and how many attempts failed.
-async fn submit_until_answered(
+pub(crate) async fn submit_until_answered(
     client: &reqwest::Client,
     base: &str,
     key: &str,

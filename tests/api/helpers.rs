@@ -65,6 +65,10 @@ pub fn test_vars(db: &TestDatabase) -> HashMap<String, String> {
             db.dir.path().join("mail").display().to_string(),
         ),
         ("SAFESCREEN_WORKER_INTERVAL_MS", "50".into()),
+        (
+            "SAFESCREEN_AUDIT_CHECKPOINT_DIR",
+            db.dir.path().join("checkpoints").display().to_string(),
+        ),
         // Staff sign in with the password alone here; the default, a second factor for
         // staff, is what tests/api/sign_in.rs and tests/api/pages.rs run under.
         ("SAFESCREEN_MFA", "optional".into()),
@@ -93,7 +97,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// The same, with extra `SAFESCREEN_*` settings.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
-    let database = TestDatabase::new().await;
+    spawn_app_on(TestDatabase::new().await, settings).await
+}
+
+/// The service on a database that already holds data (a fixture, a restored backup).
+pub async fn spawn_app_on(database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
     let mut vars = test_vars(&database);
     for (name, value) in settings {
         vars.insert((*name).to_owned(), (*value).to_owned());
@@ -124,8 +132,16 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
 /// A second server process's worth of service on the first one's database (same data key),
 /// as a deployment scales out.
 pub async fn spawn_second_app(first: &TestApp) -> TestApp {
+    spawn_second_app_with(first, &[]).await
+}
+
+/// The same, with extra `SAFESCREEN_*` settings.
+pub async fn spawn_second_app_with(first: &TestApp, settings: &[(&str, &str)]) -> TestApp {
     let mut vars = test_vars(&first.database);
     vars.insert("SAFESCREEN_DATABASE_URL".into(), first.database.url.clone());
+    for (name, value) in settings {
+        vars.insert((*name).to_owned(), (*value).to_owned());
+    }
     let config = Config::from_vars(vars).expect("test configuration");
     let state = bootstrap::open(config)
         .await
