@@ -214,20 +214,22 @@ pub async fn refresh(ring: &DataKey, db: &DatabaseConnection) -> Result<(), Seal
         .all(db)
         .await
         .map_err(|e| SealError::Store(e.to_string()))?;
-    let mut newest = None;
-    for row in rows {
-        let id = row.id as u32;
-        if row.retired_at.is_some() || row.wrapped.is_none() {
-            ring.remove(id);
-        } else {
-            newest = newest.max(Some(id));
-        }
-    }
+    let retired = |row: &data_key::Model| row.retired_at.is_some() || row.wrapped.is_none();
+    // The newest key first becomes current, and only then are retired ones forgotten: a seal
+    // meanwhile always finds its key.
+    let newest = rows
+        .iter()
+        .filter(|row| !retired(row))
+        .map(|row| row.id as u32)
+        .max();
     if let Some(newest) = newest
         && newest != ring.current()
     {
         ring.load(newest).await?;
         ring.set_current(newest);
+    }
+    for row in rows.iter().filter(|row| retired(row)) {
+        ring.remove(row.id as u32);
     }
     Ok(())
 }

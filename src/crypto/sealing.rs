@@ -109,8 +109,11 @@ impl DataKey {
         keys.insert(key_id, Arc::new(cipher(key)));
     }
 
-    /// Forgets a retired key.
+    /// Forgets a retired key (never the one that seals: a newer one becomes current first).
     pub fn remove(&self, key_id: u32) {
+        if key_id == self.current() {
+            return;
+        }
         let mut keys = self.inner.keys.write().unwrap_or_else(|p| p.into_inner());
         keys.remove(&key_id);
     }
@@ -176,11 +179,16 @@ impl DataKey {
 
     /// Seals under the current key.
     pub fn seal(&self, record_id: Uuid, plaintext: &[u8]) -> Vec<u8> {
-        let key_id = self.current();
-        let cipher = self
-            .opened(key_id)
-            .expect("the current data key is opened before it becomes current");
-        seal_with(&cipher, key_id, record_id, plaintext)
+        // A key is opened before it becomes current and forgotten only once another is: should
+        // the current key change between the two reads, the next read finds the new one.
+        for _ in 0..1_000 {
+            let key_id = self.current();
+            if let Some(cipher) = self.opened(key_id) {
+                return seal_with(&cipher, key_id, record_id, plaintext);
+            }
+            std::hint::spin_loop();
+        }
+        panic!("the current data key is not opened")
     }
 
     /// Seals under a given key (re-sealing, which must not depend on when this process learnt
