@@ -42,10 +42,10 @@ serve() { # $1: database name
     done
     echo "the server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
 }
-ids() { # $1: database
+ids() { # $1: database; sorted as comm wants them
     for table in screening_requests tasks certificates; do
-        psql "$PG/$1" -Atc "SELECT '$table ' || id FROM $table ORDER BY id"
-    done
+        psql "$PG/$1" -Atc "SELECT '$table ' || id FROM $table"
+    done | LC_ALL=C sort
 }
 
 psql "$PG/postgres" -qc "CREATE DATABASE $SOURCE" -c "CREATE DATABASE $TARGET"
@@ -72,10 +72,10 @@ started=$(now)
 serve "$TARGET"
 served=$(took "$started")
 ids "$TARGET" >"$WORK/after.txt"
-missing=$(comm -23 "$WORK/before.txt" "$WORK/after.txt" | wc -l)
+missing=$(LC_ALL=C comm -23 "$WORK/before.txt" "$WORK/after.txt" | wc -l)
 if [ "$missing" -ne 0 ]; then
     echo "FAIL: $missing requests, tasks or certificates committed before the dump are missing:" >&2
-    comm -23 "$WORK/before.txt" "$WORK/after.txt" | head >&2
+    LC_ALL=C comm -23 "$WORK/before.txt" "$WORK/after.txt" | head >&2
     exit 1
 fi
 # The service answers for them: the admin reads each noted request through the API.
