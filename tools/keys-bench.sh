@@ -106,7 +106,7 @@ for database in $DATABASES; do
     kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
     cost=$(python3 -c "
 import json, sys
-costs = [json.loads(l).get('elapsed_ms') for l in open('$WORK/server.log') if '"audit checkpoint"' in l]
+costs = [json.loads(l).get('elapsed_ms') for l in open('$WORK/server.log') if 'audit checkpoint' in l]
 costs = sorted(c for c in costs if c is not None)
 print(f'{costs[len(costs)//2]:.1f} ms median of {len(costs)}' if costs else 'none written')")
     echo "| $database | signing and appending one audit checkpoint | $cost |"
