@@ -173,6 +173,33 @@ async fn a_database_of_the_previous_release_upgrades_and_every_value_still_opens
         .unwrap()
         .unwrap();
     assert!(retired.retired_at.is_some() && retired.wrapped.is_none());
+    // /metrics says the same: every value under key 2, the rotation over.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+            .to_owned()
+    };
+    assert!(
+        line("safescreen_sealed_values{key=\"2\"}").ends_with(&format!(" {}", after[&2])),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("safescreen_sealed_values{key=\"1\"}"), "{metrics}");
+    assert_eq!(line("safescreen_data_key_current "), "safescreen_data_key_current 2");
+    assert_eq!(
+        line("safescreen_data_key_rotation_running "),
+        "safescreen_data_key_rotation_running 0"
+    );
 }
 
 /// Waits until no rotation runs (the server's job re-seals and retires).
