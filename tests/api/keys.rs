@@ -194,8 +194,14 @@ async fn a_database_of_the_previous_release_upgrades_and_every_value_still_opens
         line("safescreen_sealed_values{key=\"2\"}").ends_with(&format!(" {}", after[&2])),
         "{metrics}"
     );
-    assert!(!metrics.contains("safescreen_sealed_values{key=\"1\"}"), "{metrics}");
-    assert_eq!(line("safescreen_data_key_current "), "safescreen_data_key_current 2");
+    assert!(
+        !metrics.contains("safescreen_sealed_values{key=\"1\"}"),
+        "{metrics}"
+    );
+    assert_eq!(
+        line("safescreen_data_key_current "),
+        "safescreen_data_key_current 2"
+    );
     assert_eq!(
         line("safescreen_data_key_rotation_running "),
         "safescreen_data_key_rotation_running 0"
