@@ -70,7 +70,7 @@ async fn a_backup_taken_during_submissions_restores_serves_and_verifies() {
     let org = app.create_organisation("Kids Abroad").await;
     let (_, key) = app.create_api_key(org).await;
     if app.database.is_postgres() {
-        let refused = safescreen(&app.database, &["backup", "/tmp/never.db"], &[]).await;
+        let refused = safescreen(&app.database, &["backup", "never.db"], &[]).await;
         assert!(!refused.status.success());
         assert!(said(&refused).contains("pg_dump"), "{}", said(&refused));
         let checked =
@@ -256,7 +256,7 @@ async fn a_damaged_backup_or_a_file_that_is_not_one_fails_verify_naming_what() {
 async fn restore_refuses_a_database_in_use_or_not_empty() {
     let mut app = spawn_app().await;
     if app.database.is_postgres() {
-        let refused = safescreen(&app.database, &["restore", "/tmp/any.db"], &[]).await;
+        let refused = safescreen(&app.database, &["restore", "any.db"], &[]).await;
         assert!(!refused.status.success());
         assert!(said(&refused).contains("pg_restore"), "{}", said(&refused));
         return;
