@@ -102,9 +102,7 @@ pub async fn backup(config: &Config, target: &Path) -> anyhow::Result<Manifest> 
     let copy = open_file(target, false).await?;
     let manifest = Manifest {
         format: FORMAT.to_owned(),
-        created_at: db::utc(db::now())
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        created_at: db::rfc3339(db::now()),
         version: env!("CARGO_PKG_VERSION").to_owned(),
         tables: table_counts(&copy).await?,
         audit_head: audit_head(&copy).await?,

@@ -302,11 +302,7 @@ async fn keys_status(state: &services::AppState) -> anyhow::Result<String> {
     use std::fmt::Write;
     let status = services::data_keys::status(&state.db).await?;
     let mut out = String::from("Data keys (wrapped under the master key, SAFESCREEN_DATA_KEY):\n");
-    let at = |t| {
-        crate::db::utc(t)
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
+    let at = crate::db::rfc3339;
     for key in status.keys.iter().rev() {
         let id = key.id as u32;
         let state_word = match (key.retired_at, Some(id) == status.current) {

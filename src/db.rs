@@ -95,6 +95,14 @@ pub fn utc(at: PrimitiveDateTime) -> OffsetDateTime {
     at.assume_utc()
 }
 
+/// A stored UTC timestamp in RFC 3339 (`2026-12-03T14:05:00.123456Z`), as the API, the CSV
+/// export, the audit chain and the command line write it.
+pub fn rfc3339(at: PrimitiveDateTime) -> String {
+    utc(at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// A new time-ordered id.
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()

@@ -6,7 +6,6 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use time::format_description::well_known::Rfc3339;
 
 use crate::db;
 use entity::{audit_chain, audit_event};
@@ -67,7 +66,7 @@ async fn link_rows(
 
 /// The canonical JSON of an event: object keys sorted at every level, no white space.
 pub fn canonical_event(event: &audit_event::Model, seq: i64) -> String {
-    let at = event.at.assume_utc().format(&Rfc3339).unwrap_or_default();
+    let at = db::rfc3339(event.at);
     let value = json!({
         "seq": seq,
         "id": event.id.to_string(),

@@ -163,12 +163,17 @@ pub async fn stored_verifier_key(db: &DatabaseConnection) -> anyhow::Result<Opti
 }
 
 /// The checkpoint's text: origin, sequence number, the event's hash (base64), the time.
-fn note_text(origin: &str, seq: i64, hash_hex: &str, at: OffsetDateTime) -> anyhow::Result<String> {
+fn note_text(
+    origin: &str,
+    seq: i64,
+    hash_hex: &str,
+    at: time::PrimitiveDateTime,
+) -> anyhow::Result<String> {
     let hash = hex::decode(hash_hex)?;
     Ok(format!(
         "{origin}\n{seq}\n{}\n{}\n",
         B64.encode(hash),
-        at.format(&Rfc3339)?
+        db::rfc3339(at)
     ))
 }
 
@@ -206,7 +211,7 @@ pub async fn write(
     }
     let began = std::time::Instant::now();
     let key = ensure_key(write, data_key, public_url).await?;
-    let text = note_text(&key.name, head.last_seq, &head.last_hash, db::utc(now))?;
+    let text = note_text(&key.name, head.last_seq, &head.last_hash, now)?;
     let mut note = Note::new(text.as_bytes(), &[])?;
     note.add_sigs(&[&key.signer()])?;
     let signed = String::from_utf8(note.to_bytes())?;

@@ -2,7 +2,6 @@
 //! change that causes them, and their signature (`delivery` sends them).
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use crate::{db, domain::RequestStatus};
@@ -124,7 +123,7 @@ pub fn delivery_rows(
     data: Value,
 ) -> Vec<webhook_delivery::ActiveModel> {
     let now = db::now();
-    let timestamp = now.assume_utc().format(&Rfc3339).unwrap_or_default();
+    let timestamp = db::rfc3339(now);
     endpoints
         .iter()
         .filter(|e| subscribed(&e.events, event_type))

@@ -388,11 +388,7 @@ impl Status {
     /// Where the running (or last) rotation is, in words.
     pub fn rotation_progress(&self) -> Option<String> {
         let job = self.rotation.as_ref()?;
-        let at = |t| {
-            db::utc(t)
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default()
-        };
+        let at = db::rfc3339;
         let place = match SEALED.get(job.column_index as usize) {
             Some(column) => format!("at {}.{}", column.table, column.column),
             None => "checking that no value needs an older key".to_owned(),

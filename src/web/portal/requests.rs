@@ -282,9 +282,7 @@ pub async fn export(
                     .and_then(|d| d.valid_until)
                     .map(|d| d.to_string())
                     .unwrap_or_default(),
-                crate::db::utc(r.created_at)
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
+                crate::db::rfc3339(r.created_at),
             ]
             .map(|cell| inert_cell(&cell));
             if write(&record).is_err() {
