@@ -43,6 +43,19 @@ impl Store {
     }
 }
 
+/// A key that can still seal and open: not retired, its material not deleted.
+fn usable(row: &data_key::Model) -> bool {
+    row.retired_at.is_none() && row.wrapped.is_some()
+}
+
+/// The key that seals: the newest usable one.
+pub fn current_of(rows: &[data_key::Model]) -> Option<u32> {
+    rows.iter()
+        .filter(|row| usable(row))
+        .map(|row| row.id as u32)
+        .max()
+}
+
 fn wrap_aad(key_id: u32) -> Vec<u8> {
     [b"safescreen data key ".as_slice(), &key_id.to_be_bytes()].concat()
 }
@@ -166,11 +179,7 @@ pub async fn open(
             .await?;
             tracing::info!(keys = ?rewrapped, "re-wrapped the data keys under the new master key");
         }
-        let current = rows
-            .iter()
-            .filter(|row| row.retired_at.is_none() && row.wrapped.is_some())
-            .map(|row| row.id as u32)
-            .max()
+        let current = current_of(&rows)
             .ok_or_else(|| anyhow::anyhow!("every data key of this database is retired"))?;
         ring.set_current(current);
     }
@@ -214,21 +223,15 @@ pub async fn refresh(ring: &DataKey, db: &DatabaseConnection) -> Result<(), Seal
         .all(db)
         .await
         .map_err(|e| SealError::Store(e.to_string()))?;
-    let retired = |row: &data_key::Model| row.retired_at.is_some() || row.wrapped.is_none();
     // The newest key first becomes current, and only then are retired ones forgotten: a seal
     // meanwhile always finds its key.
-    let newest = rows
-        .iter()
-        .filter(|row| !retired(row))
-        .map(|row| row.id as u32)
-        .max();
-    if let Some(newest) = newest
+    if let Some(newest) = current_of(&rows)
         && newest != ring.current()
     {
         ring.load(newest).await?;
         ring.set_current(newest);
     }
-    for row in rows.iter().filter(|row| retired(row)) {
+    for row in rows.iter().filter(|row| !usable(row)) {
         ring.remove(row.id as u32);
     }
     Ok(())

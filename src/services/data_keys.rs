@@ -367,11 +367,7 @@ pub async fn status(db: &DatabaseConnection) -> Result<Status, sea_orm::DbErr> {
         .order_by_asc(data_key::Column::Id)
         .all(db)
         .await?;
-    let current = keys
-        .iter()
-        .filter(|k| k.retired_at.is_none() && k.wrapped.is_some())
-        .map(|k| k.id as u32)
-        .max();
+    let current = data_keys::current_of(&keys);
     let rotation = data_key_rotation::Entity::find()
         .order_by_desc(data_key_rotation::Column::ToKey)
         .one(db)
