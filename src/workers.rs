@@ -37,6 +37,7 @@ pub fn spawn(state: AppState, stopped: watch::Receiver<bool>) -> JoinHandle<()> 
 
 async fn checkpoint(state: &AppState, interval: Duration) -> anyhow::Result<()> {
     audit::checkpoints::write(
+        &state.db,
         &state.db_write,
         &state.data_key,
         &state.config.public_url,

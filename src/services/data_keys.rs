@@ -128,11 +128,11 @@ pub async fn rotate(state: &AppState, actor: &str) -> AppResult<u32> {
 }
 
 async fn running(
-    txn: &DatabaseTransaction,
+    conn: &impl ConnectionTrait,
 ) -> Result<Option<data_key_rotation::Model>, sea_orm::DbErr> {
     data_key_rotation::Entity::find()
         .filter(data_key_rotation::Column::FinishedAt.is_null())
-        .one(txn)
+        .one(conn)
         .await
 }
 
@@ -146,6 +146,10 @@ async fn notify(txn: &DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
 /// One batch of the running rotation, if any: answers how many values it looked at (a full
 /// batch: call again).
 pub async fn reseal_batch(state: &AppState) -> AppResult<u64> {
+    // Every worker round asks; only a running rotation is worth the write lock.
+    if running(&state.db).await?.is_none() {
+        return Ok(0);
+    }
     let txn = db::begin_write(&state.db_write).await?;
     let Some(job) = data_key_rotation::Entity::find()
         .filter(data_key_rotation::Column::FinishedAt.is_null())
