@@ -30,7 +30,10 @@ use sea_orm::{
 use signed_note::{Note, NoteError, StandardSigner, StandardVerifier, VerifierList};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
-use crate::{crypto::DataKey, db};
+use crate::{
+    crypto::{DataKey, keyring::open_signing_key},
+    db,
+};
 use entity::{audit_chain, audit_checkpoint, audit_checkpoint_key, audit_event};
 
 pub const FILE_NAME: &str = "audit-checkpoints.log";
@@ -123,32 +126,31 @@ pub async fn key(
     db: &DatabaseConnection,
     data_key: &DataKey,
 ) -> anyhow::Result<Option<CheckpointKey>> {
-    let Some(row) = audit_checkpoint_key::Entity::find()
-        .order_by_asc(audit_checkpoint_key::Column::CreatedAt)
-        .one(db)
-        .await?
-    else {
+    let Some(row) = stored_key(db).await? else {
         return Ok(None);
     };
-    let seed: [u8; 32] = data_key
-        .open(row.id, &row.secret_sealed)
+    let signing = open_signing_key(data_key, row.id, &row.secret_sealed)
         .await
-        .ok()
-        .and_then(|seed| seed.try_into().ok())
         .ok_or_else(|| anyhow::anyhow!("the audit checkpoint key does not open"))?;
     Ok(Some(CheckpointKey {
         name: row.name,
-        signing: SigningKey::from_bytes(&seed),
+        signing,
     }))
+}
+
+/// The first checkpoint key made (there is one; made at first start).
+async fn stored_key(
+    db: &DatabaseConnection,
+) -> Result<Option<audit_checkpoint_key::Model>, sea_orm::DbErr> {
+    audit_checkpoint_key::Entity::find()
+        .order_by_asc(audit_checkpoint_key::Column::CreatedAt)
+        .one(db)
+        .await
 }
 
 /// The verifier key stored in the database (for `keys status`; a verifier keeps its own copy).
 pub async fn stored_verifier_key(db: &DatabaseConnection) -> anyhow::Result<Option<String>> {
-    let Some(row) = audit_checkpoint_key::Entity::find()
-        .order_by_asc(audit_checkpoint_key::Column::CreatedAt)
-        .one(db)
-        .await?
-    else {
+    let Some(row) = stored_key(db).await? else {
         return Ok(None);
     };
     let public: [u8; 32] = row

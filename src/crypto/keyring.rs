@@ -12,6 +12,22 @@ use super::DataKey;
 use crate::error::AppResult;
 use entity::signing_key;
 
+/// An Ed25519 key whose 32-byte seed is sealed under `record_id` (a certificate signing key,
+/// the audit checkpoint key); none when it does not open.
+pub async fn open_signing_key(
+    data_key: &DataKey,
+    record_id: uuid::Uuid,
+    sealed: &[u8],
+) -> Option<SigningKey> {
+    let seed: [u8; 32] = data_key
+        .open(record_id, sealed)
+        .await
+        .ok()?
+        .try_into()
+        .ok()?;
+    Some(SigningKey::from_bytes(&seed))
+}
+
 /// An opened signing key.
 pub struct KeyPair {
     pub kid: String,
@@ -57,13 +73,9 @@ impl Keyring {
         else {
             return Ok(None);
         };
-        let seed: [u8; 32] = data_key
-            .open(row.id, &row.secret_sealed)
+        let signing = open_signing_key(data_key, row.id, &row.secret_sealed)
             .await
-            .ok()
-            .and_then(|seed| seed.try_into().ok())
             .ok_or_else(|| anyhow::anyhow!("signing key {kid} does not open under the data key"))?;
-        let signing = SigningKey::from_bytes(&seed);
         Ok(Some(self.put(KeyPair {
             kid: row.kid,
             verifying: signing.verifying_key(),
