@@ -197,8 +197,11 @@ pub struct Verified {
 /// lists; with `master`, the master key also opens every data key it needs. A database URL
 /// instead of a file checks a restored database the same way (no manifest to compare with).
 pub async fn verify(source: &str, master: Option<[u8; 32]>) -> Result<Verified, Problems> {
-    let is_url = source.starts_with("postgres://") || source.starts_with("postgresql://");
-    check(source, master, !is_url).await
+    check(source, master, !is_postgres_url(source)).await
+}
+
+fn is_postgres_url(source: &str) -> bool {
+    source.starts_with("postgres://") || source.starts_with("postgresql://")
 }
 
 async fn check(
@@ -207,20 +210,13 @@ async fn check(
     needs_manifest: bool,
 ) -> Result<Verified, Problems> {
     let mut problems = Vec::new();
-    let is_url = source.starts_with("postgres://") || source.starts_with("postgresql://");
-    let conn = if is_url {
+    let conn = if is_postgres_url(source) {
         Database::connect(source)
             .await
             .map_err(|e| Problems(vec![format!("cannot connect to the database: {e}")]))?
     } else {
-        let path = Path::new(source.strip_prefix("sqlite://").unwrap_or(source));
-        let path = Path::new(
-            path.to_str()
-                .unwrap_or_default()
-                .split('?')
-                .next()
-                .unwrap_or_default(),
-        );
+        let path = config::sqlite_path(source).unwrap_or_else(|| PathBuf::from(source));
+        let path = path.as_path();
         let mut magic = [0u8; 16];
         let readable = File::open(path).and_then(|mut f| f.read_exact(&mut magic));
         match readable {
@@ -416,11 +412,7 @@ pub fn hold(config: &Config) -> anyhow::Result<Option<File>> {
     let Some(path) = config::sqlite_path(&config.database_url) else {
         return Ok(None);
     };
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock_file(&path))?;
+    let file = lock_file(&path)?;
     match file.try_lock_shared() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -433,10 +425,15 @@ pub fn hold(config: &Config) -> anyhow::Result<Option<File>> {
     }
 }
 
-fn lock_file(db: &Path) -> PathBuf {
+/// `<database>.lock` beside the database, opened (made the first time) for locking.
+fn lock_file(db: &Path) -> std::io::Result<File> {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
     name.push(".lock");
-    db.with_file_name(name)
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(db.with_file_name(name))
 }
 
 /// `safescreen restore FILE`: into the configured SQLite database, which must not be in use and
@@ -455,11 +452,7 @@ pub async fn restore(
             source.display()
         );
     }
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(lock_file(&target))?;
+    let lock = lock_file(&target)?;
     if lock.try_lock().is_err() {
         anyhow::bail!(
             "{} is in use by a running safescreen; stop it before restoring",

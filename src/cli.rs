@@ -324,10 +324,7 @@ async fn keys_status(state: &services::AppState) -> anyhow::Result<String> {
         writeln!(out, "  {progress}")?;
     }
     out.push_str("Certificate signing keys:\n");
-    let signing = entity::signing_key::Entity::find()
-        .order_by_desc(entity::signing_key::Column::CreatedAt)
-        .all(&state.db)
-        .await?;
+    let signing = services::certificates::signing_keys(state).await?;
     for key in signing {
         let state_word = key
             .retired_at
