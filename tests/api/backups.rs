@@ -2,7 +2,7 @@
 //! copy fails `backup verify` naming what; `restore` refuses a database in use or not empty;
 //! erased data is not in a later copy. On PostgreSQL the copy is pg_dump's (see
 //! tools/restore-drill.sh): there `backup` says so and `backup verify` checks a database.
-use std::{path::Path, process::Output, sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait, Statement};
@@ -12,28 +12,9 @@ use uuid::Uuid;
 use crate::{engine_faults::Binary, helpers::*};
 use entity::screening_request;
 
-async fn safescreen(database: &TestDatabase, args: &[&str], settings: &[(&str, &str)]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
-        .args(args)
-        .envs(test_vars(database))
-        .envs(settings.iter().copied())
-        .env("SAFESCREEN_LOG", "error")
-        .output()
-        .await
-        .unwrap()
-}
-
-fn said(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// `backup verify` fails, saying `expected`.
 async fn assert_verify_fails(database: &TestDatabase, file: &Path, expected: &str) {
-    let output = safescreen(
+    let output = safescreen_with(
         database,
         &["backup", "verify", &file.display().to_string()],
         &[],
@@ -70,11 +51,11 @@ async fn a_backup_taken_during_submissions_restores_serves_and_verifies() {
     let org = app.create_organisation("Kids Abroad").await;
     let (_, key) = app.create_api_key(org).await;
     if app.database.is_postgres() {
-        let refused = safescreen(&app.database, &["backup", "never.db"], &[]).await;
+        let refused = safescreen_with(&app.database, &["backup", "never.db"], &[]).await;
         assert!(!refused.status.success());
         assert!(said(&refused).contains("pg_dump"), "{}", said(&refused));
         let checked =
-            safescreen(&app.database, &["backup", "verify", &app.database.url], &[]).await;
+            safescreen_with(&app.database, &["backup", "verify", &app.database.url], &[]).await;
         assert!(checked.status.success(), "{}", said(&checked));
         assert!(
             said(&checked).contains("database intact"),
@@ -107,7 +88,7 @@ async fn a_backup_taken_during_submissions_restores_serves_and_verifies() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let file = app.database.dir.path().join("backup.db");
-    let taken = safescreen(&app.database, &["backup", &file.display().to_string()], &[]).await;
+    let taken = safescreen_with(&app.database, &["backup", &file.display().to_string()], &[]).await;
     assert!(taken.status.success(), "{}", said(&taken));
     let mut submitted = Vec::new();
     for submitter in submitters {
@@ -120,7 +101,7 @@ async fn a_backup_taken_during_submissions_restores_serves_and_verifies() {
         (400..1_000).contains(&in_copy),
         "taken under load: {in_copy}"
     );
-    let verified = safescreen(
+    let verified = safescreen_with(
         &app.database,
         &["backup", "verify", &file.display().to_string()],
         &[],
@@ -130,7 +111,7 @@ async fn a_backup_taken_during_submissions_restores_serves_and_verifies() {
 
     // Restored into a new database: its counts are the manifest's, it serves and verifies.
     let restored = TestDatabase::new().await;
-    let output = safescreen(&restored, &["restore", &file.display().to_string()], &[]).await;
+    let output = safescreen_with(&restored, &["restore", &file.display().to_string()], &[]).await;
     assert!(output.status.success(), "{}", said(&output));
     let db = Database::connect(&restored.url).await.unwrap();
     for (table, count) in manifest["tables"].as_object().unwrap() {
@@ -181,7 +162,7 @@ async fn a_damaged_backup_or_a_file_that_is_not_one_fails_verify_naming_what() {
     app.wait_for_audit_chain().await;
     let dir = app.database.dir.path();
     let file = dir.join("backup.db");
-    let taken = safescreen(&app.database, &["backup", &file.display().to_string()], &[]).await;
+    let taken = safescreen_with(&app.database, &["backup", &file.display().to_string()], &[]).await;
     assert!(taken.status.success(), "{}", said(&taken));
 
     // One page overwritten.
@@ -239,7 +220,7 @@ async fn a_damaged_backup_or_a_file_that_is_not_one_fails_verify_naming_what() {
     assert_verify_fails(&app.database, &plain, "has no manifest").await;
     // A restore of a bad file changes nothing.
     let target = TestDatabase::new().await;
-    let refused = safescreen(&target, &["restore", &corrupt.display().to_string()], &[]).await;
+    let refused = safescreen_with(&target, &["restore", &corrupt.display().to_string()], &[]).await;
     assert!(!refused.status.success());
     assert!(
         said(&refused).contains("does not verify"),
@@ -256,17 +237,17 @@ async fn a_damaged_backup_or_a_file_that_is_not_one_fails_verify_naming_what() {
 async fn restore_refuses_a_database_in_use_or_not_empty() {
     let mut app = spawn_app().await;
     if app.database.is_postgres() {
-        let refused = safescreen(&app.database, &["restore", "any.db"], &[]).await;
+        let refused = safescreen_with(&app.database, &["restore", "any.db"], &[]).await;
         assert!(!refused.status.success());
         assert!(said(&refused).contains("pg_restore"), "{}", said(&refused));
         return;
     }
     let file = app.database.dir.path().join("backup.db");
-    let taken = safescreen(&app.database, &["backup", &file.display().to_string()], &[]).await;
+    let taken = safescreen_with(&app.database, &["backup", &file.display().to_string()], &[]).await;
     assert!(taken.status.success(), "{}", said(&taken));
     // In use by the running service: refused even with --force.
     let file = file.display().to_string();
-    let in_use = safescreen(&app.database, &["restore", "--force", &file], &[]).await;
+    let in_use = safescreen_with(&app.database, &["restore", "--force", &file], &[]).await;
     assert!(!in_use.status.success());
     assert!(
         said(&in_use).contains("in use by a running safescreen"),
@@ -276,7 +257,7 @@ async fn restore_refuses_a_database_in_use_or_not_empty() {
     app.stop().await;
     let port = free_port();
     let mut server = Binary::start(&app, port).await;
-    let in_use = safescreen(&app.database, &["restore", "--force", &file], &[]).await;
+    let in_use = safescreen_with(&app.database, &["restore", "--force", &file], &[]).await;
     assert!(
         said(&in_use).contains("in use by a running safescreen"),
         "{}",
@@ -284,14 +265,14 @@ async fn restore_refuses_a_database_in_use_or_not_empty() {
     );
     server.kill();
     // Stopped but not empty: only with --force.
-    let not_empty = safescreen(&app.database, &["restore", &file], &[]).await;
+    let not_empty = safescreen_with(&app.database, &["restore", &file], &[]).await;
     assert!(!not_empty.status.success());
     assert!(
         said(&not_empty).contains("not empty"),
         "{}",
         said(&not_empty)
     );
-    let forced = safescreen(&app.database, &["restore", "--force", &file], &[]).await;
+    let forced = safescreen_with(&app.database, &["restore", "--force", &file], &[]).await;
     assert!(forced.status.success(), "{}", said(&forced));
     // The wrong master key: refused before anything is replaced.
     let wrong = [(
@@ -299,7 +280,7 @@ async fn restore_refuses_a_database_in_use_or_not_empty() {
         "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=",
     )];
     let target = TestDatabase::new().await;
-    let refused = safescreen(&target, &["restore", &file], &wrong).await;
+    let refused = safescreen_with(&target, &["restore", &file], &wrong).await;
     assert!(
         said(&refused).contains("does not open data key"),
         "{}",
@@ -366,7 +347,7 @@ async fn erased_personal_data_is_not_in_a_backup_taken_after_the_erasure() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let file = app.database.dir.path().join("after-erasure.db");
-    let taken = safescreen(&app.database, &["backup", &file.display().to_string()], &[]).await;
+    let taken = safescreen_with(&app.database, &["backup", &file.display().to_string()], &[]).await;
     assert!(taken.status.success(), "{}", said(&taken));
     let bytes = std::fs::read(&file).unwrap();
     let mut secrets: Vec<Vec<u8>> = vec![sealed[5..40].to_vec()];

@@ -1,7 +1,7 @@
 //! Signed audit checkpoints: a chain rewritten and re-hashed passes the plain check and fails
 //! against the checkpoints signed before; a forged, reordered, truncated or foreign checkpoint
 //! file is refused; with two processes each checkpoint is written by one.
-use std::{collections::HashSet, path::PathBuf, process::Output, time::Duration};
+use std::{collections::HashSet, path::PathBuf, time::Duration};
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use safescreen::audit::{
@@ -27,22 +27,8 @@ fn checkpoint_file(app: &TestApp) -> PathBuf {
         .join(checkpoints::FILE_NAME)
 }
 
-async fn safescreen(app: &TestApp, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
-        .args(args)
-        .envs(test_vars(&app.database))
-        .env("SAFESCREEN_LOG", "error")
-        .output()
-        .await
-        .unwrap()
-}
-
-fn said(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+async fn safescreen(app: &TestApp, args: &[&str]) -> std::process::Output {
+    safescreen_with(&app.database, args, &[]).await
 }
 
 /// The verifier key `keys status` prints, as a verifier would copy it.

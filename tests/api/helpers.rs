@@ -454,22 +454,40 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs the real `safescreen` command on the test's database and returns its output;
-/// asynchronously, since a test's server shares its runtime. Fails the test unless it
-/// succeeds.
-pub async fn run_safescreen(database: &TestDatabase, args: &[&str]) -> std::process::Output {
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
+/// Runs the real `safescreen` command on the test's database, with extra `SAFESCREEN_*`
+/// settings, and returns its output whatever it is; asynchronously, since a test's server
+/// shares its runtime.
+pub async fn safescreen_with(
+    database: &TestDatabase,
+    args: &[&str],
+    settings: &[(&str, &str)],
+) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
         .args(args)
         .envs(test_vars(database))
+        .envs(settings.iter().copied())
         .env("SAFESCREEN_LOG", "error")
         .output()
         .await
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "safescreen {args:?}: {}{}",
+        .unwrap()
+}
+
+/// What a command printed, standard output then standard error.
+pub fn said(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The same, failing the test unless it succeeds.
+pub async fn run_safescreen(database: &TestDatabase, args: &[&str]) -> std::process::Output {
+    let output = safescreen_with(database, args, &[]).await;
+    assert!(
+        output.status.success(),
+        "safescreen {args:?}: {}",
+        said(&output)
     );
     output
 }

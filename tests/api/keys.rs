@@ -253,14 +253,12 @@ async fn a_wrong_master_key_is_refused_and_nothing_is_written() {
     );
     assert_eq!(counts(&app.db).await, before, "nothing written");
     // The command line says the same and exits non-zero, writing nothing either.
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
-        .args(["keys", "status"])
-        .envs(test_vars(&app.database))
-        .env("SAFESCREEN_DATA_KEY", &wrong)
-        .env("SAFESCREEN_LOG", "error")
-        .output()
-        .await
-        .unwrap();
+    let output = safescreen_with(
+        &app.database,
+        &["keys", "status"],
+        &[("SAFESCREEN_DATA_KEY", &wrong)],
+    )
+    .await;
     assert!(!output.status.success());
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("does not open data key 1"), "{said}");
@@ -354,13 +352,7 @@ async fn a_second_rotation_while_one_runs_is_refused() {
     app.stop().await;
     run_safescreen(&app.database, &["keys", "rotate-data"]).await;
     // No server runs, so the first rotation is still running.
-    let second = tokio::process::Command::new(env!("CARGO_BIN_EXE_safescreen"))
-        .args(["keys", "rotate-data"])
-        .envs(test_vars(&app.database))
-        .env("SAFESCREEN_LOG", "error")
-        .output()
-        .await
-        .unwrap();
+    let second = safescreen_with(&app.database, &["keys", "rotate-data"], &[]).await;
     assert_eq!(second.status.code(), Some(1));
     let said = String::from_utf8_lossy(&second.stderr);
     assert!(
