@@ -244,11 +244,8 @@ async fn finish_pass(
     job: data_key_rotation::Model,
 ) -> AppResult<()> {
     let to_key = job.to_key as u32;
-    let created = data_key::Entity::find_by_id(job.to_key)
-        .one(&txn)
-        .await?
-        .map_or(job.started_at, |row| row.created_at);
-    let waited = (db::now() - created).unsigned_abs();
+    // The rotation starts with its key (`rotate` gives both the same time).
+    let waited = (db::now() - job.started_at).unsigned_abs();
     if waited < retire_after(state) {
         txn.rollback().await?;
         return Ok(());
