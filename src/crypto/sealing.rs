@@ -118,11 +118,6 @@ impl DataKey {
         keys.remove(&key_id);
     }
 
-    pub fn has(&self, key_id: u32) -> bool {
-        let keys = self.inner.keys.read().unwrap_or_else(|p| p.into_inner());
-        keys.contains_key(&key_id)
-    }
-
     /// Makes `key_id` (already inserted) the key that seals from now on.
     pub fn set_current(&self, key_id: u32) {
         self.inner.current.store(key_id, Ordering::Release);
