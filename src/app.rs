@@ -153,8 +153,12 @@ async fn authorize(
     if !policy::allows(rule.access, &principal) {
         return AppError::Forbidden("your role may not do this".into()).into_response();
     }
+    let caller = principal.session_id.unwrap_or(principal.id);
     request.extensions_mut().insert(principal);
-    next.run(request).await
+    state
+        .rate_limits
+        .answer(caller, next.run(request), AppError::into_response)
+        .await
 }
 
 /// No route: a problem document for the API, a page for people.

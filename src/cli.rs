@@ -237,7 +237,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Openapi => {
-            print!("{}", openapi::document_json());
+            print!("{}", openapi::document_json_for(&config.public_url));
             Ok(0)
         }
         Command::Audit {

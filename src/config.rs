@@ -4,6 +4,39 @@ use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf};
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 
+/// Where the service listens, and so its public URL, when nothing is configured.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// So many requests per window: `600/min`, `10/s`, `5000/h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub window_secs: u32,
+}
+
+impl RateLimit {
+    pub const DEFAULT: RateLimit = RateLimit {
+        requests: 600,
+        window_secs: 60,
+    };
+
+    pub fn parse(text: &str) -> Option<RateLimit> {
+        let (requests, window) = text.trim().split_once('/')?;
+        let requests: u32 = requests.trim().parse().ok().filter(|n| *n > 0)?;
+        let window_secs = match window.trim() {
+            "s" | "sec" | "second" => 1,
+            "min" | "minute" => 60,
+            "h" | "hour" => 3600,
+            _ => return None,
+        };
+        Some(RateLimit {
+            requests,
+            window_secs,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: String,
@@ -41,6 +74,8 @@ pub struct Config {
     pub mfa: MfaPolicy,
     /// Unknown invitation tokens one client may try before its lookups are slowed down (429).
     pub invitation_lookup_limit: u32,
+    /// Requests each API key or session may make (`SAFESCREEN_RATE_LIMIT`).
+    pub rate_limit: RateLimit,
     pub log: String,
     pub log_format: LogFormat,
     /// Where signed audit checkpoints are appended (`audit-checkpoints.log`).
@@ -129,7 +164,7 @@ impl Config {
 
         let database_url = get("SAFESCREEN_DATABASE_URL")
             .unwrap_or_else(|| "sqlite://safescreen.db?mode=rwc".to_owned());
-        let listen_text = get("SAFESCREEN_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen_text = get("SAFESCREEN_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
         let listen: SocketAddr = listen_text.parse().map_err(|_| {
             invalid(
                 "SAFESCREEN_LISTEN",
@@ -278,6 +313,15 @@ impl Config {
             mfa,
             invitation_lookup_limit: parse_num("SAFESCREEN_INVITATION_LOOKUP_LIMIT", 20)?
                 .min(u64::from(i32::MAX as u32)) as u32,
+            rate_limit: match get("SAFESCREEN_RATE_LIMIT") {
+                None => RateLimit::DEFAULT,
+                Some(text) => RateLimit::parse(&text).ok_or_else(|| {
+                    invalid(
+                        "SAFESCREEN_RATE_LIMIT",
+                        format!("expected requests per second, minute or hour, like 600/min; got {text:?}"),
+                    )
+                })?,
+            },
             log: get("SAFESCREEN_LOG").unwrap_or_else(|| "info".to_owned()),
             log_format,
             audit_checkpoint_dir,
@@ -384,6 +428,7 @@ impl fmt::Debug for Config {
             .field("worker_interval_ms", &self.worker_interval_ms)
             .field("session_hours", &self.session_hours)
             .field("invitation_lookup_limit", &self.invitation_lookup_limit)
+            .field("rate_limit", &self.rate_limit)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("mfa", &self.mfa)
             .field("log", &self.log)
@@ -433,6 +478,40 @@ mod tests {
         assert_eq!(c.mail_dir, PathBuf::from("./mail"));
         assert_eq!(c.data_key_file(), PathBuf::from("safescreen.db.key"));
         assert!(!c.webhook_allow_private);
+        assert_eq!(c.rate_limit, RateLimit::DEFAULT);
+    }
+
+    #[test]
+    fn rate_limits_read_per_second_minute_or_hour() {
+        let limit = |text| RateLimit::parse(text);
+        assert_eq!(limit("600/min"), Some(RateLimit::DEFAULT));
+        assert_eq!(
+            limit(" 10 / s "),
+            Some(RateLimit {
+                requests: 10,
+                window_secs: 1
+            })
+        );
+        assert_eq!(
+            limit("5000/h"),
+            Some(RateLimit {
+                requests: 5000,
+                window_secs: 3600
+            })
+        );
+        for bad in [
+            "",
+            "600",
+            "0/min",
+            "-1/min",
+            "600/day",
+            "many/min",
+            "600/min/s",
+        ] {
+            assert_eq!(limit(bad), None, "{bad:?}");
+        }
+        let e = Config::from_vars(vars(&[("SAFESCREEN_RATE_LIMIT", "lots")])).unwrap_err();
+        assert_eq!(e.variable, "SAFESCREEN_RATE_LIMIT");
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub enum AppError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The `Accept` header rules out the media type the operation answers in (named here).
+    #[error("not acceptable")]
+    NotAcceptable(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("request body too large")]
@@ -92,6 +95,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -114,6 +118,7 @@ impl AppError {
             AppError::Forbidden(_) => ("forbidden", "Forbidden"),
             AppError::NotFound => ("not-found", "Not found"),
             AppError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
+            AppError::NotAcceptable(_) => ("not-acceptable", "Not acceptable"),
             AppError::Conflict(_) => ("conflict", "Conflict"),
             AppError::PayloadTooLarge => ("payload-too-large", "Request body too large"),
             AppError::RateLimited { .. } => ("rate-limited", "Too many requests"),
@@ -156,6 +161,9 @@ impl AppError {
             }
             AppError::NotFound => "no such resource".to_owned(),
             AppError::MethodNotAllowed => "this method is not allowed on this resource".to_owned(),
+            AppError::NotAcceptable(offered) => {
+                format!("this resource is only available as {offered}; accept it or */*")
+            }
             AppError::PayloadTooLarge => format!("the body exceeds {MAX_BODY_BYTES} bytes"),
             AppError::RateLimited { retry_after_secs } => {
                 format!("too many attempts; retry after {retry_after_secs} seconds")

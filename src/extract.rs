@@ -2,7 +2,7 @@
 use axum::{
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Path, Query, Request},
-    http::{StatusCode, header, request::Parts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
@@ -49,6 +49,33 @@ fn is_json_media_type(content_type: &str) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Whether `Accept` (RFC 9110 §12.5.1) allows `offered`, a `type/subtype` this operation answers
+/// in; no header accepts anything. Else 406.
+pub fn acceptable(headers: &HeaderMap, offered: &'static str) -> Result<(), AppError> {
+    let Some(accept) = headers.get(header::ACCEPT) else {
+        return Ok(());
+    };
+    let (kind, _) = offered.split_once('/').unwrap_or((offered, ""));
+    let text = accept.to_str().unwrap_or_default();
+    let allowed = text.split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let essence = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+        });
+        let matches = essence == "*/*"
+            || essence == offered
+            || essence.strip_suffix("/*").is_some_and(|t| t == kind);
+        matches && !refused
+    });
+    if allowed || text.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::NotAcceptable(offered))
+    }
 }
 
 /// A JSON body that may be left out entirely, or sent as `null` (`None`); when sent, the same

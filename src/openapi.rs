@@ -4,14 +4,18 @@ use std::sync::OnceLock;
 
 use axum::{
     Router,
-    http::{HeaderValue, Method, header},
+    extract::State,
+    http::{HeaderMap, HeaderValue, Method, header},
     response::IntoResponse,
 };
 use utoipa::{
     OpenApi,
     openapi::{
-        Content, OpenApi as Document, Ref, RefOr, Response,
+        Content, Header, ObjectBuilder, OpenApi as Document, Ref, RefOr, Response, Schema, Server,
+        Type,
+        link::Link,
         path::Operation,
+        schema::ArrayItems,
         security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme},
     },
 };
@@ -21,7 +25,9 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 use crate::{
     api,
     auth::policy::{self, Access},
-    error::{FieldError, Problem},
+    config::DEFAULT_PUBLIC_URL,
+    error::{AppResult, FieldError, Problem},
+    extract::acceptable,
     services::AppState,
 };
 
@@ -66,32 +72,50 @@ pub fn split() -> (Router<AppState>, Document) {
     (router, document)
 }
 
-/// The document as the service serves it.
+/// The document of a service at the default public URL, as committed in
+/// `openapi/openapi.json`.
 pub fn document() -> Document {
-    split().1
+    with_server(split().1, DEFAULT_PUBLIC_URL)
 }
 
-/// The document as pretty JSON with a trailing newline, as committed in `openapi/openapi.json`.
+/// [`document`] as pretty JSON with a trailing newline.
 pub fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
-    JSON.get_or_init(|| {
-        let mut text = document().to_pretty_json().unwrap_or_default();
-        text.push('\n');
-        text
-    })
+    JSON.get_or_init(|| pretty(&document()))
+}
+
+/// The document of the service at `public_url`, as it serves it and `safescreen openapi`
+/// prints it.
+pub fn document_json_for(public_url: &str) -> String {
+    if public_url.trim_end_matches('/') == DEFAULT_PUBLIC_URL {
+        return document_json().to_owned();
+    }
+    static TEMPLATE: OnceLock<Document> = OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| split().1);
+    pretty(&with_server(template.clone(), public_url))
+}
+
+fn pretty(document: &Document) -> String {
+    let mut text = document.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)))]
-async fn openapi_json() -> impl IntoResponse {
-    (
+async fn openapi_json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    acceptable(&headers, "application/json")?;
+    Ok((
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        document_json(),
-    )
+        document_json_for(&state.config.public_url),
+    ))
 }
 
 /// Swagger UI at `/docs`, served from the binary.
@@ -101,14 +125,19 @@ pub fn docs_router() -> Router<AppState> {
         .into()
 }
 
-/// Adds the bearer scheme, each operation's security from its access rule, and the error
-/// responses each operation can give.
+/// Adds the bearer scheme, each operation's security from its access rule, the error responses
+/// each operation can give, the rate limit's headers, the links between operations, and list
+/// pages that refer to their items' schemas.
 fn complete(document: &mut Document) {
     let components = document.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         BEARER,
         SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
     );
+    for (name, header) in rate_limit_headers() {
+        components.headers.insert(name.to_owned(), RefOr::T(header));
+    }
+    refer_to_page_items(&mut components.schemas);
     for (path, item) in document.paths.paths.iter_mut() {
         let operations = [
             (Method::GET, item.get.as_mut()),
@@ -121,6 +150,123 @@ fn complete(document: &mut Document) {
             let Some(operation) = operation else { continue };
             let access = policy::find(&method, path).map(|r| r.access);
             complete_operation(&method, path, access, operation);
+            add_links(operation);
+            if operation.operation_id.as_deref() == Some("publish_definition") {
+                add_body_example(operation, crate::engine::definition::example());
+            }
+        }
+    }
+}
+
+/// The document with `servers` naming the service at `public_url`.
+fn with_server(mut document: Document, public_url: &str) -> Document {
+    let mut server = Server::new(public_url.trim_end_matches('/'));
+    server.description = Some("This service (`SAFESCREEN_PUBLIC_URL`)".into());
+    document.servers = Some(vec![server]);
+    document
+}
+
+/// utoipa writes `Page<T>`'s items out in full; a reference to `T` keeps one schema per type
+/// (and no component unused).
+fn refer_to_page_items(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !schemas.contains_key(item) {
+            continue;
+        }
+        let item_ref = RefOr::Ref(Ref::from_schema_name(item));
+        if let Some(RefOr::T(Schema::Object(page))) = schemas.get_mut(&name)
+            && let Some(RefOr::T(Schema::Array(data))) = page.properties.get_mut("data")
+        {
+            data.items = ArrayItems::RefOrSchema(Box::new(item_ref));
+        }
+    }
+}
+
+/// A free-form body's example (typed bodies carry theirs on their schema).
+fn add_body_example(op: &mut Operation, example: serde_json::Value) {
+    let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+        return;
+    };
+    for content in body.content.values_mut() {
+        if let RefOr::T(content) = content {
+            content.example = Some(example.clone());
+        }
+    }
+}
+
+/// Operations that answer in one media type and say 406 to an `Accept` that rules it out.
+const NEGOTIATED: [&str; 5] = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/.well-known/jwks.json",
+];
+
+/// The IETF rate limit headers (draft-ietf-httpapi-ratelimit-headers) and `Retry-After`.
+fn rate_limit_headers() -> [(&'static str, Header); 3] {
+    let text = || Schema::Object(ObjectBuilder::new().schema_type(Type::String).build());
+    let header = |description: &str, example: &str| {
+        let mut header = Header::new(text());
+        header.description = Some(description.into());
+        header.example = Some(example.into());
+        header
+    };
+    [
+        (
+            "RateLimit-Policy",
+            header(
+                "The caller's quota: requests (`q`) per window of `w` seconds",
+                "\"default\";q=600;w=60",
+            ),
+        ),
+        (
+            "RateLimit",
+            header(
+                "What is left of the quota (`r`) and the seconds until it is whole again (`t`)",
+                "\"default\";r=599;t=1",
+            ),
+        ),
+        (
+            "Retry-After",
+            header("Seconds to wait before trying again", "30"),
+        ),
+    ]
+}
+
+/// Links from an operation's answer to what a client does next with it (OpenAPI 3.1 links:
+/// generators and Schemathesis' stateful phase follow them).
+fn add_links(op: &mut Operation) {
+    // (answer, link name, target operation, the target's `id` from the answer or the request)
+    const BY_NEW_ID: &str = "$response.body#/id";
+    let links: &[(&str, &str, &str, &str)] = match op.operation_id.as_deref() {
+        Some("submit_request" | "rescreen_request") => &[
+            ("201", "GetRequest", "get_request", BY_NEW_ID),
+            ("201", "GetRequestEvents", "request_events", BY_NEW_ID),
+            ("201", "WithdrawRequest", "withdraw_request", BY_NEW_ID),
+            ("201", "RescreenRequest", "rescreen_request", BY_NEW_ID),
+        ],
+        Some("get_request") => &[(
+            "200",
+            "GetCertificate",
+            "request_certificate",
+            "$request.path.id",
+        )],
+        Some("list_tasks") => &[("200", "GetTask", "get_task", "$response.body#/data/0/id")],
+        Some("create_endpoint") => &[("201", "ListDeliveries", "list_deliveries", BY_NEW_ID)],
+        _ => &[],
+    };
+    for (status, name, target, id) in links {
+        if let Some(RefOr::T(response)) = op.responses.responses.get_mut(*status) {
+            let link = Link::builder()
+                .operation_id(*target)
+                .parameter("id", *id)
+                .build();
+            response.links.insert((*name).to_owned(), RefOr::T(link));
         }
     }
 }
@@ -136,9 +282,12 @@ fn problem(description: &str) -> RefOr<Response> {
 
 fn complete_operation(method: &Method, path: &str, access: Option<Access>, op: &mut Operation) {
     let secured = !matches!(access, Some(Access::Public) | None);
-    if secured {
-        op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
-    }
+    // `[]` says in so many words that a public operation takes no credentials.
+    op.security = Some(if secured {
+        vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]
+    } else {
+        Vec::new()
+    });
     let has_body = op.request_body.is_some();
     let has_path_params = path.contains('{');
     let has_query = op
@@ -197,5 +346,63 @@ fn complete_operation(method: &Method, path: &str, access: Option<Access>, op: &
     if path == "/readyz" {
         add("503", "The database does not answer");
     }
+    if NEGOTIATED.contains(&path) {
+        add(
+            "406",
+            "The `Accept` header rules out the one media type this answers in",
+        );
+    }
+    if secured {
+        add(
+            "429",
+            "Over the caller's rate limit (`SAFESCREEN_RATE_LIMIT`); see `Retry-After`",
+        );
+    }
     add("500", "An internal error; it has been logged");
+    // An error an operation names without a body is a Problem like every other.
+    for (code, response) in op.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && (code.starts_with('4') || code.starts_with('5'))
+            && response.content.is_empty()
+        {
+            response.content.insert(
+                "application/problem+json".into(),
+                Content::new(Some(Ref::from_schema_name("Problem"))).into(),
+            );
+        }
+    }
+    // The subject page's forms answer 303 to the page (post, redirect, get); what a browser
+    // shows then is the page, written here as the forms' 2xx.
+    let answers_2xx = op.responses.responses.keys().any(|c| c.starts_with('2'));
+    if path.starts_with("/s/") && *method == Method::POST && !answers_2xx {
+        let mut page = Response::new(
+            "Not sent by this operation itself: the subject page, as a browser shows it after \
+             following the 303",
+        );
+        page.content.insert(
+            "text/html".into(),
+            Content::new(Some(RefOr::T(Schema::Object(
+                ObjectBuilder::new().schema_type(Type::String).build(),
+            ))))
+            .into(),
+        );
+        op.responses.responses.insert("200".into(), RefOr::T(page));
+    }
+    if secured {
+        for (code, response) in op.responses.responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            let mut names = vec!["RateLimit-Policy", "RateLimit"];
+            if code == "429" {
+                names.push("Retry-After");
+            }
+            for name in names {
+                response.headers.insert(
+                    name.to_owned(),
+                    RefOr::Ref(Ref::new(format!("#/components/headers/{name}"))),
+                );
+            }
+        }
+    }
 }

@@ -297,11 +297,12 @@ pub fn task_kind() -> Object {
 
 /// Every outcome of some kind of task; which ones a task takes depends on its kind.
 pub fn task_outcome() -> Object {
-    let mut outcomes: Vec<&'static str> = TaskKind::ALL
-        .iter()
-        .flat_map(|k| k.outcomes().iter().copied())
-        .collect();
-    outcomes.dedup();
+    let mut outcomes: Vec<&'static str> = Vec::new();
+    for outcome in TaskKind::ALL.iter().flat_map(|k| k.outcomes().iter()) {
+        if !outcomes.contains(outcome) {
+            outcomes.push(outcome);
+        }
+    }
     one_of(
         outcomes,
         "check: `no_concerns`, `concerns`, `unable_to_verify`; assessment, supervisor_review, \

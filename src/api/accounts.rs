@@ -45,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"email": "anna.jansen@example.org", "password": "correct horse battery staple", "code": "123456"})))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     #[schema(max_length = 254)]
@@ -172,6 +173,7 @@ async fn logout(State(state): State<AppState>, principal: Principal) -> AppResul
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"token": "ss_act_3q2-7wRvYk8bX0aN1cD5eF9gH4iJ6kL7mN8oP0qR2sT", "password": "a long password of my own"})))]
 #[serde(deny_unknown_fields)]
 pub struct ActivateRequest {
     /// The activation token (`ss_act_…`) given when the account was created.
@@ -200,6 +202,7 @@ async fn me(State(state): State<AppState>, principal: Principal) -> AppResult<Js
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"code": "123456"})))]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     /// The 6 digits of the authenticator app (TOTP), or a recovery code.
@@ -221,6 +224,7 @@ async fn step_up(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"email": "anna.jansen@example.org"})))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
     #[schema(schema_with = schemas::email)]
@@ -241,6 +245,7 @@ async fn request_password_reset(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"token": "ss_rst_3q2-7wRvYk8bX0aN1cD5eF9gH4iJ6kL7mN8oP0qR2sT", "password": "a new long password"})))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
     /// The token from the e-mailed link (`ss_rst_…`).

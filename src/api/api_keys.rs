@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"name": "Volunteer planning system"})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     #[schema(schema_with = schemas::line::<100>)]

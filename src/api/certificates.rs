@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::State,
-    http::header,
+    http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use crate::{
     auth::Principal,
     db,
     error::AppResult,
-    extract::{AppJson, AppPath},
+    extract::{AppJson, AppPath, acceptable},
     services::AppState,
     services::certificates,
 };
@@ -87,12 +87,14 @@ pub struct JwkSetDto {
 /// including retired keys while a certificate they signed is unexpired.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = TAG_CERTIFICATES,
     responses((status = 200, description = "The JWK set", body = JwkSetDto)))]
-async fn jwks(State(state): State<AppState>) -> AppResult<Response> {
+async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    acceptable(&headers, "application/json")?;
     let keys = certificates::jwks(&state).await?;
     Ok(([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys)).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"jws": "eyJhbGciOiJFZERTQSIsImtpZCI6IjEyMyJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl"})))]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// A certificate as a compact JWS.
@@ -132,6 +134,7 @@ async fn verify_certificate(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"reason": "Issued on a forged identity document."})))]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
     /// Why (kept sealed; never shown to verifiers).

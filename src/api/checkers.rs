@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"email": "pieter.bakker@example.org", "name": "Pieter Bakker", "authorisations": ["identity", "criminal_record"], "supervisor": false, "max_open_tasks": 20, "conflicts": []})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateChecker {
     #[schema(schema_with = schemas::email)]
@@ -45,6 +46,7 @@ pub struct CreateChecker {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"max_open_tasks": 30, "authorisations": ["identity", "criminal_record", "reference"]})))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChecker {
     #[schema(schema_with = schemas::optional_line::<200>)]

@@ -1,7 +1,7 @@
 //! Liveness, readiness and metrics.
 use axum::{
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::IntoResponse,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -9,6 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::TAG_OPERATIONS;
 use crate::{
     error::{AppError, AppResult},
+    extract::acceptable,
     services::AppState,
 };
 
@@ -22,14 +23,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The process is alive.
 #[utoipa::path(get, path = "/healthz", tag = TAG_OPERATIONS,
     responses((status = 200, description = "Alive", body = String, content_type = "text/plain")))]
-async fn healthz() -> &'static str {
-    "ok"
+async fn healthz(headers: HeaderMap) -> AppResult<&'static str> {
+    acceptable(&headers, "text/plain")?;
+    Ok("ok")
 }
 
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = TAG_OPERATIONS,
     responses((status = 200, description = "Ready", body = String, content_type = "text/plain")))]
-async fn readyz(State(state): State<AppState>) -> AppResult<&'static str> {
+async fn readyz(State(state): State<AppState>, headers: HeaderMap) -> AppResult<&'static str> {
+    acceptable(&headers, "text/plain")?;
     state
         .db
         .ping()
@@ -41,7 +44,11 @@ async fn readyz(State(state): State<AppState>) -> AppResult<&'static str> {
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = TAG_OPERATIONS,
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain")))]
-async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<impl IntoResponse> {
+    acceptable(&headers, "text/plain")?;
     let (webhooks, mails) = crate::outbox::backlog(&state.db).await?;
     state.metrics.set_outbox_backlog("webhook", webhooks);
     state.metrics.set_outbox_backlog("mail", mails);

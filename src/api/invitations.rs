@@ -185,6 +185,7 @@ async fn get_invitation(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"consent": true})))]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
     #[schema(schema_with = schemas::consent)]
@@ -212,6 +213,7 @@ async fn consent(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"reason": "not_consenting", "message": "I am no longer going abroad."})))]
 #[serde(deny_unknown_fields)]
 pub struct DeclineRequest {
     pub reason: DeclineReasonDto,
@@ -243,6 +245,7 @@ async fn decline(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"statement": "The matter was dismissed in 2019; the court's letter is attached to my e-mail."})))]
 #[serde(deny_unknown_fields)]
 pub struct ResponseRequest {
     #[schema(schema_with = schemas::text::<10000>)]
@@ -250,6 +253,7 @@ pub struct ResponseRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"grounds": "The record concerns someone else with the same name."})))]
 #[serde(deny_unknown_fields)]
 pub struct ObjectionRequest {
     #[schema(schema_with = schemas::text::<10000>)]

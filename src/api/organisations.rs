@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"name": "Kinderhulp Oeganda", "registration_number": "KVK 12345678", "country": "UG", "operating_countries": ["UG", "KE"], "contact_email": "office@kinderhulp.example"})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganisation {
     #[schema(schema_with = schemas::line::<200>)]
@@ -63,6 +64,7 @@ pub enum OrganisationStatusDto {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"status": "suspended"})))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganisation {
     /// A suspended organisation cannot submit screening requests.

@@ -429,6 +429,7 @@ async fn request_events(
 }
 
 #[derive(Deserialize, ToSchema, Default)]
+#[schema(examples(json!({"reference": "VOL-2027-0042"})))]
 #[serde(deny_unknown_fields)]
 pub struct RescreenRequest {
     /// A new reference; the old one if absent.

@@ -156,6 +156,7 @@ async fn get_task(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"outcome": "no_concerns", "notes": "Passport checked against the registry."})))]
 #[serde(deny_unknown_fields)]
 pub struct CompleteTask {
     #[schema(schema_with = schemas::task_outcome)]
@@ -202,6 +203,7 @@ async fn release_task(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"checker_id": "0193a5b0-7c1e-7d2a-9f3b-2c4d5e6f7a8b"})))]
 #[serde(deny_unknown_fields)]
 pub struct AssignTask {
     pub checker_id: Uuid,

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"email": "sara.devries@kinderhulp.example", "name": "Sara de Vries", "role": "org_requester"})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     #[schema(schema_with = schemas::email)]
@@ -39,6 +40,7 @@ pub struct CreateUser {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"active": false})))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// `false` deactivates the user and revokes their sessions at once.

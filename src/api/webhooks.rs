@@ -24,9 +24,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_endpoint, list_endpoints))
         .routes(routes!(delete_endpoint))
         .routes(routes!(list_deliveries))
+        .routes(routes!(send_test))
+        .routes(routes!(resend_delivery))
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"url": "https://hooks.kinderhulp.example/safescreen", "events": ["screening_request.decided", "certificate.revoked"]})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateEndpoint {
     #[schema(schema_with = schemas::webhook_url)]
@@ -199,4 +202,36 @@ async fn list_deliveries(
         |(d, _)| d.id,
         delivery_dto,
     )))
+}
+
+/// Sends a `webhook.test` event to the endpoint now, whatever it subscribed to: to see a
+/// receiver verify a signature before real events come. It is in the delivery log like any
+/// other.
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/test", tag = TAG_WEBHOOKS,
+    params(("id" = Uuid, Path, description = "Endpoint id")),
+    responses((status = 202, description = "Queued; the delivery as it stands", body = DeliveryDto),
+              (status = 409, description = "The endpoint was disabled (it answered 410 Gone)")))]
+async fn send_test(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath(id): AppPath<Uuid>,
+) -> AppResult<(StatusCode, Json<DeliveryDto>)> {
+    let delivery = webhooks::send_test(&state, &principal, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery_dto(delivery))))
+}
+
+/// Sends a delivery again now: the same event and body under the same `webhook-id`, with a
+/// new `webhook-timestamp` and signature, and a new round of retries should it fail.
+#[utoipa::path(post, path = "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/resend", tag = TAG_WEBHOOKS,
+    params(("id" = Uuid, Path, description = "Endpoint id"),
+           ("delivery_id" = Uuid, Path, description = "Delivery id (the `webhook-id`)")),
+    responses((status = 202, description = "Queued; the delivery as it stands", body = DeliveryDto),
+              (status = 409, description = "The endpoint was disabled, or the delivery is being sent right now")))]
+async fn resend_delivery(
+    State(state): State<AppState>,
+    principal: Principal,
+    AppPath((id, delivery_id)): AppPath<(Uuid, Uuid)>,
+) -> AppResult<(StatusCode, Json<DeliveryDto>)> {
+    let delivery = webhooks::resend(&state, &principal, id, delivery_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(delivery_dto(delivery))))
 }

@@ -92,6 +92,7 @@ async fn list_profiles(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"code": "short-visit", "title": "Short visits to a project", "description": "Volunteers visiting a children's project for up to four weeks.", "workflow": {"key": "general", "version": 1}, "validity_months": 12, "roles": ["volunteer"], "expiry_warning_days": 30})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateProfile {
     #[schema(schema_with = schemas::line::<64>)]

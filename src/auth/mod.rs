@@ -4,6 +4,7 @@ pub mod cache;
 pub mod passwords;
 pub mod policy;
 pub mod principal;
+pub mod rate_limit;
 pub mod throttle;
 pub mod tokens;
 

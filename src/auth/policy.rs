@@ -326,6 +326,16 @@ pub const RULES: &[Rule] = &[
         "/v1/webhook-endpoints/{id}/deliveries",
         Access::Only(ORG_ADMIN),
     ),
+    rule(
+        Method::POST,
+        "/v1/webhook-endpoints/{id}/test",
+        Access::Only(ORG_ADMIN),
+    ),
+    rule(
+        Method::POST,
+        "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/resend",
+        Access::Only(ORG_ADMIN),
+    ),
     // The subject: the token in the path is the credential.
     rule(Method::GET, "/v1/invitations/{token}", Access::Public),
     rule(

@@ -571,35 +571,36 @@ fn find_cycle(checks: &[RawCheck]) -> Option<Vec<String>> {
     None
 }
 
+/// A complete definition: the example of the API's document, and the tests' definition.
+pub fn example() -> Value {
+    serde_json::json!({
+        "key": "child-contact",
+        "title": "Standard screening for work with children abroad",
+        "consent_window": "P14D",
+        "checks": [
+            {"id": "identity", "authorisation": "identity", "sla": "P2D"},
+            {"id": "criminal_record", "authorisation": "criminal_record", "sla": "P10D", "after": ["identity"]},
+            {"id": "misconduct", "authorisation": "misconduct_disclosure", "sla": "P10D", "after": ["identity"],
+             "when": {"role": ["staff"]}},
+            {"id": "reference", "authorisation": "reference", "sla": "P10D", "after": ["identity"]}
+        ],
+        "auto_clear": true,
+        "assessment": {"authorisation": "assessment", "sla": "P5D", "four_eyes": true},
+        "response_window": "P14D",
+        "final_review": {"authorisation": "assessment", "sla": "P5D"},
+        "objection_window": "P42D",
+        "objection_review": {"authorisation": "assessment", "sla": "P14D"},
+        "decision_deadline": "P28D",
+        "routing": {"strategy": "least_loaded"},
+        "escalation": {"on_overdue": "notify_supervisors"}
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    pub fn child_contact() -> Value {
-        json!({
-            "key": "child-contact",
-            "title": "Standard screening for work with children abroad",
-            "consent_window": "P14D",
-            "checks": [
-                {"id": "identity", "authorisation": "identity", "sla": "P2D"},
-                {"id": "criminal_record", "authorisation": "criminal_record", "sla": "P10D", "after": ["identity"]},
-                {"id": "misconduct", "authorisation": "misconduct_disclosure", "sla": "P10D", "after": ["identity"],
-                 "when": {"role": ["staff"]}},
-                {"id": "reference", "authorisation": "reference", "sla": "P10D", "after": ["identity"]}
-            ],
-            "auto_clear": true,
-            "assessment": {"authorisation": "assessment", "sla": "P5D", "four_eyes": true},
-            "response_window": "P14D",
-            "final_review": {"authorisation": "assessment", "sla": "P5D"},
-            "objection_window": "P42D",
-            "objection_review": {"authorisation": "assessment", "sla": "P14D"},
-            "decision_deadline": "P28D",
-            "routing": {"strategy": "least_loaded"},
-            "escalation": {"on_overdue": "notify_supervisors"}
-        })
-    }
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.field.as_str()).collect()
@@ -607,7 +608,7 @@ mod tests {
 
     #[test]
     fn the_example_definition_is_valid() {
-        let definition = parse(&child_contact()).unwrap();
+        let definition = parse(&example()).unwrap();
         assert_eq!(definition.checks.len(), 4);
         assert_eq!(
             definition.checks[2].when.role,
@@ -618,7 +619,7 @@ mod tests {
             time::Duration::days(14)
         );
         // Stored normalised: the input with defaults made explicit.
-        let mut expected = child_contact();
+        let mut expected = example();
         expected["checks"][0]["after"] = json!([]);
         assert_eq!(definition.document, expected);
     }
@@ -637,7 +638,7 @@ mod tests {
 
     #[test]
     fn every_error_is_reported_at_once() {
-        let mut doc = child_contact();
+        let mut doc = example();
         doc["colour"] = json!("blue");
         doc["consent_window"] = json!("P-1D");
         doc["checks"][1]["id"] = json!("identity");
@@ -663,7 +664,7 @@ mod tests {
 
     #[test]
     fn cycles_are_named() {
-        let mut doc = child_contact();
+        let mut doc = example();
         doc["checks"][0]["after"] = json!(["reference"]);
         let errors = parse(&doc).unwrap_err();
         let cycle = errors.iter().find(|e| e.field == "checks").unwrap();
@@ -676,7 +677,7 @@ mod tests {
 
     #[test]
     fn wrong_types_are_reported_with_their_path() {
-        let mut doc = child_contact();
+        let mut doc = example();
         doc["checks"][0]["sla"] = json!(5);
         let errors = parse(&doc).unwrap_err();
         assert_eq!(fields(&errors), ["checks[0].sla"]);

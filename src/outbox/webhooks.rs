@@ -122,28 +122,36 @@ pub fn delivery_rows(
     event_type: &str,
     data: Value,
 ) -> Vec<webhook_delivery::ActiveModel> {
-    let now = db::now();
-    let timestamp = db::rfc3339(now);
     endpoints
         .iter()
         .filter(|e| subscribed(&e.events, event_type))
-        .map(|endpoint| webhook_delivery::ActiveModel {
-            id: Set(db::new_id()),
-            endpoint_id: Set(endpoint.id),
-            event_type: Set(event_type.to_owned()),
-            payload: Set(json!({
-                "type": event_type,
-                "timestamp": timestamp,
-                "data": data,
-            })),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            lease_until: Set(None),
-            delivered_at: Set(None),
-            failed_at: Set(None),
-            created_at: Set(now),
-        })
+        .map(|endpoint| delivery_row(endpoint, event_type, data.clone()))
         .collect()
+}
+
+/// The outbox row of one event for one endpoint, due now.
+pub fn delivery_row(
+    endpoint: &webhook_endpoint::Model,
+    event_type: &str,
+    data: Value,
+) -> webhook_delivery::ActiveModel {
+    let now = db::now();
+    webhook_delivery::ActiveModel {
+        id: Set(db::new_id()),
+        endpoint_id: Set(endpoint.id),
+        event_type: Set(event_type.to_owned()),
+        payload: Set(json!({
+            "type": event_type,
+            "timestamp": db::rfc3339(now),
+            "data": data,
+        })),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        delivered_at: Set(None),
+        failed_at: Set(None),
+        created_at: Set(now),
+    }
 }
 
 /// The secret shown once when an endpoint is created: `whsec_` and base64 of 32 random bytes.

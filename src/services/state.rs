@@ -8,6 +8,7 @@ use crate::{
     auth::{
         cache::{PrincipalCache, principal_cache},
         passwords::Passwords,
+        rate_limit::RateLimits,
     },
     cache::InvalidatedCache,
     config::Config,
@@ -52,6 +53,8 @@ pub struct AppState {
     pub webauthn: Option<Arc<webauthn_rs::prelude::Webauthn>>,
     /// Held while the process runs (SQLite): `restore` refuses a database in use.
     pub in_use: Option<Arc<std::fs::File>>,
+    /// Each API key's and session's request rate.
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
         let webauthn = super::passkeys::relying_party(&config.public_url).map(Arc::new);
         AppState {
             in_use: None,
+            rate_limits: Arc::new(RateLimits::new(config.rate_limit)),
             webauthn,
             db_write,
             webhook_client,

@@ -16,6 +16,7 @@ use crate::{
 };
 
 #[derive(Deserialize, Serialize, ToSchema)]
+#[schema(examples(json!({"profile": "child-contact-abroad", "reference": "VOL-2026-0042", "position": {"title": "Teaching assistant", "description": "Supports teachers at a primary school in Gulu.", "role": "volunteer"}, "deployment": {"country": "UG", "start_date": "2027-03-01"}, "subject": {"given_names": "Anna Maria", "family_name": "Jansen", "date_of_birth": "1998-06-14", "place_of_birth": "Utrecht", "country_of_birth": "NL", "nationalities": ["NL"], "email": "anna.jansen@example.org", "bsn": "123456782", "previous_employers": [{"organisation": "Stichting Jeugdwerk", "country": "NL", "from": "2021-09", "to": "2025-08", "contact_email": "hr@jeugdwerk.example"}], "referees": [{"name": "Ellen Visser", "email": "ellen.visser@example.org", "relationship": "Former manager"}]}})))]
 #[serde(deny_unknown_fields)]
 pub struct SubmitRequest {
     /// A screening profile code, e.g. `child-contact-abroad`.

@@ -1,7 +1,7 @@
 //! Webhook endpoints of an organisation, managed by its org_admin.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -189,4 +189,106 @@ pub async fn deliveries(
             (d, mine)
         })
         .collect())
+}
+
+/// The event type of a test delivery: sent to one endpoint, whatever it subscribed to.
+pub const TEST_EVENT: &str = "webhook.test";
+
+/// Refuses an endpoint that answered 410 Gone: nothing is sent to it any more.
+fn enabled(endpoint: &webhook_endpoint::Model) -> AppResult<()> {
+    match endpoint.disabled_at {
+        Some(_) => Err(AppError::Conflict(
+            "this endpoint was disabled when it answered 410 Gone; create it again to receive events"
+                .into(),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Queues a `webhook.test` event for one of the caller's endpoints, to be sent at once.
+pub async fn send_test(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> AppResult<(webhook_delivery::Model, Vec<webhook_attempt::Model>)> {
+    let endpoint = own(state, principal, id).await?;
+    enabled(&endpoint)?;
+    let txn = db::begin_write(&state.db_write).await?;
+    let row = webhooks::delivery_row(&endpoint, TEST_EVENT, json!({"endpoint_id": endpoint.id}));
+    let delivery = row.insert(&txn).await?;
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "webhook_endpoint.tested",
+        audit::target("webhook_endpoint", id),
+        json!({"delivery_id": delivery.id}),
+    )
+    .await?;
+    txn.commit().await?;
+    state.wake_workers.notify_one();
+    Ok((delivery, Vec::new()))
+}
+
+/// Sends one of the endpoint's deliveries again, now: the same event, body and `webhook-id`,
+/// with a new timestamp and signature, and a fresh round of retries if it fails.
+pub async fn resend(
+    state: &AppState,
+    principal: &Principal,
+    endpoint_id: Uuid,
+    delivery_id: Uuid,
+) -> AppResult<(webhook_delivery::Model, Vec<webhook_attempt::Model>)> {
+    let endpoint = own(state, principal, endpoint_id).await?;
+    let delivery = webhook_delivery::Entity::find_by_id(delivery_id)
+        .one(&state.db)
+        .await?
+        .filter(|d| d.endpoint_id == endpoint.id)
+        .ok_or(AppError::NotFound)?;
+    enabled(&endpoint)?;
+    let now = db::now();
+    let txn = db::begin_write(&state.db_write).await?;
+    // Not while a worker holds it: its attempt is under way and will be recorded.
+    let queued = webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::DeliveredAt,
+            Expr::value(None::<time::PrimitiveDateTime>),
+        )
+        .col_expr(
+            webhook_delivery::Column::FailedAt,
+            Expr::value(None::<time::PrimitiveDateTime>),
+        )
+        .col_expr(webhook_delivery::Column::Attempts, Expr::value(0))
+        .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(now))
+        .filter(webhook_delivery::Column::Id.eq(delivery.id))
+        .filter(
+            Condition::any()
+                .add(webhook_delivery::Column::LeaseUntil.is_null())
+                .add(webhook_delivery::Column::LeaseUntil.lt(now)),
+        )
+        .exec(&txn)
+        .await?;
+    if queued.rows_affected == 0 {
+        return Err(AppError::Conflict(
+            "this delivery is being sent right now; look at its attempts in a moment".into(),
+        ));
+    }
+    audit::record(
+        &txn,
+        &principal.actor(),
+        "webhook_delivery.resent",
+        audit::target("webhook_delivery", delivery.id),
+        json!({"endpoint_id": endpoint.id}),
+    )
+    .await?;
+    txn.commit().await?;
+    state.wake_workers.notify_one();
+    let attempts = webhook_attempt::Entity::find()
+        .filter(webhook_attempt::Column::DeliveryId.eq(delivery.id))
+        .order_by_asc(webhook_attempt::Column::Id)
+        .all(&state.db)
+        .await?;
+    let delivery = webhook_delivery::Entity::find_by_id(delivery.id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((delivery, attempts))
 }

@@ -224,6 +224,10 @@ pub async fn authorize(state: AppState, rule: &Rule, request: Request, next: Nex
         }
         request = checked;
     }
+    let caller = principal.session_id.unwrap_or(principal.id);
     request.extensions_mut().insert(principal);
-    next.run(request).await
+    state
+        .rate_limits
+        .answer(caller, next.run(request), errors::page_for)
+        .await
 }

@@ -422,6 +422,7 @@ async fn consent_form(State(state): State<AppState>, visit: Visit) -> Response {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"reason": "data_incorrect", "message": "My date of birth is wrong."})))]
 pub struct DeclineForm {
     pub reason: DeclineReasonDto,
     #[schema(schema_with = schemas::optional_text_or_blank::<2000>)]
@@ -513,6 +514,7 @@ fn back_to_page<T>(visit: &Visit, outcome: Result<T, AppError>) -> Response {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"statement": "The matter was dismissed in 2019."})))]
 pub struct ResponseForm {
     #[schema(schema_with = schemas::text::<10000>)]
     pub statement: String,
@@ -559,6 +561,7 @@ async fn one_text_form<T>(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[schema(examples(json!({"grounds": "The record concerns someone else with the same name."})))]
 pub struct ObjectionForm {
     #[schema(schema_with = schemas::text::<10000>)]
     pub grounds: String,

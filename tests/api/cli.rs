@@ -74,9 +74,10 @@ async fn migrate_and_openapi_commands() {
     assert!(again.status.success());
     let openapi = safescreen(&database, &["openapi"], "").await;
     assert!(openapi.status.success());
+    // The document of the service as configured: here the tests' listen address.
     assert_eq!(
         String::from_utf8(openapi.stdout).unwrap(),
-        safescreen::openapi::document_json()
+        safescreen::openapi::document_json_for("http://127.0.0.1:0")
     );
 }
 

@@ -72,6 +72,9 @@ pub fn test_vars(db: &TestDatabase) -> HashMap<String, String> {
         // Staff sign in with the password alone here; the default, a second factor for
         // staff, is what tests/api/sign_in.rs and tests/api/pages.rs run under.
         ("SAFESCREEN_MFA", "optional".into()),
+        // Tests make requests faster than anyone would; tests/api/rate_limits.rs holds the
+        // default and the limit itself.
+        ("SAFESCREEN_RATE_LIMIT", "1000000/min".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

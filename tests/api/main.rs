@@ -23,6 +23,7 @@ mod operations;
 mod org_view;
 mod pages;
 mod portal;
+mod rate_limits;
 mod scale_out;
 mod screening;
 mod sign_in;

@@ -456,3 +456,155 @@ async fn a_receiver_down_then_failing_gets_every_event_in_the_end() {
             .all(|d| d["state"] == "delivered")
     );
 }
+
+#[tokio::test]
+async fn a_test_event_reaches_the_endpoint_signed_and_is_in_its_log() {
+    let app = spawn_app_with(&[("SAFESCREEN_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let (receiver, url) = start_receiver(&[410]).await;
+    // Subscribed to one event type only: the test event comes anyway.
+    let created = app
+        .create_webhook_endpoint(&org_admin, &url, &["certificate.revoked"])
+        .await;
+    let endpoint_id = created.body["id"].as_str().unwrap().to_owned();
+    let verifier =
+        standardwebhooks::Webhook::new(created.body["secret"].as_str().unwrap()).unwrap();
+
+    // The first answer is 410: the endpoint is disabled, and a test event to it is refused.
+    let queued = app
+        .post(
+            &format!("/v1/webhook-endpoints/{endpoint_id}/test"),
+            &org_admin,
+            json!(null),
+        )
+        .await;
+    assert_eq!(queued.status, 202, "{}", queued.text);
+    assert_eq!(queued.body["type"], "webhook.test");
+    assert_eq!(queued.body["state"], "pending");
+    let received = wait_for(&receiver, 1).await;
+    let (headers, body) = &received[0];
+    verifier.verify(body, &standard_headers(headers)).unwrap();
+    let event: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(event["type"], "webhook.test");
+    assert_eq!(event["data"]["endpoint_id"], endpoint_id);
+    assert_eq!(headers["webhook-id"], queued.body["id"].as_str().unwrap());
+    let mut refused = None;
+    for _ in 0..100 {
+        let answer = app
+            .post(
+                &format!("/v1/webhook-endpoints/{endpoint_id}/test"),
+                &org_admin,
+                json!(null),
+            )
+            .await;
+        if answer.status == 409 {
+            refused = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let refused = refused.expect("a disabled endpoint refuses a test event");
+    refused.assert_problem(409);
+    assert!(refused.body["detail"].as_str().unwrap().contains("410"));
+    // Only the one delivery that was sent, refused ones left no row.
+    let log = app
+        .get(
+            &format!("/v1/webhook-endpoints/{endpoint_id}/deliveries"),
+            &org_admin,
+        )
+        .await;
+    let log = log.body["data"].as_array().unwrap().clone();
+    assert!(log.iter().all(|d| d["type"] == "webhook.test"));
+    let rows = entity::webhook_delivery::Entity::find()
+        .filter(
+            entity::webhook_delivery::Column::EndpointId.eq(Uuid::parse_str(&endpoint_id).unwrap()),
+        )
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, log.len() as u64);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.received.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_resent_delivery_has_the_same_id_and_body_and_a_new_timestamp_and_signature() {
+    let app = spawn_app_with(&[("SAFESCREEN_WEBHOOK_ALLOW_PRIVATE", "true")]).await;
+    let org = app.create_organisation("Kids Abroad").await;
+    let (_, org_admin) = app.create_member(org, "org_admin").await;
+    let (_, key) = app.create_api_key(org).await;
+    let (receiver, url) = start_receiver(&[]).await;
+    let created = app
+        .create_webhook_endpoint(&org_admin, &url, &["screening_request.created"])
+        .await;
+    let endpoint_id = created.body["id"].as_str().unwrap().to_owned();
+    let verifier =
+        standardwebhooks::Webhook::new(created.body["secret"].as_str().unwrap()).unwrap();
+    app.submit(&key, &format!("s-{}@example.org", Uuid::new_v4().simple()))
+        .await;
+    let log = delivered_log(&app, &endpoint_id, &org_admin).await;
+    let delivery_id = log["data"][0]["id"].as_str().unwrap().to_owned();
+    wait_for(&receiver, 1).await;
+
+    // Timestamps are in seconds: a new one needs the clock to move on.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let resend = format!("/v1/webhook-endpoints/{endpoint_id}/deliveries/{delivery_id}/resend");
+    let queued = app.post(&resend, &org_admin, json!(null)).await;
+    assert_eq!(queued.status, 202, "{}", queued.text);
+    assert_eq!(queued.body["id"], delivery_id);
+    assert_eq!(queued.body["state"], "pending");
+    let received = wait_for(&receiver, 2).await;
+    assert_eq!(received.len(), 2);
+    let (first, again) = (&received[0], &received[1]);
+    assert_eq!(first.0["webhook-id"], again.0["webhook-id"]);
+    assert_eq!(again.0["webhook-id"], delivery_id.as_str());
+    assert_eq!(first.1, again.1, "the same body");
+    assert_ne!(first.0["webhook-timestamp"], again.0["webhook-timestamp"]);
+    assert_ne!(first.0["webhook-signature"], again.0["webhook-signature"]);
+    for (headers, body) in [first, again] {
+        verifier.verify(body, &standard_headers(headers)).unwrap();
+    }
+    let log = delivered_log(&app, &endpoint_id, &org_admin).await;
+    assert_eq!(
+        log["data"].as_array().unwrap().len(),
+        1,
+        "still one delivery"
+    );
+    assert_eq!(log["data"][0]["attempts"].as_array().unwrap().len(), 2);
+
+    // Another endpoint's delivery, through this endpoint or another organisation's: 404.
+    let (_, other_url) = start_receiver(&[]).await;
+    let other = app
+        .create_webhook_endpoint(&org_admin, &other_url, &["*"])
+        .await;
+    let other_id = other.body["id"].as_str().unwrap();
+    app.post(
+        &format!("/v1/webhook-endpoints/{other_id}/deliveries/{delivery_id}/resend"),
+        &org_admin,
+        json!(null),
+    )
+    .await
+    .assert_problem(404);
+    let stranger = app.create_organisation("Elsewhere").await;
+    let (_, stranger_admin) = app.create_member(stranger, "org_admin").await;
+    app.post(&resend, &stranger_admin, json!(null))
+        .await
+        .assert_problem(404);
+    app.post(
+        &format!(
+            "/v1/webhook-endpoints/{endpoint_id}/deliveries/{}/resend",
+            Uuid::now_v7()
+        ),
+        &org_admin,
+        json!(null),
+    )
+    .await
+    .assert_problem(404);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        receiver.received.lock().unwrap().len(),
+        2,
+        "nothing more was sent"
+    );
+}
