@@ -2,7 +2,8 @@
 # What an integrator meets first: the committed OpenAPI document linted with Redocly's
 # recommended rules (no error, no warning), a Python client generated from it by
 # openapi-python-client with its default configuration running a whole screening against the
-# real binary (screening.py), and TypeScript types from openapi-typescript type-checking a short
+# real binary (screening.py, with a webhook receiver verifying signatures by the standardwebhooks
+# library and the certificate checked by jwcrypto, as the README shows), and TypeScript types from openapi-typescript type-checking a short
 # integration (example.ts). Installs the generators (PyPI, npm) into target/ on first use.
 #
 #   tools/clients/run.sh        # after `cargo build` (or `cargo test`)
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/../.."
 
 GENERATOR_VERSION=0.29.1
 RUFF_VERSION=0.17.6
+STANDARDWEBHOOKS_VERSION=1.1.0
+JWCRYPTO_VERSION=1.6.1
 REDOCLY_VERSION=2.77.0
 OPENAPI_TS_VERSION=7.13.0
 TYPESCRIPT_VERSION=5.9.3
@@ -20,16 +23,21 @@ OUT=target/clients
 VENV=$OUT/venv
 NODE=$OUT/node
 
-if [ ! -x "$VENV/bin/openapi-python-client" ]; then
+PY_TOOLS="openapi-python-client==$GENERATOR_VERSION ruff==$RUFF_VERSION standardwebhooks==$STANDARDWEBHOOKS_VERSION jwcrypto==$JWCRYPTO_VERSION"
+NODE_TOOLS="@redocly/cli@$REDOCLY_VERSION openapi-typescript@$OPENAPI_TS_VERSION typescript@$TYPESCRIPT_VERSION"
+# Installed again whenever a pinned version changes.
+if [ "$(cat "$VENV/.tools" 2>/dev/null)" != "$PY_TOOLS" ]; then
+    rm -rf "$VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "openapi-python-client==$GENERATOR_VERSION" "ruff==$RUFF_VERSION"
+    # shellcheck disable=SC2086
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check $PY_TOOLS
+    echo "$PY_TOOLS" >"$VENV/.tools"
 fi
-if [ ! -x "$NODE/node_modules/.bin/redocly" ]; then
-    mkdir -p "$NODE"
-    npm install --silent --no-audit --no-fund --prefix "$NODE" \
-        "@redocly/cli@$REDOCLY_VERSION" "openapi-typescript@$OPENAPI_TS_VERSION" \
-        "typescript@$TYPESCRIPT_VERSION" >/dev/null
+if [ "$(cat "$NODE/.tools" 2>/dev/null)" != "$NODE_TOOLS" ]; then
+    rm -rf "$NODE" && mkdir -p "$NODE"
+    # shellcheck disable=SC2086
+    npm install --silent --no-audit --no-fund --prefix "$NODE" $NODE_TOOLS >/dev/null
+    echo "$NODE_TOOLS" >"$NODE/.tools"
 fi
 [ -x "$BIN" ] || cargo build --quiet --bin safescreen
 
@@ -70,7 +78,7 @@ ADMIN_EMAIL=admin@example.org
 ADMIN_PASSWORD="an admin password for the client run"
 SAFESCREEN_DATABASE_URL="sqlite://$WORK/clients.db?mode=rwc" SAFESCREEN_LISTEN="127.0.0.1:$PORT" \
     SAFESCREEN_LOG=warn SAFESCREEN_MAIL_DIR="$WORK/mail" SAFESCREEN_WORKER_INTERVAL_MS=100 \
-    SAFESCREEN_MFA=optional SAFESCREEN_ADMIN_EMAIL=$ADMIN_EMAIL \
+    SAFESCREEN_MFA=optional SAFESCREEN_WEBHOOK_ALLOW_PRIVATE=true SAFESCREEN_ADMIN_EMAIL=$ADMIN_EMAIL \
     SAFESCREEN_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do

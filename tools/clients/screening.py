@@ -10,15 +10,19 @@ server sends and what the document says must agree. Prints one line per operatio
 a closing line with the count and the time.
 """
 
+import http.server
 import json
 import pathlib
 import re
 import sys
+import threading
 import time
 import uuid
 from http import HTTPStatus
 
 import attrs
+from jwcrypto import jwk, jws
+from standardwebhooks.webhooks import Webhook
 
 from safescreen_client import AuthenticatedClient, Client
 from safescreen_client.api.accounts import activate, login, me
@@ -121,6 +125,25 @@ def invitation_token(email):
     sys.exit(f"no invitation e-mail to {email}")
 
 
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver as the README shows one: every delivery verified before it is read."""
+
+    verifier = None
+    events = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        Receiver.events.append(Receiver.verifier.verify(body, headers))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+threading.Thread(target=receiver.serve_forever, daemon=True).start()
 started = time.monotonic()
 admin = client(sign_in(ADMIN_EMAIL, ADMIN_PASSWORD))
 call(me, HTTPStatus.OK, client=admin)
@@ -138,8 +161,9 @@ key = call(create_api_key, HTTPStatus.CREATED, client=org_session, id=organisati
 api = client(key.key)
 
 endpoint = call(create_endpoint, HTTPStatus.CREATED, client=org_session, body=CreateEndpoint.from_dict({
-    "url": "https://hooks.kinderhulp.example/safescreen", "events": ["*"]}))
+    "url": f"http://127.0.0.1:{receiver.server_port}/safescreen", "events": ["*"]}))
 assert endpoint.secret.startswith("whsec_")
+Receiver.verifier = Webhook(endpoint.secret)
 call(list_endpoints, HTTPStatus.OK, client=org_session)
 
 checkers = {}
@@ -196,7 +220,12 @@ while True:
 
 call(decision, HTTPStatus.OK, client=subject, token=token)
 certificate = call(request_certificate, HTTPStatus.OK, client=api, id=request.id)
-call(jwks, HTTPStatus.OK, client=client())
+key_set = call(jwks, HTTPStatus.OK, client=client())
+# Offline, with a JOSE library, as the README shows; then the service for the status.
+token = jws.JWS()
+token.deserialize(certificate.jws)
+token.verify(jwk.JWKSet.from_json(json.dumps(key_set.to_dict())).get_key(token.jose_header["kid"]))
+assert json.loads(token.payload)["jti"] == str(certificate.certificate_id)
 verified = call(verify_certificate, HTTPStatus.OK, client=client(), body=VerifyRequest(jws=certificate.jws))
 assert verified.valid and verified.status == "active", verified
 events = call(request_events, HTTPStatus.OK, client=api, id=request.id)
@@ -207,5 +236,18 @@ tested = call(send_test, HTTPStatus.ACCEPTED, client=org_session, id=endpoint.id
 deliveries = call(list_deliveries, HTTPStatus.OK, client=org_session, id=endpoint.id)
 assert any(d.id == tested.id for d in deliveries.data)
 
+# Every event, signed and verified: the request's life, in order, and the test event.
+deadline = time.monotonic() + 30
+wanted = ["screening_request.created", "screening_request.consented", "screening_request.decided"]
+while time.monotonic() < deadline:
+    types = [e["type"] for e in Receiver.events]
+    if all(t in types for t in wanted + ["webhook.test"]):
+        break
+    time.sleep(0.1)
+types = [e["type"] for e in Receiver.events]
+lifecycle = [t for t in types if t.startswith("screening_request.")]
+assert lifecycle == wanted, types
+assert "webhook.test" in types, types
 elapsed = time.monotonic() - started
-print(f"python client: {len(called)} calls of {len(set(called))} operations in {elapsed:.1f} s")
+print(f"python client: {len(called)} calls of {len(set(called))} operations and "
+      f"{len(Receiver.events)} verified webhooks in {elapsed:.1f} s")
