@@ -257,7 +257,12 @@ fn add_links(op: &mut Operation) {
             "$request.path.id",
         )],
         Some("list_tasks") => &[("200", "GetTask", "get_task", "$response.body#/data/0/id")],
-        Some("create_endpoint") => &[("201", "ListDeliveries", "list_deliveries", BY_NEW_ID)],
+        Some("create_endpoint") => &[
+            ("201", "ListDeliveries", "list_deliveries", BY_NEW_ID),
+            ("201", "SendTest", "send_test", BY_NEW_ID),
+            ("201", "DeleteEndpoint", "delete_endpoint", BY_NEW_ID),
+        ],
+        Some("list_sessions") => &[("200", "EndSession", "end_session", "$response.body#/0/id")],
         _ => &[],
     };
     for (status, name, target, id) in links {
