@@ -39,6 +39,7 @@ fn acting() -> Principal {
         factor_verified_at: Some(crate::db::now()),
         enrolment_only: false,
         csrf_token: None,
+        sandbox: false,
     }
 }
 
@@ -187,7 +188,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     .await?;
     let password = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 12]>());
     accounts::activate(state, &activation, password.clone()).await?;
-    let (key_row, key) = api_keys::create(state, &as_admin, org.id, "demo".into()).await?;
+    let (key_row, key) = api_keys::create(state, &as_admin, org.id, "demo".into(), false).await?;
     let as_key = Principal {
         kind: PrincipalKind::ApiKey,
         id: key_row.id,

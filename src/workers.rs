@@ -128,6 +128,9 @@ async fn step(state: &AppState, stopped: &watch::Receiver<bool>) -> bool {
     if let Err(err) = outbox::delivery::deliver_due(state).await {
         tracing::warn!(error = %err, "delivering webhooks failed; will retry");
     }
+    if let Err(err) = services::sandbox::advance(state).await {
+        tracing::warn!(error = %err, "moving sandbox requests on failed; will retry");
+    }
     let resealing = drain(
         "re-sealing under the new data key",
         services::data_keys::BATCH,

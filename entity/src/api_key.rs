@@ -15,6 +15,8 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     pub created_at: TimeDateTime,
     pub revoked_at: Option<TimeDateTime>,
+    /// A sandbox key (`ss_test_…`): its requests are the sandbox's.
+    pub sandbox: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

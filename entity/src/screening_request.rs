@@ -41,6 +41,10 @@ pub struct Model {
     pub invitation_token_sealed: Option<Vec<u8>>,
     /// When the organisation last had the invitation resent (at most once an hour).
     pub invitation_resent_at: Option<TimeDateTime>,
+    /// Made with a sandbox key: seen only by sandbox keys, moved on by the sandbox.
+    pub sandbox: bool,
+    /// The path the sandbox subject's address asks for (`clear`, `refuse`, …); else it waits.
+    pub sandbox_path: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

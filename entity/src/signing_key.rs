@@ -14,6 +14,8 @@ pub struct Model {
     pub secret_sealed: Vec<u8>,
     pub created_at: TimeDateTime,
     pub retired_at: Option<TimeDateTime>,
+    /// Signs sandbox certificates only; never in the JWKS, never valid on verification.
+    pub sandbox: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

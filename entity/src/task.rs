@@ -31,6 +31,8 @@ pub struct Model {
     pub assigned_at: Option<TimeDateTime>,
     pub completed_at: Option<TimeDateTime>,
     pub completed_by: Option<Uuid>,
+    /// A sandbox request's: routed only to the sandbox's own checkers.
+    pub sandbox: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

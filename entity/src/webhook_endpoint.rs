@@ -15,6 +15,8 @@ pub struct Model {
     /// Set when the receiver answered 410 Gone.
     pub disabled_at: Option<TimeDateTime>,
     pub deleted_at: Option<TimeDateTime>,
+    /// Made with a sandbox key: gets sandbox events only (live endpoints live ones only).
+    pub sandbox: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

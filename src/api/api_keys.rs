@@ -27,21 +27,45 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
-#[schema(examples(json!({"name": "Volunteer planning system"})))]
+#[schema(examples(json!({"name": "Volunteer planning system", "mode": "sandbox"})))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     #[schema(schema_with = schemas::line::<100>)]
     pub name: String,
+    /// `live` (the default) or `sandbox`: a sandbox key's requests reach no person and move
+    /// on by themselves.
+    #[serde(default)]
+    pub mode: KeyMode,
+}
+
+/// What a key's requests are: real screenings, or the sandbox's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    #[default]
+    Live,
+    Sandbox,
+}
+
+impl KeyMode {
+    fn of(sandbox: bool) -> Self {
+        if sandbox {
+            KeyMode::Sandbox
+        } else {
+            KeyMode::Live
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct CreatedApiKey {
     pub id: Uuid,
     pub name: String,
-    /// The key (`ss_key_…`). Shown only here: store it now.
+    /// The key (`ss_key_…`, or `ss_test_…` in the sandbox). Shown only here: store it now.
     pub key: String,
     /// The key's first characters, to recognise it in lists.
     pub prefix: String,
+    pub mode: KeyMode,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -51,6 +75,7 @@ pub struct ApiKeyDto {
     pub id: Uuid,
     pub name: String,
     pub prefix: String,
+    pub mode: KeyMode,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -63,6 +88,7 @@ impl From<api_key::Model> for ApiKeyDto {
             id: k.id,
             name: k.name,
             prefix: k.prefix,
+            mode: KeyMode::of(k.sandbox),
             created_at: db::utc(k.created_at),
             revoked_at: k.revoked_at.map(db::utc),
         }
@@ -80,7 +106,9 @@ async fn create_api_key(
     AppJson(body): AppJson<CreateApiKey>,
 ) -> AppResult<(StatusCode, Json<CreatedApiKey>)> {
     let name = text::required(&body.name, 100).map_err(|m| AppError::validation("name", m))?;
-    let (key, secret) = api_keys::create(&state, &principal, organisation_id, name).await?;
+    let sandbox = body.mode == KeyMode::Sandbox;
+    let (key, secret) =
+        api_keys::create(&state, &principal, organisation_id, name, sandbox).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKey {
@@ -88,6 +116,7 @@ async fn create_api_key(
             name: key.name,
             key: secret,
             prefix: key.prefix,
+            mode: KeyMode::of(key.sandbox),
             created_at: db::utc(key.created_at),
         }),
     ))

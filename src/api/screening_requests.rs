@@ -67,6 +67,10 @@ pub struct SentInvitationDto {
     pub expires_at: OffsetDateTime,
     /// The subject's e-mail with the local part masked: `j***@example.org`.
     pub sent_to: Option<String>,
+    /// Sandbox requests only (no e-mail leaves the sandbox): the subject's personal link, for
+    /// its page or the invitation operations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox_link: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -105,6 +109,8 @@ pub struct WorkflowRefDto {
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct RequestDto {
     pub id: Uuid,
+    /// False for a sandbox request (made with a sandbox key).
+    pub livemode: bool,
     pub status: OrgStatus,
     pub profile: String,
     pub reference: String,
@@ -163,6 +169,7 @@ async fn render_page(
 fn request_dto(r: ShownRequest) -> RequestDto {
     let (given_names, family_name) = r.subject_name.unzip();
     RequestDto {
+        livemode: !r.sandbox,
         id: r.id,
         status: r.status,
         profile: r.profile,
@@ -196,6 +203,7 @@ fn request_dto(r: ShownRequest) -> RequestDto {
         invitation: SentInvitationDto {
             expires_at: db::utc(r.invitation_expires_at),
             sent_to: r.sent_to,
+            sandbox_link: r.sandbox_link,
         },
         decision: r.decision.map(|d| DecisionDto {
             outcome: d.outcome,

@@ -38,6 +38,7 @@ pub fn plausible(token: &str, presented: Presented) -> bool {
     match presented {
         Presented::Bearer => {
             tokens::looks_like(token, tokens::API_KEY_PREFIX)
+                || tokens::looks_like(token, tokens::SANDBOX_KEY_PREFIX)
                 || tokens::looks_like(token, tokens::SESSION_PREFIX)
         }
         Presented::Cookie => tokens::looks_like(token, tokens::BROWSER_PREFIX),
@@ -54,7 +55,9 @@ pub async fn look_up(
     idle: Duration,
 ) -> AppResult<Option<Found>> {
     let hash = tokens::hash(token);
-    if tokens::looks_like(token, tokens::API_KEY_PREFIX) {
+    if tokens::looks_like(token, tokens::API_KEY_PREFIX)
+        || tokens::looks_like(token, tokens::SANDBOX_KEY_PREFIX)
+    {
         let key = api_key::Entity::find()
             .filter(api_key::Column::KeyHash.eq(hash))
             .filter(api_key::Column::RevokedAt.is_null())
@@ -72,6 +75,7 @@ pub async fn look_up(
                 factor_verified_at: None,
                 enrolment_only: false,
                 csrf_token: None,
+                sandbox: key.sandbox,
             },
             valid_for: Duration::MAX, // until revoked
             session: None,
@@ -121,6 +125,7 @@ pub async fn look_up(
         factor_verified_at: session.factor_verified_at,
         enrolment_only: mfa.requires(role) && !with_factor,
         csrf_token: session.csrf_token,
+        sandbox: false,
     };
     let ends = session.expires_at.min(idle_until);
     Ok(Some(Found {

@@ -22,6 +22,8 @@ pub enum Caller {
     Checker,
     /// A checker with the supervisor flag (also a `Checker`).
     Supervisor,
+    /// A sandbox API key (also an `ApiKey`): it also manages the sandbox's webhook endpoints.
+    SandboxKey,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -67,6 +69,8 @@ const ORG_MANAGERS: &[Caller] = &[Admin, OrgAdmin];
 const ORG_MEMBERS: &[Caller] = &[Admin, OrgAdmin, OrgRequester, ApiKey];
 const ADMIN_AND_SUPERVISORS: &[Caller] = &[Admin, Supervisor];
 const ORG_ADMIN: &[Caller] = &[OrgAdmin];
+/// Webhook endpoints: the org_admin's are live; a sandbox key's get sandbox events.
+const WEBHOOK_OWNERS: &[Caller] = &[OrgAdmin, SandboxKey];
 /// An organisation's people signed in on the portal (an API key has no pages).
 const ORG_PEOPLE: &[Caller] = &[OrgAdmin, OrgRequester];
 const ADMIN_AND_CHECKERS: &[Caller] = &[Admin, Checker];
@@ -309,32 +313,32 @@ pub const RULES: &[Rule] = &[
     rule(
         Method::POST,
         "/v1/webhook-endpoints",
-        Access::Only(ORG_ADMIN),
+        Access::Only(WEBHOOK_OWNERS),
     ),
     rule(
         Method::GET,
         "/v1/webhook-endpoints",
-        Access::Only(ORG_ADMIN),
+        Access::Only(WEBHOOK_OWNERS),
     ),
     rule(
         Method::DELETE,
         "/v1/webhook-endpoints/{id}",
-        Access::Only(ORG_ADMIN),
+        Access::Only(WEBHOOK_OWNERS),
     ),
     rule(
         Method::GET,
         "/v1/webhook-endpoints/{id}/deliveries",
-        Access::Only(ORG_ADMIN),
+        Access::Only(WEBHOOK_OWNERS),
     ),
     rule(
         Method::POST,
         "/v1/webhook-endpoints/{id}/test",
-        Access::Only(ORG_ADMIN),
+        Access::Only(WEBHOOK_OWNERS),
     ),
     rule(
         Method::POST,
         "/v1/webhook-endpoints/{id}/deliveries/{delivery_id}/resend",
-        Access::Only(ORG_ADMIN),
+        Access::Only(WEBHOOK_OWNERS),
     ),
     // The subject: the token in the path is the credential.
     rule(Method::GET, "/v1/invitations/{token}", Access::Public),
@@ -596,6 +600,7 @@ pub fn find(method: &Method, path: &str) -> Option<&'static Rule> {
 /// The callers a principal counts as.
 pub fn callers(principal: &Principal) -> Vec<Caller> {
     match (principal.kind, principal.role) {
+        (PrincipalKind::ApiKey, _) if principal.sandbox => vec![ApiKey, SandboxKey],
         (PrincipalKind::ApiKey, _) => vec![ApiKey],
         (_, Role::Admin) => vec![Admin],
         (_, Role::OrgAdmin) => vec![OrgAdmin],

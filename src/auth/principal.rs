@@ -30,6 +30,8 @@ pub struct Principal {
     pub enrolment_only: bool,
     /// A browser session's CSRF token, which its page forms carry.
     pub csrf_token: Option<String>,
+    /// A sandbox API key: it sees and makes sandbox requests only.
+    pub sandbox: bool,
 }
 
 impl Principal {
@@ -46,6 +48,12 @@ impl Principal {
     /// Admins, and members of the given organisation, see it.
     pub fn can_see_organisation(&self, organisation_id: Uuid) -> bool {
         self.is_admin() || self.organisation_id == Some(organisation_id)
+    }
+
+    /// Whether a request is one of this caller's organisation's, on the caller's side of the
+    /// sandbox (a sandbox key's requests are the sandbox's; everyone else's are live).
+    pub fn owns_request(&self, request: &entity::screening_request::Model) -> bool {
+        self.organisation_id == Some(request.organisation_id) && self.sandbox == request.sandbox
     }
 
     /// How the audit log names this caller: ids only.

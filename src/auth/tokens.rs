@@ -5,6 +5,8 @@ use sha2::{Digest, Sha256};
 
 pub const SESSION_PREFIX: &str = "ss_sess_";
 pub const API_KEY_PREFIX: &str = "ss_key_";
+/// A sandbox API key (`mode: sandbox`).
+pub const SANDBOX_KEY_PREFIX: &str = "ss_test_";
 pub const ACTIVATION_PREFIX: &str = "ss_act_";
 pub const INVITATION_PREFIX: &str = "ss_inv_";
 /// The browser session cookie's token: never accepted as a bearer token.

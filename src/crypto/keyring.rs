@@ -6,7 +6,7 @@ use std::{
 };
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::DataKey;
 use crate::error::AppResult;
@@ -33,6 +33,8 @@ pub struct KeyPair {
     pub kid: String,
     pub signing: SigningKey,
     pub verifying: VerifyingKey,
+    /// Signs the sandbox's certificates: never published, never valid.
+    pub sandbox: bool,
 }
 
 /// Opened keys by kid. Keys never change once stored (rotation adds one and retires the
@@ -80,6 +82,7 @@ impl Keyring {
             kid: row.kid,
             verifying: signing.verifying_key(),
             signing,
+            sandbox: row.sandbox,
         })))
     }
 
@@ -90,6 +93,7 @@ impl Keyring {
         conn: &impl ConnectionTrait,
     ) -> AppResult<Arc<KeyPair>> {
         let kid = signing_key::Entity::find()
+            .filter(signing_key::Column::Sandbox.eq(false))
             .filter(signing_key::Column::RetiredAt.is_null())
             .order_by_desc(signing_key::Column::CreatedAt)
             .order_by_desc(signing_key::Column::Kid)
@@ -100,5 +104,46 @@ impl Keyring {
         self.key(data_key, conn, &kid)
             .await?
             .ok_or_else(|| anyhow::anyhow!("signing key {kid} vanished").into())
+    }
+
+    /// The key that signs the sandbox's certificates, made the first time one is needed (in
+    /// the transaction that needs it). It is kept apart from the live keys: the JWKS leaves it
+    /// out and verification answers `invalid` / `sandbox` for what it signed.
+    pub async fn sandbox(
+        &self,
+        data_key: &DataKey,
+        conn: &impl ConnectionTrait,
+    ) -> AppResult<Arc<KeyPair>> {
+        let existing = signing_key::Entity::find()
+            .filter(signing_key::Column::Sandbox.eq(true))
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .one(conn)
+            .await?;
+        if let Some(row) = existing {
+            return self
+                .key(data_key, conn, &row.kid)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("sandbox signing key vanished").into());
+        }
+        let signing = super::signing::generate();
+        let kid = super::signing::kid_of(&signing.verifying_key());
+        let id = crate::db::new_id();
+        signing_key::Entity::insert(signing_key::ActiveModel {
+            id: Set(id),
+            kid: Set(kid.clone()),
+            public_key: Set(signing.verifying_key().as_bytes().to_vec()),
+            secret_sealed: Set(data_key.seal(id, signing.as_bytes())),
+            created_at: Set(crate::db::now()),
+            retired_at: Set(None),
+            sandbox: Set(true),
+        })
+        .exec_without_returning(conn)
+        .await?;
+        Ok(self.put(KeyPair {
+            kid,
+            verifying: signing.verifying_key(),
+            signing,
+            sandbox: true,
+        }))
     }
 }

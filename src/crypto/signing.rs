@@ -63,6 +63,8 @@ pub enum Rejection {
     BadSignature,
     OtherIssuer,
     UnknownCertificate,
+    /// Signed by the sandbox's key: made to build against, it clears no one.
+    Sandbox,
 }
 
 impl Rejection {
@@ -74,6 +76,7 @@ impl Rejection {
             Rejection::BadSignature => "bad signature",
             Rejection::OtherIssuer => "another issuer",
             Rejection::UnknownCertificate => "unknown certificate",
+            Rejection::Sandbox => "sandbox",
         }
     }
 }

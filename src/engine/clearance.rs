@@ -66,7 +66,11 @@ pub async fn issue(
             "outcome": "cleared",
         },
     });
-    let key = engine.keyring.current(&engine.data_key, txn).await?;
+    let key = if request.sandbox {
+        engine.keyring.sandbox(&engine.data_key, txn).await?
+    } else {
+        engine.keyring.current(&engine.data_key, txn).await?
+    };
     let jws = signing::sign(&key.signing, &key.kid, &claims);
     let row = certificate::Model {
         id,
@@ -117,14 +121,8 @@ pub async fn warn_expiring(txn: &DatabaseTransaction, payload: &Value) -> AppRes
     if certificate.revoked_at.is_some() {
         return Ok(());
     }
-    outbox::webhooks::enqueue_certificate(
-        txn,
-        certificate.organisation_id,
-        certificate.request_id,
-        id,
-        "clearance.expiring",
-    )
-    .await?;
+    outbox::webhooks::enqueue_certificate(txn, certificate.request_id, id, "clearance.expiring")
+        .await?;
     audit::record(
         txn,
         audit::ACTOR_SYSTEM,

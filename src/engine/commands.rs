@@ -56,7 +56,7 @@ pub async fn decline(
     .await?;
     let mut data = outbox::webhooks::request_data(request.id, to);
     data["decline_reason"] = json!(reason.as_str());
-    outbox::webhooks::enqueue_data(txn, request.organisation_id, event.webhook(), data).await?;
+    outbox::webhooks::enqueue_data(txn, request, event.webhook(), data).await?;
     Ok(screening_request::Model {
         decline_reason: Some(reason.as_str().to_owned()),
         ..moved
@@ -121,7 +121,7 @@ pub async fn move_to(
     )
     .await?;
     if let Some(webhook) = webhook {
-        outbox::webhooks::enqueue(txn, request.organisation_id, request.id, webhook, to).await?;
+        outbox::webhooks::enqueue(txn, request, webhook, to).await?;
     }
     // The version guard held, so the row is the one read plus exactly the columns set above.
     Ok(screening_request::Model {

@@ -278,6 +278,10 @@ pub async fn route(
     strategy: RoutingStrategy,
     prefer: Option<Uuid>,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    // A sandbox request's tasks go to no person: the sandbox completes them.
+    if task.sandbox {
+        return Ok(None);
+    }
     let mut candidates = candidates(txn, task, organisation_id).await?;
     let last = match strategy {
         RoutingStrategy::RoundRobin => {

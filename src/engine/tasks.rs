@@ -137,6 +137,7 @@ pub async fn open(
         assigned_at: Set(None),
         completed_at: Set(None),
         completed_by: Set(None),
+        sandbox: Set(request.sandbox),
     };
     let task = row.insert(txn).await?;
     add_timer(txn, request, TIMER_TASK_DUE, due_at, json!({"task_id": id})).await?;
@@ -312,6 +313,7 @@ pub async fn assign_waiting(engine: &Engine, txn: &DatabaseTransaction) -> AppRe
     // Tasks another transaction holds are left to it (PostgreSQL skips locked rows).
     let waiting = task::Entity::find()
         .filter(task::Column::Status.eq(routing::UNASSIGNED))
+        .filter(task::Column::Sandbox.eq(false))
         .order_by_asc(task::Column::Id)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .all(txn)

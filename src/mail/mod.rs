@@ -1,6 +1,6 @@
 //! E-mail to subjects: queued in the outbox (sealed) in the same transaction as the change that
 //! causes it, sent by the background worker through SMTP or into the mail drop.
-use std::{path::PathBuf, time::Duration};
+use std::{collections::HashSet, path::PathBuf, time::Duration};
 
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::{config::Config, crypto::DataKey, db};
 
 pub mod subject;
-use entity::mail_outbox;
+use entity::{mail_outbox, screening_request};
 
 /// A message as queued: sealed at rest, because it holds personal data and the subject's link.
 #[derive(Serialize, Deserialize)]
@@ -95,7 +95,9 @@ impl Mailer {
         })
     }
 
-    pub async fn send(&self, id: Uuid, mail: &OutgoingMail) -> anyhow::Result<()> {
+    /// Sends a message, or writes it to the mail drop: always for the sandbox's (`to_drop`),
+    /// which must reach no one.
+    pub async fn send(&self, id: Uuid, mail: &OutgoingMail, to_drop: bool) -> anyhow::Result<()> {
         let message = Message::builder()
             .from(self.from.clone())
             .to(mail.to.parse()?)
@@ -112,10 +114,10 @@ impl Mailer {
                 .map_err(|_| anyhow::anyhow!("the message cannot be encoded"))?,
             )?;
         match &self.smtp {
-            Some(smtp) => {
+            Some(smtp) if !to_drop => {
                 smtp.send(message).await?;
             }
-            None => {
+            _ => {
                 tokio::fs::create_dir_all(&self.drop_dir).await?;
                 // Written aside and renamed into place, so a reader of the drop never sees
                 // half a message.
@@ -165,12 +167,25 @@ pub async fn send_due(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    // The sandbox's messages go to the mail drop only.
+    let requests = due.iter().filter_map(|m| m.request_id);
+    let sandbox: HashSet<Uuid> = screening_request::Entity::find()
+        .select_only()
+        .column(screening_request::Column::Id)
+        .filter(screening_request::Column::Id.is_in(requests))
+        .filter(screening_request::Column::Sandbox.eq(true))
+        .into_tuple::<Uuid>()
+        .all(db_write)
+        .await?
+        .into_iter()
+        .collect();
 
     let mut sent_ids = Vec::new();
     for row in due {
+        let to_drop = row.request_id.is_some_and(|id| sandbox.contains(&id));
         let result = match &row.message_sealed {
             Some(sealed) => match data_key.open_json::<OutgoingMail>(row.id, sealed).await {
-                Ok(mail) => mailer.send(row.id, &mail).await,
+                Ok(mail) => mailer.send(row.id, &mail, to_drop).await,
                 Err(e) => Err(anyhow::anyhow!("message cannot be opened: {e}")),
             },
             None => Ok(()),

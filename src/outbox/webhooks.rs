@@ -25,33 +25,29 @@ fn subscribed(events: &Value, event_type: &str) -> bool {
         .is_some_and(|list| list.iter().any(|e| e == "*" || e == event_type))
 }
 
-/// Queues `event_type` for every live endpoint of the organisation that subscribed to it.
-/// `status` is shown in the organisation's view: nothing beyond it ever leaves.
+/// Queues `event_type` of the request for every live endpoint of its organisation that
+/// subscribed to it (the sandbox's endpoints for a sandbox request). `status` is shown in the
+/// organisation's view: nothing beyond it ever leaves.
 pub async fn enqueue(
     txn: &impl ConnectionTrait,
-    organisation_id: Uuid,
-    request_id: Uuid,
+    request: &screening_request::Model,
     event_type: &str,
     status: RequestStatus,
 ) -> Result<(), DbErr> {
-    enqueue_data(
-        txn,
-        organisation_id,
-        event_type,
-        request_data(request_id, status),
-    )
-    .await
+    enqueue_data(txn, request, event_type, request_data(request.id, status)).await
 }
 
-/// Queues an event with this `data` for the organisation's subscribed live endpoints.
+/// Queues an event of the request with this `data` for its organisation's subscribed live
+/// endpoints of the request's mode.
 pub async fn enqueue_data(
     txn: &impl ConnectionTrait,
-    organisation_id: Uuid,
+    request: &screening_request::Model,
     event_type: &str,
     data: Value,
 ) -> Result<(), DbErr> {
-    let endpoints = live_endpoints(txn, &[organisation_id]).await?;
-    webhook_delivery::Entity::insert_many(delivery_rows(&endpoints, event_type, data))
+    let endpoints = live_endpoints(txn, &[request.organisation_id]).await?;
+    let rows = delivery_rows(&endpoints, request.sandbox, event_type, data);
+    webhook_delivery::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
     Ok(())
@@ -75,27 +71,26 @@ pub async fn enqueue_decided(
     if let Some(certificate_id) = certificate_id {
         data["certificate_id"] = json!(certificate_id);
     }
-    enqueue_data(
-        txn,
-        request.organisation_id,
-        "screening_request.decided",
-        data,
-    )
-    .await
+    enqueue_data(txn, request, "screening_request.decided", data).await
 }
 
 /// `certificate.revoked` or `clearance.expiring`: the request's id and status, and the
 /// certificate's id.
 pub async fn enqueue_certificate(
     txn: &impl ConnectionTrait,
-    organisation_id: Uuid,
     request_id: Uuid,
     certificate_id: Uuid,
     event_type: &str,
 ) -> Result<(), DbErr> {
+    let Some(request) = screening_request::Entity::find_by_id(request_id)
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
     let mut data = request_data(request_id, RequestStatus::Cleared);
     data["certificate_id"] = json!(certificate_id);
-    enqueue_data(txn, organisation_id, event_type, data).await
+    enqueue_data(txn, &request, event_type, data).await
 }
 
 /// What every request event carries: its id and status in the organisation's view.
@@ -103,7 +98,8 @@ pub fn request_data(request_id: Uuid, status: RequestStatus) -> Value {
     json!({"id": request_id, "status": status.org_view().as_str()})
 }
 
-/// The endpoints of these organisations that are neither deleted nor disabled.
+/// The endpoints of these organisations that are neither deleted nor disabled, live and
+/// sandbox.
 pub async fn live_endpoints(
     conn: &impl ConnectionTrait,
     organisation_ids: &[Uuid],
@@ -116,20 +112,23 @@ pub async fn live_endpoints(
         .await
 }
 
-/// One outbox row per endpoint (of the request's organisation) subscribed to `event_type`.
+/// One outbox row per endpoint (of the request's organisation) subscribed to `event_type`
+/// and of the request's mode: sandbox events go to sandbox endpoints only, live to live.
 pub fn delivery_rows(
     endpoints: &[webhook_endpoint::Model],
+    sandbox: bool,
     event_type: &str,
     data: Value,
 ) -> Vec<webhook_delivery::ActiveModel> {
     endpoints
         .iter()
-        .filter(|e| subscribed(&e.events, event_type))
+        .filter(|e| e.sandbox == sandbox && subscribed(&e.events, event_type))
         .map(|endpoint| delivery_row(endpoint, event_type, data.clone()))
         .collect()
 }
 
-/// The outbox row of one event for one endpoint, due now.
+/// The outbox row of one event for one endpoint, due now; `livemode` says whether it is
+/// about real screenings.
 pub fn delivery_row(
     endpoint: &webhook_endpoint::Model,
     event_type: &str,
@@ -143,6 +142,7 @@ pub fn delivery_row(
         payload: Set(json!({
             "type": event_type,
             "timestamp": db::rfc3339(now),
+            "livemode": !endpoint.sandbox,
             "data": data,
         })),
         attempts: Set(0),

@@ -18,27 +18,35 @@ use crate::{
 };
 use entity::api_key;
 
-/// Characters of the key kept for display: the prefix and 8 random characters.
-const DISPLAY_PREFIX_LEN: usize = tokens::API_KEY_PREFIX.len() + 8;
+/// Random characters of the key kept for display after its prefix.
+const DISPLAY_RANDOM_LEN: usize = 8;
 
+/// A new key of the organisation; a `sandbox` one (`ss_test_…`) makes sandbox requests.
 pub async fn create(
     state: &AppState,
     principal: &Principal,
     organisation_id: Uuid,
     name: String,
+    sandbox: bool,
 ) -> AppResult<(api_key::Model, String)> {
     organisations::visible(&state.db, principal, organisation_id).await?;
-    let new = tokens::generate(tokens::API_KEY_PREFIX);
+    let prefix = if sandbox {
+        tokens::SANDBOX_KEY_PREFIX
+    } else {
+        tokens::API_KEY_PREFIX
+    };
+    let new = tokens::generate(prefix);
     let txn = db::begin_write(&state.db_write).await?;
     let key = api_key::ActiveModel {
         id: Set(db::new_id()),
         organisation_id: Set(organisation_id),
         name: Set(name),
-        prefix: Set(new.token[..DISPLAY_PREFIX_LEN].to_owned()),
+        prefix: Set(new.token[..prefix.len() + DISPLAY_RANDOM_LEN].to_owned()),
         key_hash: Set(new.hash),
         created_by: Set((principal.kind == PrincipalKind::User).then_some(principal.id)),
         created_at: Set(db::now()),
         revoked_at: Set(None),
+        sandbox: Set(sandbox),
     }
     .insert(&txn)
     .await?;
@@ -47,7 +55,7 @@ pub async fn create(
         &principal.actor(),
         "api_key.created",
         audit::target("api_key", key.id),
-        json!({"organisation_id": organisation_id}),
+        json!({"organisation_id": organisation_id, "sandbox": sandbox}),
     )
     .await?;
     txn.commit().await?;

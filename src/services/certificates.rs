@@ -40,6 +40,7 @@ async fn make_current(
     let kid = signing::kid_of(&signing.verifying_key());
     signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
+        .filter(signing_key::Column::Sandbox.eq(false))
         .filter(signing_key::Column::RetiredAt.is_null())
         .exec(txn)
         .await?;
@@ -51,6 +52,7 @@ async fn make_current(
         secret_sealed: Set(state.data_key.seal(id, signing.as_bytes())),
         created_at: Set(now),
         retired_at: Set(None),
+        sandbox: Set(false),
     })
     .exec_without_returning(txn)
     .await?;
@@ -90,6 +92,7 @@ pub async fn ensure_signing_key(state: &AppState) -> AppResult<()> {
         }
     }
     let usable = signing_key::Entity::find()
+        .filter(signing_key::Column::Sandbox.eq(false))
         .filter(signing_key::Column::RetiredAt.is_null())
         .count(&txn)
         .await?;
@@ -125,10 +128,11 @@ pub struct SigningKeyView {
     pub unexpired_certificates: u64,
 }
 
-/// Every signing key, newest first.
+/// Every signing key but the sandbox's, newest first.
 pub async fn signing_keys(state: &AppState) -> AppResult<Vec<SigningKeyView>> {
     let now = db::now();
     let keys = signing_key::Entity::find()
+        .filter(signing_key::Column::Sandbox.eq(false))
         .order_by_desc(signing_key::Column::CreatedAt)
         .all(&state.db)
         .await?;
@@ -155,6 +159,7 @@ pub async fn jwks(state: &AppState) -> AppResult<Value> {
     let now = db::now();
     let mut keys = Vec::new();
     for row in signing_key::Entity::find()
+        .filter(signing_key::Column::Sandbox.eq(false))
         .order_by_desc(signing_key::Column::CreatedAt)
         .all(&state.db)
         .await?
@@ -272,6 +277,10 @@ pub async fn verify(state: &AppState, jws: &str) -> AppResult<Verification> {
         Ok(claims) => claims,
         Err(rejection) => return Ok(Verification::invalid(rejection)),
     };
+    // A good signature of the sandbox's key: a test certificate, never a clearance.
+    if key.sandbox {
+        return Ok(Verification::invalid(Rejection::Sandbox));
+    }
     if claims["iss"].as_str() != Some(state.config.public_url.as_str()) {
         return Ok(Verification::invalid(Rejection::OtherIssuer));
     }
@@ -323,6 +332,7 @@ pub async fn of_request(
     let request = screening_request::Entity::find_by_id(request_id)
         .one(&state.db)
         .await?
+        .filter(|r| r.sandbox == principal.sandbox)
         .ok_or(AppError::NotFound)?;
     // An objection overturned into a refusal never happens, but a request that is not
     // cleared has no certificate to show.
@@ -429,14 +439,8 @@ pub async fn revoke(
         json!({"request_id": certificate.request_id}),
     )
     .await?;
-    outbox::webhooks::enqueue_certificate(
-        &txn,
-        certificate.organisation_id,
-        certificate.request_id,
-        id,
-        "certificate.revoked",
-    )
-    .await?;
+    outbox::webhooks::enqueue_certificate(&txn, certificate.request_id, id, "certificate.revoked")
+        .await?;
     // Every process forgets the statuses it cached, so the revocation holds at once.
     cache::commit_with_notify(txn, cache::CERTIFICATES, &*state.certificate_statuses).await?;
     state.wake_workers.notify_one();

@@ -14,6 +14,7 @@ pub mod organisations;
 pub mod passkeys;
 pub mod queue;
 pub mod retention;
+pub mod sandbox;
 pub mod screening;
 pub mod sessions;
 pub mod state;

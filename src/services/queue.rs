@@ -142,7 +142,7 @@ pub async fn list(
         ));
     }
     let open = [routing::UNASSIGNED, routing::ASSIGNED];
-    let mut query = task::Entity::find();
+    let mut query = task::Entity::find().filter(task::Column::Sandbox.eq(false));
     // The completed view runs newest first by completion; the others soonest due first.
     let (sort, order) = match filter.view {
         QueueView::Completed => (task::Column::CompletedAt, Order::Desc),

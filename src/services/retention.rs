@@ -3,7 +3,7 @@
 //! over), and a cleared one's once the clearance's `valid_until` has passed, together with the
 //! stored certificate. The rows stay, anonymous; the invitation link stops working; the
 //! erasure is audited. Verification of the certificate keeps working: its key, expiry and
-//! revocation stay.
+//! revocation stay. The sandbox's requests are erased a day after they were made.
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
     sea_query::{Expr, Query},
@@ -18,6 +18,9 @@ use entity::{certificate, decision, idempotency_key, screening_request, timer};
 
 /// Idempotency keys are kept at least 24 h; older ones are removed after 48 h.
 const IDEMPOTENCY_KEEP: time::Duration = time::Duration::hours(48);
+
+/// How long the sandbox's requests are kept.
+pub const SANDBOX_KEEP: time::Duration = time::Duration::days(1);
 
 /// How many requests one run erases at most (the worker comes back for the rest).
 const BATCH: u64 = 100;
@@ -130,6 +133,12 @@ async fn due(
             Condition::all()
                 .add(screening_request::Column::Status.eq(RequestStatus::Cleared.as_str()))
                 .add(screening_request::Column::Id.in_subquery(expired_clearances)),
+        )
+        // The sandbox's requests are kept a day, whatever became of them.
+        .add(
+            Condition::all()
+                .add(screening_request::Column::Sandbox.eq(true))
+                .add(screening_request::Column::CreatedAt.lte(now - SANDBOX_KEEP)),
         );
     Ok(screening_request::Entity::find()
         .filter(screening_request::Column::ErasedAt.is_null())

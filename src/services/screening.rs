@@ -197,6 +197,11 @@ pub struct ShownRequest {
     pub rescreen_of: Option<Uuid>,
     pub created_at: time::PrimitiveDateTime,
     pub staff: Option<StaffDetails>,
+    /// A sandbox request's.
+    pub sandbox: bool,
+    /// A sandbox request's subject link, while it has one: no e-mail leaves the sandbox, so
+    /// the integrator opens the page (or calls the invitation operations) with it.
+    pub sandbox_link: Option<String>,
 }
 
 impl ShownRequest {
@@ -243,6 +248,15 @@ pub async fn shown(
             })
             .collect();
         let r = view.request;
+        let sandbox_link = match r.sandbox {
+            true => state
+                .data_key
+                .open_opt(r.id, r.invitation_token_sealed.as_deref())
+                .await
+                .and_then(|token| String::from_utf8(token).ok())
+                .map(|token| format!("{}/s/{token}", state.config.public_url)),
+            false => None,
+        };
         let status = RequestStatus::parse(&r.status).unwrap_or(RequestStatus::AwaitingConsent);
         let staff = principal.is_staff().then(|| StaffDetails {
             full_status: status,
@@ -274,6 +288,8 @@ pub async fn shown(
             decline_reason: r.decline_reason,
             rescreen_of: r.rescreen_of,
             created_at: r.created_at,
+            sandbox: r.sandbox,
+            sandbox_link,
         });
     }
     Ok(page)
@@ -299,7 +315,9 @@ async fn find_visible(
     principal: &Principal,
     id: Uuid,
 ) -> AppResult<screening_request::Model> {
-    let mut query = screening_request::Entity::find_by_id(id);
+    // A sandbox key sees the sandbox's requests only; everyone else live ones only.
+    let mut query = screening_request::Entity::find_by_id(id)
+        .filter(screening_request::Column::Sandbox.eq(principal.sandbox));
     match principal.role {
         Role::Admin => {}
         Role::Checker if principal.supervisor => {}
@@ -362,7 +380,9 @@ pub async fn list(
     filter: ListFilter,
     page: PageRequest,
 ) -> AppResult<Vec<RequestView>> {
-    let mut query = screening_request::Entity::find().order_by_desc(screening_request::Column::Id);
+    let mut query = screening_request::Entity::find()
+        .filter(screening_request::Column::Sandbox.eq(principal.sandbox))
+        .order_by_desc(screening_request::Column::Id);
     match principal.role {
         Role::Admin => {}
         Role::Checker if principal.supervisor => {}
@@ -426,7 +446,7 @@ pub async fn withdraw(state: &AppState, principal: &Principal, id: Uuid) -> AppR
         .lock_exclusive()
         .one(&txn)
         .await?
-        .filter(|r| principal.organisation_id == Some(r.organisation_id))
+        .filter(|r| principal.owns_request(r))
         .ok_or(AppError::NotFound)?;
     let request = commands::apply(&txn, &request, Event::Withdrawn, &principal.actor()).await?;
     txn.commit().await?;
@@ -504,7 +524,7 @@ pub async fn resend_invitation(state: &AppState, principal: &Principal, id: Uuid
         .lock_exclusive()
         .one(&txn)
         .await?
-        .filter(|r| principal.organisation_id == Some(r.organisation_id))
+        .filter(|r| principal.owns_request(r))
         .ok_or(AppError::NotFound)?;
     let status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::AwaitingConsent);
     if status != RequestStatus::AwaitingConsent {
@@ -591,7 +611,7 @@ pub async fn rescreen(
     let old = screening_request::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|r| principal.organisation_id == Some(r.organisation_id))
+        .filter(|r| principal.owns_request(r))
         .ok_or(AppError::NotFound)?;
     let status = RequestStatus::parse(&old.status).unwrap_or(RequestStatus::AwaitingConsent);
     if !matches!(

@@ -37,6 +37,7 @@ use crate::{
     outbox,
     services::AppState,
     services::{
+        sandbox,
         screening::{RequestView, open},
         workflows,
     },
@@ -132,16 +133,21 @@ struct Job {
     subject_sealed: Vec<u8>,
     idempotency: Option<Idempotency>,
     rescreen_of: Option<Uuid>,
+    /// Submitted with a sandbox key.
+    sandbox: bool,
     _in_flight: Option<InFlight>,
     reply: oneshot::Sender<AppResult<Submitted>>,
 }
 
 impl Job {
+    /// What an Idempotency-Key was used for: a key used in the sandbox never answers for a
+    /// live request, nor the other way round.
     fn operation(&self) -> &'static str {
-        if self.rescreen_of.is_some() {
-            "rescreen"
-        } else {
-            "submit"
+        match (self.rescreen_of.is_some(), self.sandbox) {
+            (false, false) => "submit",
+            (true, false) => "rescreen",
+            (false, true) => "sandbox:submit",
+            (true, true) => "sandbox:rescreen",
         }
     }
 }
@@ -200,6 +206,7 @@ pub async fn submit(
         new,
         idempotency,
         rescreen_of,
+        sandbox: principal.sandbox,
         _in_flight: in_flight,
         reply,
     };
@@ -555,6 +562,12 @@ async fn prepare(
         invitation_token_sealed: Set(Some(state.data_key.seal(id, invitation.token.as_bytes()))),
         invitation_resent_at: Set(None),
         invitation_expires_at: Set(expires_at),
+        sandbox: Set(job.sandbox),
+        sandbox_path: Set(job
+            .sandbox
+            .then(|| sandbox::path_of(&new.subject.email))
+            .flatten()
+            .map(str::to_owned)),
         decline_reason: Set(None),
         rescreen_of: Set(job.rescreen_of),
         created_at: Set(now),
@@ -611,6 +624,7 @@ async fn prepare(
         .collect();
     rows.deliveries.extend(outbox::webhooks::delivery_rows(
         &endpoints,
+        job.sandbox,
         "screening_request.created",
         outbox::webhooks::request_data(id, RequestStatus::AwaitingConsent),
     ));

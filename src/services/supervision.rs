@@ -71,6 +71,7 @@ async fn overdue_by_assignee(state: &AppState) -> AppResult<HashMap<Uuid, u64>> 
 /// Undecided requests past their decision deadline.
 pub fn missed_deadlines() -> sea_orm::Select<screening_request::Entity> {
     screening_request::Entity::find()
+        .filter(screening_request::Column::Sandbox.eq(false))
         .filter(screening_request::Column::DecisionDeadlineAt.lt(db::now()))
         .filter(
             screening_request::Column::Status.is_in(
@@ -104,6 +105,7 @@ pub async fn overview(state: &AppState) -> AppResult<Overview> {
 
     let unassigned = task::Entity::find()
         .filter(task::Column::Status.eq(routing::UNASSIGNED))
+        .filter(task::Column::Sandbox.eq(false))
         .order_by_asc(task::Column::CreatedAt)
         .order_by_asc(task::Column::Id)
         .limit(LISTED)

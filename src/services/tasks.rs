@@ -49,7 +49,10 @@ pub async fn list(
     filter: TaskFilter,
     page: PageRequest,
 ) -> AppResult<Vec<task::Model>> {
-    let mut query = task::Entity::find().order_by_desc(task::Column::Id);
+    // The sandbox's tasks are no one's work.
+    let mut query = task::Entity::find()
+        .filter(task::Column::Sandbox.eq(false))
+        .order_by_desc(task::Column::Id);
     if !sees_all(principal) {
         query = query.filter(task::Column::AssigneeId.eq(principal.id));
     }
@@ -81,6 +84,7 @@ async fn find_readable(
     let task = task::Entity::find_by_id(id)
         .one(&state.db)
         .await?
+        .filter(|t| !t.sandbox)
         .ok_or(AppError::NotFound)?;
     let request = screening_request::Entity::find_by_id(task.request_id)
         .one(&state.db)
@@ -388,21 +392,36 @@ impl Completion {
 /// Locks the task; the caller must be its assignee (else 404) and it must be open (else 409).
 async fn lock_own(
     txn: &DatabaseTransaction,
-    principal: &Principal,
+    completer: Completer<'_>,
     id: Uuid,
 ) -> AppResult<task::Model> {
     let task = task::Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)
         .await?
-        .filter(|t| t.assignee_id == Some(principal.id))
+        .filter(|t| match completer {
+            Completer::Checker(principal) => t.assignee_id == Some(principal.id),
+            Completer::Sandbox => t.sandbox,
+        })
         .ok_or(AppError::NotFound)?;
     match task.status.as_str() {
         routing::ASSIGNED => Ok(task),
+        // The sandbox's tasks are never assigned to a person.
+        routing::UNASSIGNED if matches!(completer, Completer::Sandbox) => Ok(task),
         routing::COMPLETED => Err(AppError::Conflict("the task is already completed".into())),
         other => Err(AppError::Conflict(format!("the task is {other}"))),
     }
 }
+
+/// Who completes a task: its assigned checker, or the sandbox for a sandbox request's task.
+#[derive(Clone, Copy)]
+enum Completer<'a> {
+    Checker(&'a Principal),
+    Sandbox,
+}
+
+/// The checker id the sandbox completes its tasks as (no user has it).
+pub const SANDBOX_CHECKER: Uuid = Uuid::nil();
 
 /// Completes a task exactly once and runs its request forward, all in one transaction.
 pub async fn complete(
@@ -411,15 +430,30 @@ pub async fn complete(
     id: Uuid,
     completion: Completion,
 ) -> AppResult<task::Model> {
-    retry_transient(|| complete_once(state, principal, id, completion.clone())).await
+    let completer = Completer::Checker(principal);
+    retry_transient(|| complete_once(state, completer, id, completion.clone())).await
+}
+
+/// Completes a sandbox request's task as the sandbox, by the same rules and in the same
+/// transaction as a checker's completion (no person, so no second factor or eligibility).
+pub async fn complete_in_sandbox(
+    state: &AppState,
+    id: Uuid,
+    completion: Completion,
+) -> AppResult<task::Model> {
+    retry_transient(|| complete_once(state, Completer::Sandbox, id, completion.clone())).await
 }
 
 async fn complete_once(
     state: &AppState,
-    principal: &Principal,
+    completer: Completer<'_>,
     id: Uuid,
     completion: Completion,
 ) -> AppResult<task::Model> {
+    let (checker_id, actor) = match completer {
+        Completer::Checker(principal) => (principal.id, principal.actor()),
+        Completer::Sandbox => (SANDBOX_CHECKER, "sandbox".to_owned()),
+    };
     let txn = db::begin_write(&state.db_write).await?;
     // Locks in the order every command takes them: the request (found through its task, in
     // one statement), then the task.
@@ -434,7 +468,7 @@ async fn complete_once(
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound)?;
-    let task = lock_own(&txn, principal, id).await?;
+    let task = lock_own(&txn, completer, id).await?;
     let kind = TaskKind::parse(&task.kind)
         .ok_or_else(|| anyhow::anyhow!("task {id} has an unknown kind"))?;
     if !kind.outcomes().contains(&completion.outcome.as_str()) {
@@ -453,16 +487,18 @@ async fn complete_once(
             "a refusal needs its grounds",
         ));
     }
-    // A refusal (or upholding one) is confirmed with a fresh second factor.
-    if matches!(completion.outcome.as_str(), "refuse" | "uphold") {
-        super::factors::require_recent_factor(state, principal)?;
-    }
-    // Eligibility again, all but the cap: a conflict or a lost authorisation since the task
-    // was assigned means this checker may not decide it.
-    if !routing::is_eligible(&txn, &task, request.organisation_id, principal.id).await? {
-        return Err(AppError::Conflict(
-            "you are no longer eligible for this task".into(),
-        ));
+    if let Completer::Checker(principal) = completer {
+        // A refusal (or upholding one) is confirmed with a fresh second factor.
+        if matches!(completion.outcome.as_str(), "refuse" | "uphold") {
+            super::factors::require_recent_factor(state, principal)?;
+        }
+        // Eligibility again, all but the cap: a conflict or a lost authorisation since the
+        // task was assigned means this checker may not decide it.
+        if !routing::is_eligible(&txn, &task, request.organisation_id, principal.id).await? {
+            return Err(AppError::Conflict(
+                "you are no longer eligible for this task".into(),
+            ));
+        }
     }
     let now = db::now();
     let seal = |text: &Option<String>| text.as_ref().map(|t| state.data_key.seal_json(id, t));
@@ -479,7 +515,7 @@ async fn complete_once(
             Expr::value(grounds_sealed.clone()),
         )
         .col_expr(task::Column::CompletedAt, Expr::value(now))
-        .col_expr(task::Column::CompletedBy, Expr::value(principal.id))
+        .col_expr(task::Column::CompletedBy, Expr::value(checker_id))
         .col_expr(task::Column::Version, Expr::value(task.version + 1))
         .filter(task::Column::Id.eq(id))
         .filter(task::Column::Version.eq(task.version))
@@ -490,7 +526,7 @@ async fn complete_once(
     }
     audit::record(
         &txn,
-        &principal.actor(),
+        &actor,
         "task.completed",
         audit::target("task", id),
         json!({"request_id": request.id, "kind": kind.as_str(), "outcome": completion.outcome}),
@@ -503,7 +539,7 @@ async fn complete_once(
         notes_sealed,
         grounds_sealed,
         completed_at: Some(now),
-        completed_by: Some(principal.id),
+        completed_by: Some(checker_id),
         version: task.version + 1,
         ..task
     };
@@ -516,7 +552,7 @@ async fn complete_once(
         task: &task,
         kind,
         outcome: &completion.outcome,
-        checker_id: principal.id,
+        checker_id,
     };
     engine_tasks::on_completed(&state.engine, &txn, request, &definition, done).await?;
     // The freed slot may take a waiting task.
@@ -533,7 +569,7 @@ pub async fn release(state: &AppState, principal: &Principal, id: Uuid) -> AppRe
 
 async fn release_once(state: &AppState, principal: &Principal, id: Uuid) -> AppResult<task::Model> {
     let txn = db::begin_write(&state.db_write).await?;
-    let task = lock_own(&txn, principal, id).await?;
+    let task = lock_own(&txn, Completer::Checker(principal), id).await?;
     if !routing::unassign(&txn, &task, Some(principal.id), false).await? {
         return Err(AppError::Conflict("the task changed meanwhile".into()));
     }
@@ -678,6 +714,7 @@ pub async fn gauges(state: &AppState) -> AppResult<(Vec<(String, u64)>, u64, u64
     let mut open = Vec::new();
     for kind in TaskKind::ALL {
         let count = task::Entity::find()
+            .filter(task::Column::Sandbox.eq(false))
             .filter(task::Column::Kind.eq(kind.as_str()))
             .filter(task::Column::Status.is_in(open_statuses))
             .count(&state.db)
@@ -685,6 +722,7 @@ pub async fn gauges(state: &AppState) -> AppResult<(Vec<(String, u64)>, u64, u64
         open.push((kind.as_str().to_owned(), count));
     }
     let overdue = task::Entity::find()
+        .filter(task::Column::Sandbox.eq(false))
         .filter(task::Column::Status.is_in(open_statuses))
         .filter(task::Column::DueAt.lt(db::now()))
         .count(&state.db)

@@ -95,6 +95,8 @@ pub async fn create(
         created_at: Set(db::now()),
         disabled_at: Set(None),
         deleted_at: Set(None),
+        // A sandbox key's endpoint gets the sandbox's events, an org_admin's live ones.
+        sandbox: Set(principal.sandbox),
     }
     .insert(&txn)
     .await?;
@@ -119,7 +121,11 @@ pub async fn own(
     webhook_endpoint::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .filter(|e| e.deleted_at.is_none() && Some(e.organisation_id) == principal.organisation_id)
+        .filter(|e| {
+            e.deleted_at.is_none()
+                && Some(e.organisation_id) == principal.organisation_id
+                && e.sandbox == principal.sandbox
+        })
         .ok_or(AppError::NotFound)
 }
 
@@ -131,6 +137,7 @@ pub async fn list(
     let organisation_id = principal.organisation_id.ok_or(AppError::NotFound)?;
     let mut query = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::OrganisationId.eq(organisation_id))
+        .filter(webhook_endpoint::Column::Sandbox.eq(principal.sandbox))
         .filter(webhook_endpoint::Column::DeletedAt.is_null())
         .order_by_asc(webhook_endpoint::Column::Id);
     if let Some(after) = page.after {

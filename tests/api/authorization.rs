@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::helpers::*;
 
 /// The kinds of caller, in the order of the expectation arrays below.
-const CALLERS: [&str; 9] = [
+const CALLERS: [&str; 10] = [
     "admin",
     "org_admin",
     "org_requester",
@@ -23,15 +23,17 @@ const CALLERS: [&str; 9] = [
     "anonymous",
     "other_org_admin",
     "other_org_key",
+    "sandbox_key",
 ];
 
 /// The callers who see the organisation's view.
-const ORG_CALLERS: [&str; 5] = [
+const ORG_CALLERS: [&str; 6] = [
     "org_admin",
     "org_requester",
     "api_key",
     "other_org_admin",
     "other_org_key",
+    "sandbox_key",
 ];
 
 fn documented_operations() -> BTreeSet<(String, String)> {
@@ -95,7 +97,7 @@ struct Row {
     /// The concrete path.
     path: String,
     body: Option<Value>,
-    expect: [u16; 9],
+    expect: [u16; 10],
 }
 
 /// Every row of `E`'s table, in a stable order.
@@ -234,7 +236,19 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
         .await;
     assert_eq!(endpoint.status, 201, "{}", endpoint.text);
     let endpoint = endpoint.body["id"].as_str().unwrap().to_owned();
-    let tokens: [Option<String>; 9] = [
+    // Organisation A's sandbox key: the live requests and endpoint above are not its own.
+    let sandbox_key = app
+        .post(
+            &format!("/v1/organisations/{org_a}/api-keys"),
+            &org_admin,
+            json!({"name": "sandbox", "mode": "sandbox"}),
+        )
+        .await
+        .body["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tokens: [Option<String>; 10] = [
         Some(app.admin_token.clone()),
         Some(org_admin),
         Some(requester),
@@ -244,6 +258,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
         None,
         Some(other_admin),
         Some(other_key),
+        Some(sandbox_key),
     ];
 
     let org = |suffix: &str| format!("/v1/organisations/{org_a}{suffix}");
@@ -253,161 +268,161 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/healthz",
             path: "/healthz".into(),
             body: None,
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::GET,
             template: "/readyz",
             path: "/readyz".into(),
             body: None,
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::GET,
             template: "/metrics",
             path: "/metrics".into(),
             body: None,
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::GET,
             template: "/openapi.json",
             path: "/openapi.json".into(),
             body: None,
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::GET,
             template: "/v1/me",
             path: "/v1/me".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200],
+            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200, 200],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/login",
             path: "/v1/auth/login".into(),
             body: Some(Value::Null),
-            expect: [401; 9],
+            expect: [401; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/activate",
             path: "/v1/auth/activate".into(),
             body: Some(json!({"token": "ss_act_unknown", "password": USER_PASSWORD})),
-            expect: [401; 9],
+            expect: [401; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations",
             path: "/v1/organisations".into(),
             body: Some(Value::Null),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations",
             path: "/v1/organisations".into(),
             body: None,
-            expect: [200, 200, 200, 200, 403, 403, 401, 200, 200],
+            expect: [200, 200, 200, 200, 403, 403, 401, 200, 200, 200],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations/{id}",
             path: org(""),
             body: None,
-            expect: [200, 200, 200, 200, 403, 403, 401, 404, 404],
+            expect: [200, 200, 200, 200, 403, 403, 401, 404, 404, 200],
         },
         Row {
             method: Method::PATCH,
             template: "/v1/organisations/{id}",
             path: org(""),
             body: Some(json!({"status": "active"})),
-            expect: [200, 403, 403, 403, 403, 403, 401, 404, 404],
+            expect: [200, 403, 403, 403, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations/{id}/users",
             path: org("/users"),
             body: Some(Value::Null),
-            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404],
+            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations/{id}/users",
             path: org("/users"),
             body: None,
-            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404],
+            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::PATCH,
             template: "/v1/organisations/{id}/users/{user_id}",
             path: org(&format!("/users/{user_a}")),
             body: Some(json!({"role": "org_admin"})),
-            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404],
+            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations/{id}/users/{user_id}/activation",
             path: org(&format!("/users/{user_a}/activation")),
             body: None,
-            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404],
+            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/organisations/{id}/api-keys",
             path: org("/api-keys"),
             body: Some(json!({"name": "k"})),
-            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404],
+            expect: [201, 201, 403, 403, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/organisations/{id}/api-keys",
             path: org("/api-keys"),
             body: None,
-            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404],
+            expect: [200, 200, 403, 403, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/checkers",
             path: "/v1/checkers".into(),
             body: Some(Value::Null),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/checkers",
             path: "/v1/checkers".into(),
             body: None,
-            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403],
+            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/checkers/{id}",
             path: format!("/v1/checkers/{checker_id}"),
             body: None,
-            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403],
+            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403, 403],
         },
         Row {
             method: Method::PATCH,
             template: "/v1/checkers/{id}",
             path: format!("/v1/checkers/{checker_id}"),
             body: Some(json!({"max_open_tasks": 3})),
-            expect: [200, 403, 403, 403, 403, 403, 401, 403, 403],
+            expect: [200, 403, 403, 403, 403, 403, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/tasks",
             path: "/v1/tasks".into(),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/tasks/{id}",
             path: format!("/v1/tasks/{t1}"),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403, 403],
         },
         // The supervisor's task goes to the checker (again, for the second caller).
         Row {
@@ -415,7 +430,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/tasks/{id}/assign",
             path: format!("/v1/tasks/{t2}/assign"),
             body: Some(json!({"checker_id": checker_id})),
-            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403],
+            expect: [200, 403, 403, 403, 403, 200, 401, 403, 403, 403],
         },
         // Only the assignee completes, once; for anyone else the task is not there.
         Row {
@@ -423,7 +438,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/tasks/{id}/complete",
             path: format!("/v1/tasks/{t3}/complete"),
             body: Some(json!({"outcome": "no_concerns"})),
-            expect: [403, 403, 403, 403, 200, 404, 401, 403, 403],
+            expect: [403, 403, 403, 403, 200, 404, 401, 403, 403, 403],
         },
         // Released by the checker, it goes to the supervisor, who releases it too.
         Row {
@@ -431,21 +446,21 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/tasks/{id}/release",
             path: format!("/v1/tasks/{t1}/release"),
             body: None,
-            expect: [403, 403, 403, 403, 200, 200, 401, 403, 403],
+            expect: [403, 403, 403, 403, 200, 200, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/audit-events",
             path: "/v1/audit-events".into(),
             body: None,
-            expect: [200, 403, 403, 403, 403, 403, 401, 403, 403],
+            expect: [200, 403, 403, 403, 403, 403, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-profiles",
             path: "/v1/screening-profiles".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200],
+            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200, 200],
         },
         Row {
             method: Method::POST,
@@ -455,14 +470,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                 json!({"code": "matrix", "title": "M", "description": "M", "workflow": {"key": "general", "version": 1},
                                 "validity_months": 12, "roles": ["staff"], "expiry_warning_days": 10}),
             ),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/workflow-definitions",
             path: "/v1/workflow-definitions".into(),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403, 403],
         },
         Row {
             method: Method::POST,
@@ -472,49 +487,49 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                 json!({"key": "matrix", "title": "M", "consent_window": "P1D", "decision_deadline": "P1D",
                                 "checks": [{"id": "identity", "authorisation": "identity", "sla": "P1D"}]}),
             ),
-            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403],
+            expect: [201, 403, 403, 403, 403, 403, 401, 403, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/workflow-definitions/{key}/versions/{version}",
             path: "/v1/workflow-definitions/general/versions/1".into(),
             body: None,
-            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403],
+            expect: [200, 403, 403, 403, 200, 200, 401, 403, 403, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/screening-requests",
             path: "/v1/screening-requests".into(),
             body: Some(Value::Null),
-            expect: [403, 201, 201, 201, 403, 403, 401, 201, 201],
+            expect: [403, 201, 201, 201, 403, 403, 401, 201, 201, 201],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-requests",
             path: "/v1/screening-requests".into(),
             body: None,
-            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200],
+            expect: [200, 200, 200, 200, 200, 200, 401, 200, 200, 200],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-requests/{id}",
             path: format!("/v1/screening-requests/{request}"),
             body: None,
-            expect: [200, 200, 200, 200, 404, 200, 401, 404, 404],
+            expect: [200, 200, 200, 200, 404, 200, 401, 404, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/v1/screening-requests/{id}/events",
             path: format!("/v1/screening-requests/{request}/events"),
             body: None,
-            expect: [200, 200, 200, 200, 404, 200, 401, 404, 404],
+            expect: [200, 200, 200, 200, 404, 200, 401, 404, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/screening-requests/{id}/rescreen",
             path: format!("/v1/screening-requests/{declined}/rescreen"),
             body: Some(json!({})),
-            expect: [403, 201, 201, 201, 403, 403, 401, 404, 404],
+            expect: [403, 201, 201, 201, 403, 403, 401, 404, 404, 404],
         },
         // Resent once; again within the hour is 429.
         Row {
@@ -522,70 +537,70 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/screening-requests/{id}/resend-invitation",
             path: format!("/v1/screening-requests/{to_resend}/resend-invitation"),
             body: None,
-            expect: [403, 202, 429, 429, 403, 403, 401, 404, 404],
+            expect: [403, 202, 429, 429, 403, 403, 401, 404, 404, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/screening-requests/{id}/withdraw",
             path: format!("/v1/screening-requests/{to_withdraw}/withdraw"),
             body: None,
-            expect: [403, 200, 409, 409, 403, 403, 401, 404, 404],
+            expect: [403, 200, 409, 409, 403, 403, 401, 404, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/v1/invitations/{token}",
             path: format!("/v1/invitations/{token}"),
             body: None,
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/consent",
             path: format!("/v1/invitations/{token}/consent"),
             body: Some(json!({"consent": true})),
-            expect: [200, 409, 409, 409, 409, 409, 409, 409, 409],
+            expect: [200, 409, 409, 409, 409, 409, 409, 409, 409, 409],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/decline",
             path: format!("/v1/invitations/{token}/decline"),
             body: Some(json!({"reason": "other"})),
-            expect: [409; 9],
+            expect: [409; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/response",
             path: format!("/v1/invitations/{token}/response"),
             body: Some(json!({"statement": "I disagree"})),
-            expect: [409; 9],
+            expect: [409; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/invitations/{token}/objection",
             path: format!("/v1/invitations/{token}/objection"),
             body: Some(json!({"grounds": "I object"})),
-            expect: [409; 9],
+            expect: [409; 10],
         },
         Row {
             method: Method::GET,
             template: "/v1/invitations/{token}/decision",
             path: format!("/v1/invitations/{token}/decision"),
             body: None,
-            expect: [409; 9],
+            expect: [409; 10],
         },
         Row {
             method: Method::GET,
             template: "/s/{token}",
             path: format!("/s/{token}"),
             body: None,
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::POST,
             template: "/s/{token}/consent",
             path: format!("/s/{token}/consent"),
             body: None,
-            expect: [409; 9],
+            expect: [409; 10],
         },
         // Without a form body the reason is missing: 422, before anything else is looked at.
         Row {
@@ -593,7 +608,7 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/s/{token}/decline",
             path: format!("/s/{token}/decline"),
             body: None,
-            expect: [422; 9],
+            expect: [422; 10],
         },
         // The same for a statement or an objection without a form body.
         Row {
@@ -601,14 +616,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/s/{token}/response",
             path: format!("/s/{token}/response"),
             body: None,
-            expect: [422; 9],
+            expect: [422; 10],
         },
         Row {
             method: Method::POST,
             template: "/s/{token}/objection",
             path: format!("/s/{token}/objection"),
             body: None,
-            expect: [422; 9],
+            expect: [422; 10],
         },
         // Consent is withdrawn only while in progress: the declined request refuses it, to
         // everyone alike (the token is the credential).
@@ -617,21 +632,21 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/invitations/{token}/withdraw-consent",
             path: format!("/v1/invitations/{declined_token}/withdraw-consent"),
             body: None,
-            expect: [409; 9],
+            expect: [409; 10],
         },
         Row {
             method: Method::GET,
             template: "/s/{token}/withdraw-consent",
             path: format!("/s/{declined_token}/withdraw-consent"),
             body: None,
-            expect: [409; 9],
+            expect: [409; 10],
         },
         Row {
             method: Method::POST,
             template: "/s/{token}/withdraw-consent",
             path: format!("/s/{declined_token}/withdraw-consent"),
             body: None,
-            expect: [409; 9],
+            expect: [409; 10],
         },
         Row {
             method: Method::POST,
@@ -640,28 +655,28 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             body: Some(
                 json!({"url": "https://hooks.example.org/other", "events": ["screening_request.created"]}),
             ),
-            expect: [403, 201, 403, 403, 403, 403, 401, 201, 403],
+            expect: [403, 201, 403, 403, 403, 403, 401, 201, 403, 201],
         },
         Row {
             method: Method::GET,
             template: "/v1/webhook-endpoints",
             path: "/v1/webhook-endpoints".into(),
             body: None,
-            expect: [403, 200, 403, 403, 403, 403, 401, 200, 403],
+            expect: [403, 200, 403, 403, 403, 403, 401, 200, 403, 200],
         },
         Row {
             method: Method::GET,
             template: "/v1/webhook-endpoints/{id}/deliveries",
             path: format!("/v1/webhook-endpoints/{endpoint}/deliveries"),
             body: None,
-            expect: [403, 200, 403, 403, 403, 403, 401, 404, 403],
+            expect: [403, 200, 403, 403, 403, 403, 401, 404, 403, 404],
         },
         Row {
             method: Method::POST,
             template: "/v1/webhook-endpoints/{id}/test",
             path: format!("/v1/webhook-endpoints/{endpoint}/test"),
             body: None,
-            expect: [403, 202, 403, 403, 403, 403, 401, 404, 403],
+            expect: [403, 202, 403, 403, 403, 403, 401, 404, 403, 404],
         },
         // No such delivery: the org_admin's own endpoint, someone else's nothing.
         Row {
@@ -672,14 +687,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
                 Uuid::new_v4()
             ),
             body: None,
-            expect: [403, 404, 403, 403, 403, 403, 401, 404, 403],
+            expect: [403, 404, 403, 403, 403, 403, 401, 404, 403, 404],
         },
         Row {
             method: Method::DELETE,
             template: "/v1/webhook-endpoints/{id}",
             path: format!("/v1/webhook-endpoints/{endpoint}"),
             body: None,
-            expect: [403, 204, 403, 403, 403, 403, 401, 404, 403],
+            expect: [403, 204, 403, 403, 403, 403, 401, 404, 403, 404],
         },
         // Certificates: the request is not cleared, so there is none to show to anyone.
         Row {
@@ -687,28 +702,28 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/screening-requests/{id}/certificate",
             path: format!("/v1/screening-requests/{request}/certificate"),
             body: None,
-            expect: [404, 404, 404, 404, 403, 403, 401, 404, 404],
+            expect: [404, 404, 404, 404, 403, 403, 401, 404, 404, 404],
         },
         Row {
             method: Method::GET,
             template: "/.well-known/jwks.json",
             path: "/.well-known/jwks.json".into(),
             body: None,
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/certificates/verify",
             path: "/v1/certificates/verify".into(),
             body: Some(json!({"jws": "not.a.certificate"})),
-            expect: [200; 9],
+            expect: [200; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/certificates/{id}/revoke",
             path: format!("/v1/certificates/{}/revoke", Uuid::new_v4()),
             body: Some(json!({"reason": "New information"})),
-            expect: [404, 403, 403, 403, 403, 403, 401, 403, 403],
+            expect: [404, 403, 403, 403, 403, 403, 401, 403, 403, 403],
         },
         // The caller's own second factors and sessions (an API key has neither).
         Row {
@@ -716,42 +731,42 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/auth/step-up",
             path: "/v1/auth/step-up".into(),
             body: Some(json!({"code": "not a code"})),
-            expect: [422, 422, 422, 403, 422, 422, 401, 422, 403],
+            expect: [422, 422, 422, 403, 422, 422, 401, 422, 403, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/password-reset",
             path: "/v1/auth/password-reset".into(),
             body: Some(Value::Null),
-            expect: [202; 9],
+            expect: [202; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/password-reset/confirm",
             path: "/v1/auth/password-reset/confirm".into(),
             body: Some(json!({"token": "ss_rst_unknown", "password": USER_PASSWORD})),
-            expect: [401; 9],
+            expect: [401; 10],
         },
         Row {
             method: Method::POST,
             template: "/v1/me/totp",
             path: "/v1/me/totp".into(),
             body: None,
-            expect: [201, 201, 201, 403, 201, 201, 401, 201, 403],
+            expect: [201, 201, 201, 403, 201, 201, 401, 201, 403, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/me/totp/confirm",
             path: "/v1/me/totp/confirm".into(),
             body: Some(json!({"code": "not a code"})),
-            expect: [422, 422, 422, 403, 422, 422, 401, 422, 403],
+            expect: [422, 422, 422, 403, 422, 422, 401, 422, 403, 403],
         },
         Row {
             method: Method::DELETE,
             template: "/v1/me/totp",
             path: "/v1/me/totp".into(),
             body: None,
-            expect: [204, 204, 204, 403, 204, 204, 401, 204, 403],
+            expect: [204, 204, 204, 403, 204, 204, 401, 204, 403, 403],
         },
         // No second factor, so no recovery codes to make.
         Row {
@@ -759,21 +774,21 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/me/recovery-codes",
             path: "/v1/me/recovery-codes".into(),
             body: None,
-            expect: [409, 409, 409, 403, 409, 409, 401, 409, 403],
+            expect: [409, 409, 409, 403, 409, 409, 401, 409, 403, 403],
         },
         Row {
             method: Method::GET,
             template: "/v1/me/sessions",
             path: "/v1/me/sessions".into(),
             body: None,
-            expect: [200, 200, 200, 403, 200, 200, 401, 200, 403],
+            expect: [200, 200, 200, 403, 200, 200, 401, 200, 403, 403],
         },
         Row {
             method: Method::DELETE,
             template: "/v1/me/sessions/{id}",
             path: format!("/v1/me/sessions/{}", Uuid::new_v4()),
             body: None,
-            expect: [404, 404, 404, 403, 404, 404, 401, 404, 403],
+            expect: [404, 404, 404, 403, 404, 404, 401, 404, 403, 403],
         },
         // Revoking and signing out end credentials: last.
         Row {
@@ -781,14 +796,14 @@ async fn every_operation_answers_every_kind_of_caller_as_expected() {
             template: "/v1/organisations/{id}/api-keys/{key_id}",
             path: org(&format!("/api-keys/{key_a}")),
             body: None,
-            expect: [204, 204, 403, 401, 403, 403, 401, 404, 404],
+            expect: [204, 204, 403, 401, 403, 403, 401, 404, 404, 403],
         },
         Row {
             method: Method::POST,
             template: "/v1/auth/logout",
             path: "/v1/auth/logout".into(),
             body: None,
-            expect: [204, 204, 204, 401, 204, 204, 401, 204, 403],
+            expect: [204, 204, 204, 401, 204, 204, 401, 204, 403, 403],
         },
     ];
 

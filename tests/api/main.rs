@@ -24,6 +24,7 @@ mod org_view;
 mod pages;
 mod portal;
 mod rate_limits;
+mod sandbox;
 mod scale_out;
 mod screening;
 mod sign_in;

@@ -53,6 +53,7 @@ fn assert_org_request(view: &Value, subject_email: Option<&str>) {
         "invitation",
         "decision",
         "created_at",
+        "livemode",
     ]);
     let optional = BTreeSet::from(["decline_reason", "rescreen_of"]);
     assert!(required.is_subset(&keys), "missing fields: {view}");
@@ -408,9 +409,10 @@ async fn organisations_see_their_view_in_every_status_answer_and_webhook() {
     assert!(types.is_superset(&request_events), "{types:?}");
     for delivery in &deliveries {
         let payload = &delivery.payload;
+        assert_eq!(payload["livemode"], true, "{payload}");
         assert_eq!(
             object_keys(payload),
-            ["data", "timestamp", "type"],
+            ["data", "livemode", "timestamp", "type"],
             "{payload}"
         );
         let data = &payload["data"];

@@ -51,6 +51,19 @@ async fn a_burst_of_ten_thousand_from_one_key_is_refused_without_harm_to_others(
     let organisation = app.create_organisation("Bursting").await;
     let (_, noisy) = app.create_api_key(organisation).await;
     let (_, neighbour) = app.create_api_key(organisation).await;
+    // The same organisation's sandbox key: limited apart from its live keys.
+    let (_, org_admin) = app.create_member(organisation, "org_admin").await;
+    let sandbox = app
+        .post(
+            &format!("/v1/organisations/{organisation}/api-keys"),
+            &org_admin,
+            serde_json::json!({"name": "sandbox", "mode": "sandbox"}),
+        )
+        .await
+        .body["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let other = app.create_organisation("Elsewhere").await;
     let (_, elsewhere) = app.create_api_key(other).await;
 
@@ -74,7 +87,7 @@ async fn a_burst_of_ten_thousand_from_one_key_is_refused_without_harm_to_others(
     // The quota, and what came back while the burst lasted (10 a second).
     assert!((600..=1_200).contains(&counts[&200]), "{counts:?}");
     assert!(counts[&429] >= 8_800, "{counts:?}");
-    for key in [&neighbour, &elsewhere] {
+    for key in [&neighbour, &sandbox, &elsewhere] {
         let reply = app.get("/v1/me", key).await;
         assert_eq!(reply.status, 200, "another key is unaffected");
         assert!(

@@ -369,7 +369,7 @@ pub async fn create_key(
     let name = value(&pairs, "name").unwrap_or_default().to_owned();
     let checked = text::required(&name, 100);
     let result = match checked {
-        Ok(valid) => api_keys::create(&state, &principal, organisation_id, valid).await,
+        Ok(valid) => api_keys::create(&state, &principal, organisation_id, valid, false).await,
         Err(message) => Err(AppError::validation("name", message)),
     };
     match result {
