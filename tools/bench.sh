@@ -36,9 +36,12 @@ ADMIN_PASSWORD="bench admin password"
 BASE="http://127.0.0.1:$PORT"
 
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet --bin safescreen --bin loadgen
-BIN=target/release/safescreen
-LOADGEN=target/release/loadgen
+# BIN and LOADGEN name other builds (an earlier release, to compare); else this one's.
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet --bin safescreen --bin loadgen
+fi
+BIN=${BIN:-target/release/safescreen}
+LOADGEN=${LOADGEN:-target/release/loadgen}
 SECONDS_PER_RUN=${DURATION%s}
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT

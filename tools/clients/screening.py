@@ -236,6 +236,26 @@ tested = call(send_test, HTTPStatus.ACCEPTED, client=org_session, id=endpoint.id
 deliveries = call(list_deliveries, HTTPStatus.OK, client=org_session, id=endpoint.id)
 assert any(d.id == tested.id for d in deliveries.data)
 
+# The sandbox: the same screening with a sandbox key, moving on by itself; its certificate
+# verifies as a sandbox one.
+sandbox_key = call(create_api_key, HTTPStatus.CREATED, client=org_session, id=organisation.id,
+                   body=CreateApiKey.from_dict({"name": "sandbox", "mode": "sandbox"}))
+assert sandbox_key.key.startswith("ss_test_")
+sandbox = client(sandbox_key.key)
+test_submission = submission.to_dict()
+test_submission["subject"]["email"] = "anna.jansen+clear@example.org"
+test_request = call(submit_request, HTTPStatus.CREATED, client=sandbox,
+                    body=SubmitRequest.from_dict(test_submission), idempotency_key=str(uuid.uuid4()))
+assert test_request.livemode is False
+deadline = time.monotonic() + 60
+while text(call(get_request, HTTPStatus.OK, client=sandbox, id=test_request.id).status) != "cleared":
+    if time.monotonic() > deadline:
+        sys.exit("the sandbox request never cleared")
+    time.sleep(0.5)
+test_certificate = call(request_certificate, HTTPStatus.OK, client=sandbox, id=test_request.id)
+test_verified = call(verify_certificate, HTTPStatus.OK, client=client(), body=VerifyRequest(jws=test_certificate.jws))
+assert not test_verified.valid and test_verified.reason == "sandbox", test_verified
+
 # Every event, signed and verified: the request's life, in order, and the test event.
 deadline = time.monotonic() + 30
 wanted = ["screening_request.created", "screening_request.consented", "screening_request.decided"]
