@@ -571,29 +571,10 @@ fn find_cycle(checks: &[RawCheck]) -> Option<Vec<String>> {
     None
 }
 
-/// A complete definition: the example of the API's document, and the tests' definition.
+/// A complete definition, the seeded `child-contact` v1: the example of the API's document,
+/// and the tests' definition.
 pub fn example() -> Value {
-    serde_json::json!({
-        "key": "child-contact",
-        "title": "Standard screening for work with children abroad",
-        "consent_window": "P14D",
-        "checks": [
-            {"id": "identity", "authorisation": "identity", "sla": "P2D"},
-            {"id": "criminal_record", "authorisation": "criminal_record", "sla": "P10D", "after": ["identity"]},
-            {"id": "misconduct", "authorisation": "misconduct_disclosure", "sla": "P10D", "after": ["identity"],
-             "when": {"role": ["staff"]}},
-            {"id": "reference", "authorisation": "reference", "sla": "P10D", "after": ["identity"]}
-        ],
-        "auto_clear": true,
-        "assessment": {"authorisation": "assessment", "sla": "P5D", "four_eyes": true},
-        "response_window": "P14D",
-        "final_review": {"authorisation": "assessment", "sla": "P5D"},
-        "objection_window": "P42D",
-        "objection_review": {"authorisation": "assessment", "sla": "P14D"},
-        "decision_deadline": "P28D",
-        "routing": {"strategy": "least_loaded"},
-        "escalation": {"on_overdue": "notify_supervisors"}
-    })
+    serde_json::from_str(migration::CHILD_CONTACT).unwrap_or_default()
 }
 
 #[cfg(test)]

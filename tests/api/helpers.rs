@@ -250,6 +250,12 @@ impl TestApp {
         into_reply(request.send().await.expect("request sent")).await
     }
 
+    /// The body of a public GET, as text.
+    pub async fn public_text(&self, path: &str) -> String {
+        let answer = self.client.get(self.url(path)).send().await.unwrap();
+        answer.text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.call(Method::GET, path, Some(token), None).await
     }
