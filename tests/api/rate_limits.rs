@@ -143,3 +143,20 @@ async fn each_session_has_its_own_limit_on_the_api_and_on_pages() {
         .await;
     assert_eq!(reply.status, 200);
 }
+
+#[tokio::test]
+async fn across_processes_a_key_gets_at_most_the_limit_per_process() {
+    let first = spawn_app_with(&[("SAFESCREEN_RATE_LIMIT", "10/min")]).await;
+    let second = spawn_second_app_with(&first, &[("SAFESCREEN_RATE_LIMIT", "10/min")]).await;
+    let organisation = first.create_organisation("Two processes").await;
+    let (_, key) = first.create_api_key(organisation).await;
+    let mut passed = 0;
+    for i in 0..60 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        if app.get("/v1/me", &key).await.status == 200 {
+            passed += 1;
+        }
+    }
+    // Each process counts on its own: the limit at least, twice it at most.
+    assert!((10..=20).contains(&passed), "{passed} of 60 passed");
+}
