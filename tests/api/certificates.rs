@@ -68,7 +68,7 @@ async fn certificate_of(app: &TestApp, key: &str, request: Uuid) -> Reply {
     .await
 }
 
-async fn verify(app: &TestApp, jws: &str) -> Reply {
+pub(crate) async fn verify(app: &TestApp, jws: &str) -> Reply {
     let reply = app
         .call(
             reqwest::Method::POST,

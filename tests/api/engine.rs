@@ -476,15 +476,7 @@ async fn a_refusal_is_proposed_reviewed_answered_decided_and_overturned_on_objec
     assert!(decision.body["objection_until"].is_string());
 
     // The subject page shows the decision with its grounds and the objection form.
-    let page = app
-        .client
-        .get(app.url(&format!("/s/{token}?lang=en")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.public_text(&format!("/s/{token}?lang=en")).await;
     assert!(page.contains("The decision") && page.contains("The conviction stands"));
     assert!(page.contains(&format!("/s/{token}/objection?lang=en")));
 

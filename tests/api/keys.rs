@@ -174,15 +174,7 @@ async fn a_database_of_the_previous_release_upgrades_and_every_value_still_opens
         .unwrap();
     assert!(retired.retired_at.is_some() && retired.wrapped.is_none());
     // /metrics says the same: every value under key 2, the rotation over.
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.public_text("/metrics").await;
     let line = |name: &str| {
         metrics
             .lines()

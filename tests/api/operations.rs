@@ -73,15 +73,7 @@ async fn metrics_count_requests_by_route_template() {
     let org = app.create_organisation("Kids Abroad").await;
     app.get(&format!("/v1/organisations/{org}"), &app.admin_token)
         .await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.public_text("/metrics").await;
     assert!(
         metrics.contains("safescreen_http_requests_total"),
         "{metrics}"

@@ -252,14 +252,7 @@ async fn sandbox_and_live_never_meet() {
         .await;
     assert_eq!(certificate.status, 200, "{}", certificate.text);
     let jws = certificate.body["jws"].as_str().unwrap();
-    let verified = app
-        .call(
-            reqwest::Method::POST,
-            "/v1/certificates/verify",
-            None,
-            Some(json!({"jws": jws})),
-        )
-        .await;
+    let verified = crate::certificates::verify(&app, jws).await;
     assert_eq!(verified.body["valid"], false);
     assert_eq!(verified.body["status"], "invalid");
     assert_eq!(verified.body["reason"], "sandbox");
