@@ -418,3 +418,22 @@ async fn the_sandbox_is_erased_after_a_day() {
         "live requests keep their term"
     );
 }
+
+#[tokio::test]
+async fn the_portal_says_which_key_is_the_sandbox_s() {
+    let app = spawn_app().await;
+    let org = organisation(&app, "Kids Abroad").await;
+    let (_, email) = app.member_account(org.id, "org_admin").await;
+    let mut browser = crate::pages::Browser::new(&app);
+    browser.sign_in(&email, USER_PASSWORD, None).await;
+    let page = browser.get("/org/api-keys").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body
+            .matches("Sandbox key: its requests reach no one")
+            .count(),
+        1,
+        "one of the two keys is the sandbox's: {}",
+        page.body
+    );
+}

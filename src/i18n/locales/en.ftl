@@ -764,6 +764,7 @@ settings-keys-empty = No API keys yet.
 settings-keys-caption = Your organisation's API keys
 settings-col-prefix = Begins with
 settings-key-active = Active
+settings-key-sandbox = Sandbox key: its requests reach no one, for trying the API
 settings-key-revoked-at = Revoked { $date }
 settings-key-revoke = Revoke { $name }
 settings-key-create-heading = Create an API key

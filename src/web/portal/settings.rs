@@ -306,7 +306,10 @@ async fn keys_page(
                 &t("settings-keys-caption"),
                 &[t("field-name"), t("settings-col-prefix"), t("field-created-at"), t("field-status"), t("settings-col-actions")],
                 &keys.iter().map(|k| vec![
-                    html! { (k.name) },
+                    html! {
+                        (k.name)
+                        @if k.sandbox { span.hint { (t("settings-key-sandbox")) } }
+                    },
                     html! { code { (k.prefix) "…" } },
                     html! { (date_time(k.created_at)) },
                     html! {
