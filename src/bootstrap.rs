@@ -78,8 +78,7 @@ pub async fn open(config: Config) -> anyhow::Result<AppState> {
     let data_key =
         crypto::data_keys::open(&db_write, &db, master_key, config.data_key_previous).await?;
     check_consent_reminders(&db, &config).await?;
-    let mut state = AppState::new(db, db_write, config, passwords, data_key, mailer);
-    state.in_use = in_use.map(std::sync::Arc::new);
+    let state = AppState::new(db, db_write, config, passwords, data_key, mailer, in_use);
     crate::services::certificates::ensure_signing_key(&state).await?;
     audit::checkpoints::ensure_key(&state.db_write, &state.data_key, &state.config.public_url)
         .await?;
