@@ -125,7 +125,7 @@ impl Default for Metrics {
         );
         registry.register(
             "safescreen_outbox_backlog",
-            "Webhook deliveries and e-mails not yet delivered or given up",
+            "Live webhook deliveries and e-mails not yet delivered or given up (not the sandbox's)",
             outbox_backlog.clone(),
         );
         Metrics {

@@ -167,6 +167,15 @@ async fn sandbox_and_live_never_meet() {
         live_endpoint.body["id"].as_str().unwrap()
     );
     app.get(&other_side, &org.sandbox).await.assert_problem(404);
+    // A sandbox receiver nobody answers at: its deliveries wait, but not in the live metrics.
+    let unanswered = app
+        .create_webhook_endpoint(
+            &org.sandbox,
+            &format!("http://127.0.0.1:{}/hook", free_port()),
+            &["*"],
+        )
+        .await;
+    assert_eq!(unanswered.status, 201, "{}", unanswered.text);
 
     let live_email = format!("live-{}@example.org", Uuid::new_v4().simple());
     let live = app.submit(&org.live, &live_email).await;
@@ -306,6 +315,22 @@ async fn sandbox_and_live_never_meet() {
     assert!(
         waiting_mail.sent_at.is_some(),
         "the sandbox e-mail went to the drop"
+    );
+
+    // /metrics counts the live side only: the unanswered sandbox endpoint's deliveries wait,
+    // the live ones were delivered.
+    let waiting_sandbox = entity::webhook_delivery::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.delivered_at.is_none() && d.endpoint_id.to_string() == unanswered.body["id"])
+        .count();
+    assert!(waiting_sandbox > 0);
+    let metrics = app.public_text("/metrics").await;
+    assert!(
+        metrics.contains("safescreen_outbox_backlog{kind=\"webhook\"} 0\n"),
+        "{metrics}"
     );
 }
 
