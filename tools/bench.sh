@@ -8,9 +8,10 @@
 # (LIST_LARGE; seeding them through the API takes about ten minutes per database); both
 # measure once the service has sent the seeding's e-mail and chained its audit events.
 # `console` gives one checker 10,000 tasks (LIST_SMALL requests consented to) and fetches their
-# queue page with the session cookie; `portal` submits LIST_SMALL requests and fetches the
-# organisation's list page as its signed-in admin; `upload` sends one CSV file of 500 rows
-# through the portal's check page and submission and reports the seconds of each.
+# queue page with the session cookie (`tasks`: the API's task list, with their token);
+# `portal` submits LIST_SMALL requests and fetches the organisation's list page as its
+# signed-in admin; `upload` sends one CSV file of 500 rows through the portal's check page and
+# submission and reports the seconds of each.
 #
 # The rate limiter is in place but set far above what the load generator sends, so every
 # request pays for its check and none is refused (RATE_LIMIT=600/min for the default).
@@ -24,7 +25,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DATABASES=${DATABASES:-"sqlite postgres"}
 # lifecycle before submit: submit leaves tens of thousands of invitations for the mail worker.
-SCENARIOS=${SCENARIOS:-"me read console portal upload lifecycle verify submit list list-large login sign-in"}
+SCENARIOS=${SCENARIOS:-"me read console tasks portal upload lifecycle verify submit list list-large login sign-in"}
 LIST_SMALL=${LIST_SMALL:-10000}
 LIST_LARGE=${LIST_LARGE:-1000000}
 # PostgreSQL on loopback without TLS, as a local database is best reached (TLS here only costs
@@ -110,6 +111,7 @@ for database in $DATABASES; do
                 submit) echo "submit: POST /v1/screening-requests";;
                 list) echo "list: GET /v1/screening-requests, a page of 25 ($requests submitted first)";;
                 console) echo "console: GET /console/tasks, a checker's queue page ($requests tasks theirs)";;
+                tasks) echo "tasks: GET /v1/tasks?limit=25, the same checker's tasks ($requests theirs)";;
                 portal) echo "portal: GET /org/requests, the organisation's list page ($requests requests)";;
                 lifecycle) echo "lifecycle: submit → consent → checks → cleared (screenings)";;
                 consent) echo "lifecycle: consent → first task assigned";;

@@ -17,8 +17,10 @@
 //! one's identity check assigned to them), signs them in through the pages, and fetches their
 //! queue page `/console/tasks` with the session cookie, as a browser would. `portal` submits
 //! `--requests` requests, signs an organisation admin in through the pages, and fetches the
-//! organisation's request list page `/org/requests`. `upload` sends one CSV file of
-//! `--requests` rows (at most 500) through the portal's check page and submits it, timing both.
+//! organisation's request list page `/org/requests`. `tasks` seeds the same checker and fetches
+//! the API's `GET /v1/tasks?limit=25` with their session token, the queue as a program reads
+//! it. `upload` sends one CSV file of `--requests` rows (at most 500) through the portal's check
+//! page and submits it, timing both.
 use std::{
     sync::{
         Arc,
@@ -39,7 +41,8 @@ struct Args {
     admin_email: String,
     #[arg(long)]
     admin_password: String,
-    /// `submit`, `read`, `list`, `me`, `lifecycle`, `sign-in`, `console`, `portal` or `upload`.
+    /// `submit`, `read`, `list`, `me`, `lifecycle`, `sign-in`, `console`, `tasks`, `portal` or
+    /// `upload`.
     #[arg(long)]
     scenario: String,
     /// For `list`: how many requests to submit first (the list pages through them).
@@ -128,14 +131,15 @@ fn cookie_header(jar: &[(String, String)]) -> String {
         .join("; ")
 }
 
-/// `console`: a checker with `count` tasks of their own, signed in through `/login` as a
-/// browser would; returns the session's `Cookie` header.
+/// `console` and `tasks`: a checker with `count` tasks of their own, signed in through `/login`
+/// as a browser would and through the API; returns the session's `Cookie` header and the API
+/// session token.
 async fn console_checker(
     client: &reqwest::Client,
     args: &Args,
     key: &str,
     mailbox: Arc<Mailbox>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, String)> {
     let admin = login(client, &args.url, &args.admin_email, &args.admin_password).await?;
     let email = format!("queue-{}@example.org", uuid::Uuid::new_v4().simple());
     let password = "console checker password";
@@ -208,7 +212,8 @@ async fn console_checker(
         queue.contains("/console/tasks/"),
         "the queue page lists no task"
     );
-    Ok(cookie)
+    let token = login(client, &args.url, &email, password).await?;
+    Ok((cookie, token))
 }
 
 /// Signs in through `/login` as a browser does (the form's CSRF token, then the password);
@@ -868,7 +873,7 @@ async fn main() -> anyhow::Result<()> {
         _ => Vec::new(),
     });
     let mailbox = Arc::new(Mailbox::default());
-    if args.scenario == "lifecycle" || args.scenario == "console" {
+    if ["lifecycle", "console", "tasks"].contains(&args.scenario.as_str()) {
         let dir = args
             .mail_dir
             .clone()
@@ -880,11 +885,17 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     });
-    let console_cookie = Arc::new(match args.scenario.as_str() {
-        "console" => {
-            let cookie = console_checker(&client, &args, &key, Arc::clone(&mailbox)).await?;
+    // The signed-in user's `Cookie` header (pages) or session token (`tasks`).
+    let signed_in = Arc::new(match args.scenario.as_str() {
+        "console" | "tasks" => {
+            let (cookie, token) =
+                console_checker(&client, &args, &key, Arc::clone(&mailbox)).await?;
             caught_up(&client, &args.url).await?;
-            cookie
+            if args.scenario == "tasks" {
+                token
+            } else {
+                cookie
+            }
         }
         "portal" => portal_admin(&client, &args, &key).await?,
         _ => String::new(),
@@ -899,7 +910,7 @@ async fn main() -> anyhow::Result<()> {
     let mut workers = Vec::new();
     for worker in 0..args.connections {
         let (client, key, ids) = (client.clone(), key.clone(), Arc::clone(&ids));
-        let console_cookie = Arc::clone(&console_cookie);
+        let signed_in = Arc::clone(&signed_in);
         let (mailbox, checkers, consents) = (
             Arc::clone(&mailbox),
             Arc::clone(&checkers),
@@ -946,14 +957,18 @@ async fn main() -> anyhow::Result<()> {
                     // The checker's queue page, signed in by the session cookie alone.
                     "console" => client
                         .get(format!("{url}/console/tasks"))
-                        .header(reqwest::header::COOKIE, console_cookie.as_str()),
+                        .header(reqwest::header::COOKIE, signed_in.as_str()),
                     // The organisation's request list page, newest first, by the cookie.
                     "portal" => client
                         .get(format!("{url}/org/requests"))
-                        .header(reqwest::header::COOKIE, console_cookie.as_str()),
+                        .header(reqwest::header::COOKIE, signed_in.as_str()),
+                    // The same checker's tasks through the API, newest first.
+                    "tasks" => client
+                        .get(format!("{url}/v1/tasks?limit=25"))
+                        .bearer_auth(signed_in.as_str()),
                     _ => client.get(format!("{url}/v1/me")),
                 };
-                let request = if scenario == "console" || scenario == "portal" {
+                let request = if ["console", "portal", "tasks"].contains(&scenario.as_str()) {
                     request
                 } else {
                     request.bearer_auth(&key)
