@@ -15,6 +15,7 @@ mod m20261202_000010_console;
 mod m20261203_000011_portal;
 mod m20261203_000012_keys;
 mod m20261204_000013_sandbox;
+mod m20261204_000014_task_list;
 
 pub use m20261129_000002_audit::GENESIS_HASH;
 pub use m20261129_000004_seed_workflows::{CHILD_CONTACT, GENERAL};
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_portal::Migration),
             Box::new(m20261203_000012_keys::Migration),
             Box::new(m20261204_000013_sandbox::Migration),
+            Box::new(m20261204_000014_task_list::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! completing, releasing and assigning. A completion runs the request to its next wait state
 //! in the same transaction.
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
     sea_query::{Expr, Query},
 };
 use serde_json::{Value, json};
@@ -24,6 +24,7 @@ use crate::{
 };
 use entity::{checker_conflict, screening_request, task};
 
+#[derive(Default)]
 pub struct TaskFilter {
     pub status: Option<String>,
     pub kind: Option<TaskKind>,
@@ -49,15 +50,26 @@ pub async fn list(
     filter: TaskFilter,
     page: PageRequest,
 ) -> AppResult<Vec<task::Model>> {
+    let own = (!sees_all(principal)).then_some(principal.id);
+    Ok(list_query(own, &filter, &page).all(&state.db).await?)
+}
+
+/// The list's one query: `own`'s tasks (everyone's when `None`), newest first, a page and one
+/// more row. Public so a test can hold it to the index it reads.
+pub fn list_query(
+    own: Option<Uuid>,
+    filter: &TaskFilter,
+    page: &PageRequest,
+) -> Select<task::Entity> {
     // The sandbox's tasks are no one's work.
     let mut query = task::Entity::find()
         .filter(task::Column::Sandbox.eq(false))
         .order_by_desc(task::Column::Id);
-    if !sees_all(principal) {
-        query = query.filter(task::Column::AssigneeId.eq(principal.id));
+    if let Some(assignee) = own {
+        query = query.filter(task::Column::AssigneeId.eq(assignee));
     }
-    if let Some(status) = filter.status {
-        query = query.filter(task::Column::Status.eq(status));
+    if let Some(status) = &filter.status {
+        query = query.filter(task::Column::Status.eq(status.as_str()));
     }
     if let Some(kind) = filter.kind {
         query = query.filter(task::Column::Kind.eq(kind.as_str()));
@@ -71,7 +83,7 @@ pub async fn list(
     if let Some(after) = page.after {
         query = query.filter(task::Column::Id.lt(after));
     }
-    Ok(query.limit(page.limit + 1).all(&state.db).await?)
+    query.limit(page.limit + 1)
 }
 
 /// The task if the caller may read it: the assignee, a supervisor not in conflict with the
